@@ -1,0 +1,74 @@
+"""``kaifang data list|fetch|verify``."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.table import Table
+
+from kaifang.cli._app import app, console
+from kaifang.data import DATASETS, cache_dir, fetch, get_dataset, mirror_dir, status
+from kaifang.errors import ChecksumError
+
+data_app = typer.Typer(
+    help="Public data sets: list, download (fetch), verify checksums.", no_args_is_help=True
+)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("list")
+def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")) -> None:
+    """List the registered data sets, their size and whether they are available locally."""
+    rows = []
+    for ds in DATASETS.values():
+        st = status(ds.name)
+        local = "generated" if ds.synthetic else ("yes" if st and all(s.ok for s in st) else "no")
+        rows.append(
+            {
+                "name": ds.name,
+                "title": ds.title,
+                "files": len(ds.files),
+                "size_mb": round(ds.size / 1e6, 2),
+                "available": local,
+                "source": ds.source,
+            }
+        )
+    if as_json:
+        console.print_json(
+            json.dumps({"datasets": rows, "mirror": str(mirror_dir() or ""), "cache": str(cache_dir())})
+        )
+        return
+    t = Table(title="kaifang data sets")
+    for col in ("name", "title", "size (MB)", "local"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(r["name"], r["title"], f"{r['size_mb']:.2f}", r["available"])
+    console.print(t)
+    console.print(f"mirror: {mirror_dir() or '(KAIFANG_DATA_MIRROR not set)'}   cache: {cache_dir()}")
+
+
+@data_app.command("fetch")
+def fetch_(names: list[str] = typer.Argument(None, help="Data sets to fetch (default: all).")) -> None:
+    """Download data sets into the cache (or find them in the mirror), verifying checksums."""
+    for name in names or [d.name for d in DATASETS.values() if not d.synthetic]:
+        ds = get_dataset(name)
+        console.print(f"{ds.name}: {len(ds.files)} files, {ds.size / 1e6:.1f} MB")
+        for fname, path in fetch(ds.name).items():
+            console.print(f"  ok  {fname}  {path}")
+
+
+@data_app.command("verify")
+def verify_(names: list[str] = typer.Argument(None, help="Data sets to verify (default: all).")) -> None:
+    """Check the SHA-256 of every locally available file; exit 2 on a mismatch."""
+    bad = []
+    for name in names or [d.name for d in DATASETS.values() if not d.synthetic]:
+        for s in status(name):
+            console.print(f"{s.dataset:15} {s.file:28} {s.location:8} {s.message}")
+            if s.location != "missing" and not s.ok:
+                bad.append(f"{s.path}")
+    if bad:
+        raise ChecksumError(
+            "checksum mismatch for: " + ", ".join(bad) + ". Delete these files (or fix the mirror) and run "
+            "`kaifang data fetch`."
+        )

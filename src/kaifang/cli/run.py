@@ -1,0 +1,73 @@
+"""``kaifang run FILE...``: solve scenarios, print a table (or JSON), save the results."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import sys
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from kaifang.cli._app import app, console, err_console
+from kaifang.models import run_scenario
+from kaifang.results import RunResult
+from kaifang.scenario import load_scenario
+
+_MAX_COLS = 9
+
+
+def print_table(result: RunResult) -> None:
+    """Print the per-region table of ``result`` (percent changes with two decimals)."""
+    df = result.regions
+    cols = list(df.columns)[:_MAX_COLS]
+    title = f"{result.scenario} — {result.model}"
+    if result.synthetic:
+        title += "  [SYNTHETIC DEMO DATA]"
+    t = Table(title=title, title_justify="left")
+    for c in cols:
+        t.add_column(c, justify="left" if c == "region" else "right")
+    for rec in df[cols].itertuples(index=False):
+        t.add_row(*[f"{v:,.3f}" if isinstance(v, float) else str(v) for v in rec])
+    console.print(t)
+    d = result.diagnostics
+    bits = [f"{k}={d[k]}" for k in ("converged", "iterations", "residual", "solve_seconds") if k in d]
+    if bits:
+        console.print("diagnostics: " + ", ".join(bits), style="dim")
+    if len(df.columns) > _MAX_COLS:
+        console.print(f"({len(df.columns) - _MAX_COLS} more columns in the saved results)", style="dim")
+
+
+@app.command("run")
+def run_cmd(
+    files: list[Path] = typer.Argument(..., help="Scenario files (TOML)."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the results as JSON (one object per scenario)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Folder for the full results (default: kaifang-results/<name>/<time>)."
+    ),
+    save: bool = typer.Option(True, "--save/--no-save", help="Save the full results to disk."),
+) -> None:
+    """Solve one or more scenario files and report the change for every region."""
+    scenarios = [load_scenario(f) for f in files]  # validate all before solving any
+    for sc in scenarios:
+        with err_console.status(f"[bold]{sc.name}[/]: starting", spinner="dots") as status:
+
+            def progress(message: str, _s=status, _n=sc.name) -> None:
+                _s.update(f"[bold]{_n}[/]: {message}")
+
+            result = run_scenario(sc, progress=progress if sys.stderr.isatty() else None)
+        if as_json:
+            sys.stdout.write(result.to_json() + "\n")
+        else:
+            print_table(result)
+        if save:
+            stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+            if out is not None and len(scenarios) == 1:
+                folder = out
+            else:
+                folder = (out or Path("kaifang-results")) / sc.name / stamp
+            path = result.save(folder)
+            if not as_json:
+                console.print(f"saved: {path}", style="dim")

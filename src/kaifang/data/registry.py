@@ -1,0 +1,195 @@
+"""The registry of public data sets: where each file comes from and its SHA-256.
+
+Nothing model-specific lives here: a data set is a named set of files with checksums.
+Readers that turn files into tables live in :mod:`kaifang.data.readers`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["DATASETS", "DataFile", "Dataset", "get_dataset"]
+
+_GH = "https://raw.githubusercontent.com"
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One file of a data set.
+
+    Parameters
+    ----------
+    name
+        File name inside the data set folder (also its name in the mirror).
+    sha256
+        Expected SHA-256 of the file's bytes.
+    url
+        Public download address; ``None`` for a file that only a local mirror provides.
+    size
+        Size in bytes (shown to users before downloads).
+    """
+
+    name: str
+    sha256: str
+    url: str | None
+    size: int
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A named public data set."""
+
+    name: str
+    title: str
+    citation: str
+    source: str
+    files: tuple[DataFile, ...]
+    synthetic: bool = False
+    notes: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        """Total size in bytes of all files."""
+        return sum(f.size for f in self.files)
+
+    def file(self, name: str) -> DataFile:
+        """Return the file entry called ``name`` (KeyError with the list otherwise)."""
+        for f in self.files:
+            if f.name == name:
+                return f
+        raise KeyError(f"data set {self.name!r} has no file {name!r}; files: {[f.name for f in self.files]}")
+
+
+def _agtpa_url(path: str) -> str:
+    return f"{_GH}/pachadotdev/tradepolicy/main/{path}"
+
+
+_AGTPA = Dataset(
+    name="agtpa",
+    title="An Advanced Guide to Trade Policy Analysis (WTO/UNCTAD 2016): structural gravity panels",
+    citation=(
+        "Yotov, Piermartini, Monteiro and Larch, An Advanced Guide to Trade Policy Analysis: "
+        "The Structural Gravity Model, WTO and UNCTAD, 2016."
+    ),
+    source="github.com/pachadotdev/tradepolicy (branch main); UNCTAD Virtual Institute archive",
+    files=(
+        DataFile(
+            "Chapter1Exercise1.dta",
+            "bc6bf01c885e4f50cecb9de8af2c622efc8b3a4b4c2f0a0f46edecb1ca8d89b2",
+            _agtpa_url("00-application-files/Chapter1/Datasets/Chapter1Exercise1.dta"),
+            948182,
+        ),
+        DataFile(
+            "Chapter1Exercise2.dta",
+            "dad3bb71ccfb4c179b03d77ddb87d38641f723f94cf0b43de25a331153a379a2",
+            _agtpa_url("00-application-files/Chapter1/Datasets/Chapter1Exercise2.dta"),
+            1108542,
+        ),
+        DataFile(
+            "Chapter2Application2.dta",
+            "60ead74eb51db9c4d0406a4b7668e97cbedbeaccf324beba362123f7ae547547",
+            _agtpa_url("00-application-files/Chapter2/Datasets/Chapter2Application2.dta"),
+            3709529,
+        ),
+        DataFile(
+            "agtpa_applications.rda",
+            "b12e7e336d5d444aba1e38014a8776ccee58c9110d8dcf6d50fe0a4195375610",
+            _agtpa_url("data/agtpa_applications.rda"),
+            742369,
+        ),
+        DataFile(
+            "agtpa_applications.csv.gz",
+            "4e0c5a8b0af88f98ce9c67db84b4677e20989c2895716cb4e61411dc451f2003",
+            None,  # a lossless CSV conversion of the .rda, provided by mirrors only
+            2606559,
+        ),
+    ),
+    notes="Manufacturing trade of 69 countries, 1986-2006, domestic flows included.",
+)
+
+_CP = "paulofelipe/cp2015-jax/main/original_data"
+_CP2015 = Dataset(
+    name="cp2015",
+    title="Caliendo and Parro (2015) NAFTA data: 31 regions x 40 sectors, 1993",
+    citation=(
+        "Caliendo, L. and F. Parro, 'Estimates of the Trade and Welfare Effects of NAFTA', "
+        "Review of Economic Studies 82(1), 2015."
+    ),
+    source="supplementary data of the article, mirrored at github.com/paulofelipe/cp2015-jax",
+    files=tuple(
+        DataFile(name, sha, f"{_GH}/{_CP}/{name}", size)
+        for name, sha, size in [
+            ("B.txt", "ab6f6686938468052112aeb69a9ece4005e3991faa54a6075994f3e4a28c032f", 14411),
+            ("GO.txt", "ee6b27f50bde6f79cf275fe8037dd92be7a3fa4feda7b9ea89278b53a5d8b151", 13996),
+            ("IO.txt", "844447e2b9db61b91aa64786d4a4dace1553f4c4c240174a9235a76a4b8ce05e", 475649),
+            ("T.txt", "0e9daba39ed0a13bad5e516e459de221d2720f18f791823b8a9e62e8df61c6e8", 104),
+            ("tariffs1993.txt", "f6824dac7831dbf0bffc2a1c2ff2c37292ef59eec10b9d67fbfb8f5bd1eeb506", 87480),
+            ("tariffs2005.txt", "75f6c5113bb07e2e7c1d5ba3ff9f36b3c51491850ead998b60558e30e7ed90c8", 76823),
+            ("xbilat1993.txt", "dcc0ae3a5b21ebc8e3c864df7e097da9bdbdf6a661ed6fc92d95aa25dc65a116", 146841),
+        ]
+    ),
+)
+
+_WIOD44 = Dataset(
+    name="wiod44",
+    title="ge_gravity example data (Baier, Yotov and Zylkin 2019): 44 economies, WIOD 2000-2014",
+    citation=(
+        "Baier, Yotov and Zylkin, 'On the Widely Differing Effects of Free Trade Agreements', "
+        "Journal of International Economics 116, 2019."
+    ),
+    source="github.com/VKudlay/GEGravity (branch master), Stata/GE_gravity_example_data.dta",
+    files=(
+        DataFile(
+            "GE_gravity_example_data.dta",
+            "7ee1449250cc98c2b508f2a346a6bbe1c528e68cb931b5857427afd708726a27",
+            f"{_GH}/VKudlay/GEGravity/master/Stata/GE_gravity_example_data.dta",
+            300187,
+        ),
+    ),
+)
+
+_LD = "JoeLoera/liberation-day-replication/main/data/base_data"
+_LIBERATION = Dataset(
+    name="liberation2025",
+    title="2023 trade among 194 economies and the 2025 US 'Liberation Day' tariffs",
+    citation=(
+        "Ignatenko, Macedoni, Lashkaripour and Simonovska, 'Making America Great Again? The "
+        "Economic Impacts of Liberation Day Tariffs', Journal of International Economics, 2025."
+    ),
+    source="the authors' replication package (data/base_data), mirrored at github.com/JoeLoera/liberation-day-replication",
+    files=tuple(
+        DataFile(name, sha, f"{_GH}/{_LD}/{name}", size)
+        for name, sha, size in [
+            ("country_labels.csv", "f38268db3d579a6454313d7824d9d6f717be5a3c69cd05a64b713c6650ecf2ff", 3544),
+            ("gdp.csv", "8b0fcf7a3af21bb98c8390f74a70724beb5bad84f7c0f765ec0a2f41b704a6df", 3582),
+            ("tariffs.csv", "8355252af75c98bdaad720da2e64932099959ff4decdafccb18a10c23bc2bb25", 841),
+            ("trade_cepii.csv", "bd11e31857895ee12bc636bc8c5f854918ce2ba2855faea0488df67b8a992e4d", 466205),
+        ]
+    ),
+)
+
+_DEMO = Dataset(
+    name="demo",
+    title="SYNTHETIC demo world generated by kaifang (not real data)",
+    citation="Synthetic; generated deterministically by kaifang.data.demo. Not real data.",
+    source="generated locally, no download",
+    files=(),
+    synthetic=True,
+    notes="A small illustrative world (a handful of regions and sectors) for offline use.",
+)
+
+DATASETS: dict[str, Dataset] = {d.name: d for d in (_CP2015, _AGTPA, _WIOD44, _LIBERATION, _DEMO)}
+
+
+def get_dataset(name: str) -> Dataset:
+    """Return the registered data set ``name`` or raise a :class:`~kaifang.errors.DataError`."""
+    from kaifang.errors import DataError, suggest
+
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise DataError(
+            f"unknown data set {name!r}.{suggest(name, DATASETS)} "
+            f"Known data sets: {', '.join(DATASETS)} (see `kaifang data list`)."
+        ) from None

@@ -1,0 +1,52 @@
+"""Models. Each model lives in its own subpackage and exposes a runner
+
+``run(scenario: Scenario, progress: Progress) -> RunResult``
+
+registered by dotted path in :data:`RUNNERS` (imported lazily, so ``kaifang --help`` stays fast).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Protocol
+
+from kaifang.errors import ScenarioError, suggest
+from kaifang.results import RunResult
+from kaifang.scenario import Scenario
+
+__all__ = ["RUNNERS", "Progress", "get_runner", "null_progress", "run_scenario"]
+
+
+class Progress(Protocol):
+    """Callback for progress messages on long steps (the CLI shows them on stderr)."""
+
+    def __call__(self, message: str) -> None: ...
+
+
+def null_progress(message: str) -> None:
+    """A progress callback that ignores messages."""
+
+
+RUNNERS: dict[str, str] = {
+    "caliendo_parro": "kaifang.models.caliendo_parro.runner:run",
+    "gravity": "kaifang.models.gravity.runner:run",
+    "ims2025": "kaifang.models.ims2025.runner:run",
+}
+
+
+def get_runner(model: str, source: str = "<string>") -> Callable[..., RunResult]:
+    """Import and return the runner of ``model`` (ScenarioError if unknown)."""
+    if model not in RUNNERS:
+        raise ScenarioError(
+            f"{source}: field 'model' has unknown value {model!r}.{suggest(model, RUNNERS)} "
+            f"Valid models: {', '.join(RUNNERS)}."
+        )
+    mod, _, fn = RUNNERS[model].partition(":")
+    return getattr(importlib.import_module(mod), fn)
+
+
+def run_scenario(scenario: Scenario, progress: Progress | None = None) -> RunResult:
+    """Solve ``scenario`` with its model and return the :class:`RunResult`."""
+    runner = get_runner(scenario.model, scenario.source)
+    return runner(scenario, progress=progress or null_progress)

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def package_version() -> str:
+    """The installed kaifang version (``"0+unknown"`` when running from a bare source tree)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("kaifang")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def _clean(x: Any) -> Any:
+    """Turn numpy scalars and non-finite floats into JSON-friendly values (NaN -> None)."""
+    if isinstance(x, Mapping):
+        return {str(k): _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return [_clean(v) for v in x.tolist()]
+    if isinstance(x, (np.bool_,)):
+        return bool(x)
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        x = float(x)
+        return x if math.isfinite(x) else None
+    return x
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one scenario run produced. Immutable; build a new one rather than editing.
+
+    Attributes
+    ----------
+    model
+        Model name, e.g. ``"caliendo_parro"``.
+    scenario
+        Scenario name.
+    regions
+        One row per region; first column ``region`` (ISO3 code or ``ROW``), then outcome
+        columns in snake_case (percent changes end in ``_pct``).
+    tables
+        Further tables by name (e.g. ``"sectors"``, ``"bilateral"``), each a tidy DataFrame.
+    diagnostics
+        Solver diagnostics (``converged``, ``iterations``, ``residual``, ``solve_seconds``...).
+    provenance
+        Data set and file checksums, scenario hash and text, parameters, package version.
+    synthetic
+        True when the data set is the synthetic demo world (flagged in every output).
+    """
+
+    model: str
+    scenario: str
+    regions: pd.DataFrame
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    diagnostics: Mapping[str, Any] = field(default_factory=dict)
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+    synthetic: bool = False
+
+    def to_document(self) -> dict[str, Any]:
+        """The JSON document printed by ``kaifang run --json``.
+
+        Keys: ``scenario``, ``model``, ``synthetic``, ``regions`` (list of per-region
+        objects), ``diagnostics``, ``provenance``.
+        """
+        regions = [_clean(r) for r in self.regions.to_dict(orient="records")]
+        doc = {
+            "scenario": self.scenario,
+            "model": self.model,
+            "synthetic": self.synthetic,
+            "regions": regions,
+            "diagnostics": _clean(dict(self.diagnostics)),
+            "provenance": _clean(dict(self.provenance)),
+        }
+        if self.synthetic:
+            doc["note"] = "SYNTHETIC DEMO DATA: illustrative only, not real economies."
+        return doc
+
+    def to_json(self, indent: int | None = None) -> str:
+        """The :meth:`to_document` as a JSON string."""
+        return json.dumps(self.to_document(), indent=indent, allow_nan=False)
+
+    def to_frame(self, table: str = "regions") -> pd.DataFrame:
+        """A copy of the per-region table or of the named extra table."""
+        if table == "regions":
+            return self.regions.copy()
+        return self.tables[table].copy()
+
+    def save(self, folder: str | Path) -> Path:
+        """Write ``result.json``, ``regions.csv`` and one CSV per extra table into ``folder``.
+
+        Returns the folder. Existing files of the same names are replaced; nothing else is
+        touched.
+        """
+        out = Path(folder)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "result.json").write_text(self.to_json(indent=2) + "\n")
+        self.regions.to_csv(out / "regions.csv", index=False)
+        for name, df in self.tables.items():
+            df.to_csv(out / f"{name}.csv", index=False)
+        return out

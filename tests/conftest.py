@@ -1,0 +1,19 @@
+"""Shared test settings: the data mirror and a per-test cache."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+_DEFAULT_MIRROR = ROOT.parent / "shared" / "data"
+
+if "KAIFANG_DATA_MIRROR" not in os.environ and _DEFAULT_MIRROR.is_dir():
+    os.environ["KAIFANG_DATA_MIRROR"] = str(_DEFAULT_MIRROR)
+
+
+@pytest.fixture
+def scenarios_dir() -> Path:
+    return ROOT / "scenarios"
