@@ -69,7 +69,7 @@ def format_validation_error(exc: ValidationError, source: str, data: Mapping[str
     for err in exc.errors():
         field = _loc(err["loc"])
         if err["type"] == "extra_forbidden":
-            known = _SECTIONS + ("name", "description", "model", "dataset")
+            known = (*_SECTIONS, "name", "description", "model", "dataset")
             hint = suggest(str(err["loc"][-1]), known) if len(err["loc"]) == 1 else ""
             lines.append(f"{source}: unknown field {field!r}.{hint}")
         elif err["type"] == "missing":
