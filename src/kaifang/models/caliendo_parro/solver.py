@@ -53,7 +53,8 @@ class SolverSettings(BaseModel):
     memory
         Anderson memory (past steps kept).
     damping
-        Weight of the new iterate, in (0, 1].
+        Weight of the new iterate, in (0, 1]; default 1 with Anderson, 0.5 without (the
+        undamped joint map can oscillate).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -62,7 +63,7 @@ class SolverSettings(BaseModel):
     tol: float = Field(default=1e-12, gt=0.0, le=1e-3)
     max_iter: int = Field(default=5000, ge=1)
     memory: int = Field(default=10, ge=1, le=100)
-    damping: float = Field(default=1.0, gt=0.0, le=1.0)
+    damping: float | None = Field(default=None, gt=0.0, le=1.0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -282,7 +283,7 @@ def solve(
         tol=settings.tol,
         max_iter=settings.max_iter,
         memory=memory,
-        damping=settings.damping,
+        damping=settings.damping or (1.0 if settings.method == "anderson" else 0.5),
         what="Caliendo-Parro equilibrium",
         hint=hint,
     )
