@@ -32,9 +32,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from kaifang.baseline.multisector import MultiSectorBaseline
 from kaifang.errors import ConvergenceError
 from kaifang.models._solver import SolverDiagnostics, anderson
+from kaifang.models.caliendo_parro import _kernels
 from kaifang.models.caliendo_parro import equations as eq
 
 __all__ = ["Equilibrium", "SolverSettings", "solve"]
+
+_X_SWEEPS = 1
 
 
 class SolverSettings(BaseModel):
@@ -55,6 +58,9 @@ class SolverSettings(BaseModel):
     damping
         Weight of the new iterate, in (0, 1]; default 1 with Anderson, 0.5 without (the
         undamped joint map can oscillate).
+    engine
+        ``"numba"``: evaluate the map with a compiled kernel when numba is installed (else
+        NumPy); ``"numpy"``: always NumPy. Both compute the same map.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -64,6 +70,7 @@ class SolverSettings(BaseModel):
     max_iter: int = Field(default=5000, ge=1)
     memory: int = Field(default=10, ge=1, le=100)
     damping: float | None = Field(default=None, gt=0.0, le=1.0)
+    engine: Literal["numba", "numpy"] = "numba"
 
 
 @dataclass(frozen=True, eq=False)
@@ -224,46 +231,51 @@ def solve(
     dnew = deficit_new / scale
     theta = baseline.theta
     gva, gio, alpha = baseline.gamma_va, baseline.gamma_io, baseline.alpha
+    gio_t = np.ascontiguousarray(gio.transpose(0, 2, 1))  # [n, j, k]
     kappa = eq.kappa_hat(baseline.tariff, tariff_new, d_hat)
     tr = np.flatnonzero(baseline.tradable)
     nt = np.flatnonzero(~baseline.tradable)
-    pi = baseline.shares
-    with np.errstate(divide="ignore"):
-        logpi_t = np.log(pi[:, :, tr])
-    lkappa_t = np.log(kappa[:, :, tr])
-    theta_t = theta[tr]
+    th = theta[tr][:, None]  # (JT, 1)
+    # Traded sectors in (sector, importer, exporter) layout for batched matrix products:
+    # pk[j, n, i] = pi_{nij} kappa-hat_{nij}^{-theta_j}, so that with u_{ij} = c-hat_{ij}^{-theta_j}
+    # P-hat_{nj}^{-theta_j} = sum_i pk[j, n, i] u[j, i] and pi'_{nij} = pk[j, n, i] u[j, i] / S[j, n].
+    pk = np.ascontiguousarray(
+        (baseline.shares[:, :, tr] * kappa[:, :, tr] ** (-theta[tr])).transpose(2, 0, 1)
+    )
+    inv = np.ascontiguousarray((1.0 / (1.0 + tariff_new[:, :, tr])).transpose(2, 0, 1))
+    pk_f = pk * inv  # producer-price part
+    pk_r = pk - pk_f  # tariff part: tau'/(1+tau')
     lkappa_nt = np.log(kappa[np.arange(n), np.arange(n)][:, nt])
-    inv_t = 1.0 / (1.0 + tariff_new[:, :, tr])
-    rate_t = tariff_new[:, :, tr] * inv_t
-    base_t = logpi_t - theta_t * lkappa_t  # log pi - theta log kappa, constant over iterations
     nw, npj = n, n * j
 
     def unpack(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return v[:nw], v[nw : nw + npj].reshape(n, j), v[nw + npj :].reshape(n, j)
 
-    def prices(lw: np.ndarray, lp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        lc = eq.log_input_cost(lw, lp, gva, gio)
-        a = base_t - theta_t * lc[None, :, tr]
-        m = a.max(axis=1)
-        e = np.exp(a - m[:, None, :])
-        s = e.sum(axis=1)
+    def prices(lw: np.ndarray, lp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        # log c-hat (eq.log_input_cost, as a batched product)
+        lc = gva * lw[:, None] + np.matmul(gio_t, lp[:, :, None])[:, :, 0]
+        lct = lc[:, tr].T  # (JT, N)
+        ref = lct.mean(axis=1, keepdims=True)  # shift for overflow safety
+        u = np.exp(-th * (lct - ref))
+        s = np.matmul(pk, u[:, :, None])[:, :, 0]  # (JT, N): sum_i pk u
         lp_new = np.empty((n, j))
-        lp_new[:, tr] = -(m + np.log(s)) / theta_t
+        lp_new[:, tr] = (ref - np.log(s) / th).T  # eq.price_index in logs
         lp_new[:, nt] = lc[:, nt] + lkappa_nt
-        return lc, lp_new, e / s[:, None, :]
+        return lc, lp_new, u, s
 
     def mapping(v: np.ndarray) -> np.ndarray:
         lw, lp, lx = unpack(v)
-        _, lp_new, pi_t = prices(lw, lp)
-        x = np.exp(lx)
+        _, lp_new, u, s = prices(lw, lp)
+        x_new = np.exp(lx)
+        income_va = np.exp(lw) * va + dnew
+        rev_rate = np.matmul(pk_r, u[:, :, None])[:, :, 0] / s  # (JT, N)
         y = np.empty((n, j))
-        w_t = pi_t * x[:, None, tr]
-        y[:, tr] = np.einsum("nij,nij->ij", w_t, inv_t)
-        y[:, nt] = x[:, nt]
-        rev = np.einsum("nij,nij->n", w_t, rate_t)
-        x_new = np.einsum("nkj,nj->nk", gio, y) + alpha * (np.exp(lw) * va + rev + dnew)[:, None]
-        wage_bill = (gva * y).sum(axis=1)
-        w_new = wage_bill / va
+        for _ in range(_X_SWEEPS):
+            y[:, tr] = (u * np.matmul((x_new[:, tr].T / s)[:, None, :], pk_f)[:, 0, :]).T  # gross output Y'
+            y[:, nt] = x_new[:, nt]
+            rev = (rev_rate * x_new[:, tr].T).sum(axis=0)  # tariff revenue R'_n
+            x_new = np.matmul(gio, y[:, :, None])[:, :, 0] + alpha * (income_va + rev)[:, None]
+        w_new = (gva * y).sum(axis=1) / va  # labour-market clearing
         w_new *= 1.0 / (w_new @ va)  # numeraire: world value added unchanged
         return np.concatenate([np.log(w_new), lp_new.ravel(), np.log(x_new).ravel()])
 
@@ -272,6 +284,19 @@ def solve(
     else:
         w0, p0, x0 = start
         v0 = np.concatenate([np.log(w0), np.log(p0).ravel(), np.log(np.asarray(x0) / scale).ravel()])
+    if _kernels.HAVE_NUMBA and settings.engine == "numba":
+        work = (np.empty((n, j)), np.empty((len(tr), n)), np.empty((len(tr), n)))
+        pk_c, pk_fc, pk_rc = (np.ascontiguousarray(a) for a in (pk, pk_f, pk_r))
+        lk_nt = np.ascontiguousarray(lkappa_nt)
+        th1 = np.ascontiguousarray(th[:, 0])
+
+        def mapping(v: np.ndarray) -> np.ndarray:
+            out = np.empty_like(v)
+            _kernels.cp_map(
+                v, out, n, j, tr, nt, gva, gio, gio_t, alpha, th1, pk_c, pk_fc, pk_rc, lk_nt, va, dnew, *work
+            )
+            return out
+
     memory = settings.memory if settings.method == "anderson" else 0
     hint = (
         f"Tried with [solver] method = {settings.method!r}, tol = {settings.tol:g}, max_iter = "
@@ -288,14 +313,10 @@ def solve(
         hint=hint,
     )
     lw, lp, lx = unpack(fp.x)
-    lc, _, _ = prices(lw, lp)
+    lc, lp_sol, u, s = prices(lw, lp)
     shares = np.zeros((n, n, j))
-    lc_full = lc
-    a = base_t - theta_t * lc_full[None, :, tr]
-    lp_t = lp[:, tr]
-    shares[:, :, tr] = np.exp(a + theta_t * lp_t[:, None, :])
+    shares[:, :, tr] = (pk * u[:, None, :] / s[:, :, None]).transpose(1, 2, 0)  # eq.trade_shares
     shares[np.arange(n), np.arange(n), nt[:, None]] = 1.0  # non-traded: all domestic
-    shares[:, :, tr] /= shares[:, :, tr].sum(axis=1, keepdims=True)
     seconds = time.perf_counter() - t0
     diag = SolverDiagnostics(
         fp.diagnostics.method, fp.diagnostics.iterations, fp.diagnostics.residual, True, seconds, settings.tol
@@ -306,7 +327,7 @@ def solve(
         d_hat=d_hat,
         deficit_new=deficit_new,
         w_hat=np.exp(lw),
-        p_hat=np.exp(lp),
+        p_hat=np.exp(lp_sol),
         c_hat=np.exp(lc),
         shares=shares,
         expenditure=np.exp(lx) * scale,
