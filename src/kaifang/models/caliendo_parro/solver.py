@@ -22,7 +22,7 @@ checked at the solution and reported in the diagnostics.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
@@ -30,14 +30,10 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from kaifang.baseline.multisector import MultiSectorBaseline
-from kaifang.errors import ConvergenceError
 from kaifang.models._solver import SolverDiagnostics, anderson
-from kaifang.models.caliendo_parro import _kernels
 from kaifang.models.caliendo_parro import equations as eq
 
 __all__ = ["Equilibrium", "SolverSettings", "solve"]
-
-_X_SWEEPS = 1
 
 
 class SolverSettings(BaseModel):
@@ -59,8 +55,9 @@ class SolverSettings(BaseModel):
         Weight of the new iterate, in (0, 1]; default 1 with Anderson, 0.5 without (the
         undamped joint map can oscillate).
     engine
-        ``"numba"``: evaluate the map with a compiled kernel when numba is installed (else
-        NumPy); ``"numpy"``: always NumPy. Both compute the same map.
+        ``"numpy"`` (default) or ``"numba"``: evaluate the map with a compiled kernel (needs
+        the optional ``numba`` extra; compiling or loading it from numba's cache costs seconds,
+        so it pays off for many solves, not one). Both compute the same map.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -70,7 +67,7 @@ class SolverSettings(BaseModel):
     max_iter: int = Field(default=5000, ge=1)
     memory: int = Field(default=10, ge=1, le=100)
     damping: float | None = Field(default=None, gt=0.0, le=1.0)
-    engine: Literal["numba", "numpy"] = "numba"
+    engine: Literal["numpy", "numba"] = "numpy"
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,7 +93,8 @@ class Equilibrium:
     diagnostics
         The solver's diagnostics.
     residuals
-        Largest relative errors of trade balance and labour-market clearing at the solution.
+        Largest relative errors of trade balance, labour-market clearing and expenditure at the
+        solution (computed on first access).
     """
 
     baseline: MultiSectorBaseline
@@ -109,7 +107,11 @@ class Equilibrium:
     shares: np.ndarray
     expenditure: np.ndarray
     diagnostics: SolverDiagnostics
-    residuals: dict[str, float] = field(default_factory=dict)
+
+    @cached_property
+    def residuals(self) -> dict[str, float]:
+        """Largest relative errors of the equilibrium conditions (:func:`equilibrium_residuals`)."""
+        return equilibrium_residuals(self)
 
     @cached_property
     def flows(self) -> np.ndarray:
@@ -270,30 +272,51 @@ def solve(
         income_va = np.exp(lw) * va + dnew
         rev_rate = np.matmul(pk_r, u[:, :, None])[:, :, 0] / s  # (JT, N)
         y = np.empty((n, j))
-        for _ in range(_X_SWEEPS):
-            y[:, tr] = (u * np.matmul((x_new[:, tr].T / s)[:, None, :], pk_f)[:, 0, :]).T  # gross output Y'
-            y[:, nt] = x_new[:, nt]
-            rev = (rev_rate * x_new[:, tr].T).sum(axis=0)  # tariff revenue R'_n
-            x_new = np.matmul(gio, y[:, :, None])[:, :, 0] + alpha * (income_va + rev)[:, None]
+        y[:, tr] = (u * np.matmul((x_new[:, tr].T / s)[:, None, :], pk_f)[:, 0, :]).T  # gross output Y'
+        y[:, nt] = x_new[:, nt]
+        rev = (rev_rate * x_new[:, tr].T).sum(axis=0)  # tariff revenue R'_n
+        x_new = np.matmul(gio, y[:, :, None])[:, :, 0] + alpha * (income_va + rev)[:, None]
         w_new = (gva * y).sum(axis=1) / va  # labour-market clearing
         w_new *= 1.0 / (w_new @ va)  # numeraire: world value added unchanged
-        return np.concatenate([np.log(w_new), lp_new.ravel(), np.log(x_new).ravel()])
+        out = np.concatenate([np.log(w_new), lp_new.ravel(), np.log(x_new).ravel()])
+        return out
 
     if start is None:
         v0 = np.concatenate([np.zeros(n), np.zeros(n * j), np.log(baseline.expenditure / scale).ravel()])
     else:
         w0, p0, x0 = start
         v0 = np.concatenate([np.log(w0), np.log(p0).ravel(), np.log(np.asarray(x0) / scale).ravel()])
-    if _kernels.HAVE_NUMBA and settings.engine == "numba":
+    if settings.engine == "numba":
+        from kaifang.models.caliendo_parro import _kernels  # imports numba (an optional extra)
+
         work = (np.empty((n, j)), np.empty((len(tr), n)), np.empty((len(tr), n)))
-        pk_c, pk_fc, pk_rc = (np.ascontiguousarray(a) for a in (pk, pk_f, pk_r))
-        lk_nt = np.ascontiguousarray(lkappa_nt)
-        th1 = np.ascontiguousarray(th[:, 0])
+        # writable, contiguous copies: one compiled signature for every call (see _kernels.warm_up)
+        pk_c, pk_fc, pk_rc, lk_nt, th1 = (
+            np.array(a, order="C") for a in (pk, pk_f, pk_r, lkappa_nt, th[:, 0])
+        )
+        gva_c, gio_c, gio_tc, alpha_c = (np.array(a, order="C") for a in (gva, gio, gio_t, alpha))
 
         def mapping(v: np.ndarray) -> np.ndarray:
             out = np.empty_like(v)
             _kernels.cp_map(
-                v, out, n, j, tr, nt, gva, gio, gio_t, alpha, th1, pk_c, pk_fc, pk_rc, lk_nt, va, dnew, *work
+                v,
+                out,
+                n,
+                j,
+                tr,
+                nt,
+                gva_c,
+                gio_c,
+                gio_tc,
+                alpha_c,
+                th1,
+                pk_c,
+                pk_fc,
+                pk_rc,
+                lk_nt,
+                va,
+                dnew,
+                *work,
             )
             return out
 
@@ -333,7 +356,6 @@ def solve(
         expenditure=np.exp(lx) * scale,
         diagnostics=diag,
     )
-    object.__setattr__(out, "residuals", equilibrium_residuals(out))
     return out
 
 
@@ -358,6 +380,3 @@ def equilibrium_residuals(e: Equilibrium) -> dict[str, float]:
         "labour_market": float(np.max(np.abs(va_new - (b.gamma_va * y).sum(axis=1)) / va_new)),
         "expenditure": float(np.max(np.abs(e.expenditure - implied) / e.expenditure)),
     }
-
-
-_ = ConvergenceError  # re-exported for callers catching it from here
