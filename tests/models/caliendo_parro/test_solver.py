@@ -128,19 +128,6 @@ def test_bad_inputs_are_rejected():
         solve(b, b.tariff - 2.0 * b.tradable)
 
 
-def test_numba_engine_computes_the_same_map():
-    pytest.importorskip(
-        "numba", reason="the numba engine needs the optional 'fast' extra (pip install numba)"
-    )
-    b = random_world(11, 4, 3)
-    tau = b.tariff * 0.2
-    a = solve(b, tau, settings=SolverSettings(engine="numpy"))
-    c = solve(b, tau, settings=SolverSettings(engine="numba"))
-    np.testing.assert_allclose(c.w_hat, a.w_hat, rtol=1e-11)
-    np.testing.assert_allclose(c.p_hat, a.p_hat, rtol=1e-11)
-    assert c.diagnostics.iterations == pytest.approx(a.diagnostics.iterations, abs=2)
-
-
 @PROP
 @given(worlds, st.floats(-20, 20), st.booleans())
 def test_solution_satisfies_the_papers_equations(w, change, domestic):

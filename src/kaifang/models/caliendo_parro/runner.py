@@ -199,12 +199,6 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
         va = b0.value_added
         d_new = b0.deficit - b0.deficit.sum() * va / va.sum()
 
-    progress("preparing the solver")
-    jit_seconds = 0.0
-    if settings.engine == "numba":
-        from kaifang.models.caliendo_parro import _kernels
-
-        jit_seconds = _kernels.warm_up()
     t0 = time.perf_counter()
     progress("solving the baseline equilibrium")
     e0 = solve(b0, b0.tariff, None, d_new, settings)
@@ -222,8 +216,6 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
         "residual": max(e0.diagnostics.residual, e1.diagnostics.residual),
         "solve_seconds": solve_seconds,
         "method": e1.diagnostics.method,
-        "engine": settings.engine,
-        "compile_seconds": jit_seconds,
         "equilibria": {
             name: {
                 "iterations": e.diagnostics.iterations,

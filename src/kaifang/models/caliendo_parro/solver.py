@@ -35,6 +35,11 @@ from kaifang.models.caliendo_parro import equations as eq
 
 __all__ = ["Equilibrium", "SolverSettings", "solve"]
 
+#: Sweeps of the price block and of the expenditure block per evaluation of the map (measured:
+#: two of each cut the wall time of the NAFTA solves by about a quarter against one of each).
+PRICE_SWEEPS = 2
+EXPENDITURE_SWEEPS = 2
+
 
 class SolverSettings(BaseModel):
     """Settings of the equilibrium solver (the scenario's ``[solver]`` section).
@@ -52,12 +57,8 @@ class SolverSettings(BaseModel):
     memory
         Anderson memory (past steps kept).
     damping
-        Weight of the new iterate, in (0, 1]; default 1 with Anderson, 0.5 without (the
+        Weight of the new iterate, in (0, 1]; default 1 with Anderson, 0.25 without (the
         undamped joint map can oscillate).
-    engine
-        ``"numpy"`` (default) or ``"numba"``: evaluate the map with a compiled kernel (needs
-        the optional ``numba`` extra; compiling or loading it from numba's cache costs seconds,
-        so it pays off for many solves, not one). Both compute the same map.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -67,7 +68,6 @@ class SolverSettings(BaseModel):
     max_iter: int = Field(default=5000, ge=1)
     memory: int = Field(default=10, ge=1, le=100)
     damping: float | None = Field(default=None, gt=0.0, le=1.0)
-    engine: Literal["numpy", "numba"] = "numpy"
 
 
 @dataclass(frozen=True, eq=False)
@@ -268,14 +268,17 @@ def solve(
     def mapping(v: np.ndarray) -> np.ndarray:
         lw, lp, lx = unpack(v)
         _, lp_new, u, s = prices(lw, lp)
+        for _ in range(PRICE_SWEEPS - 1):
+            _, lp_new, u, s = prices(lw, lp_new)
         x_new = np.exp(lx)
         income_va = np.exp(lw) * va + dnew
         rev_rate = np.matmul(pk_r, u[:, :, None])[:, :, 0] / s  # (JT, N)
         y = np.empty((n, j))
-        y[:, tr] = (u * np.matmul((x_new[:, tr].T / s)[:, None, :], pk_f)[:, 0, :]).T  # gross output Y'
-        y[:, nt] = x_new[:, nt]
-        rev = (rev_rate * x_new[:, tr].T).sum(axis=0)  # tariff revenue R'_n
-        x_new = np.matmul(gio, y[:, :, None])[:, :, 0] + alpha * (income_va + rev)[:, None]
+        for _ in range(EXPENDITURE_SWEEPS):
+            y[:, tr] = (u * np.matmul((x_new[:, tr].T / s)[:, None, :], pk_f)[:, 0, :]).T  # gross output Y'
+            y[:, nt] = x_new[:, nt]
+            rev = (rev_rate * x_new[:, tr].T).sum(axis=0)  # tariff revenue R'_n
+            x_new = np.matmul(gio, y[:, :, None])[:, :, 0] + alpha * (income_va + rev)[:, None]
         w_new = (gva * y).sum(axis=1) / va  # labour-market clearing
         w_new *= 1.0 / (w_new @ va)  # numeraire: world value added unchanged
         out = np.concatenate([np.log(w_new), lp_new.ravel(), np.log(x_new).ravel()])
@@ -286,40 +289,6 @@ def solve(
     else:
         w0, p0, x0 = start
         v0 = np.concatenate([np.log(w0), np.log(p0).ravel(), np.log(np.asarray(x0) / scale).ravel()])
-    if settings.engine == "numba":
-        from kaifang.models.caliendo_parro import _kernels  # imports numba (an optional extra)
-
-        work = (np.empty((n, j)), np.empty((len(tr), n)), np.empty((len(tr), n)))
-        # writable, contiguous copies: one compiled signature for every call (see _kernels.warm_up)
-        pk_c, pk_fc, pk_rc, lk_nt, th1 = (
-            np.array(a, order="C") for a in (pk, pk_f, pk_r, lkappa_nt, th[:, 0])
-        )
-        gva_c, gio_c, gio_tc, alpha_c = (np.array(a, order="C") for a in (gva, gio, gio_t, alpha))
-
-        def mapping(v: np.ndarray) -> np.ndarray:
-            out = np.empty_like(v)
-            _kernels.cp_map(
-                v,
-                out,
-                n,
-                j,
-                tr,
-                nt,
-                gva_c,
-                gio_c,
-                gio_tc,
-                alpha_c,
-                th1,
-                pk_c,
-                pk_fc,
-                pk_rc,
-                lk_nt,
-                va,
-                dnew,
-                *work,
-            )
-            return out
-
     memory = settings.memory if settings.method == "anderson" else 0
     hint = (
         f"Tried with [solver] method = {settings.method!r}, tol = {settings.tol:g}, max_iter = "
@@ -331,7 +300,7 @@ def solve(
         tol=settings.tol,
         max_iter=settings.max_iter,
         memory=memory,
-        damping=settings.damping or (1.0 if settings.method == "anderson" else 0.5),
+        damping=settings.damping or (1.0 if settings.method == "anderson" else 0.25),
         what="Caliendo-Parro equilibrium",
         hint=hint,
     )
