@@ -4,19 +4,22 @@ Unknowns: wage changes w-hat_n, sectoral price changes P-hat_{nj} and counterfac
 expenditures X'_{nj}. One evaluation of the map G(w, P, X) applies, in order,
 
 1. the input-cost and price-index conditions (``equations.log_input_cost``, ``price_index``)
-   and the trade shares pi' (``trade_shares``), computed with precomputed log-shares and a
-   log-sum-exp over exporters on the traded sectors only (a non-traded sector's price moves
-   with its own input cost);
+   and the trade shares pi' (``trade_shares``) on the traded sectors, written as batched
+   matrix products over sectors with pk_{nij} = pi_{nij} kappa-hat_{nij}^{-theta_j} precomputed:
+   P-hat_{nj}^{-theta_j} = sum_i pk_{nij} c-hat_{ij}^{-theta_j}, so one evaluation needs N x J
+   exponentials, not N x N x J (a non-traded sector's price moves with its own input cost);
+   this block is swept ``PRICE_SWEEPS`` times;
 2. the expenditure condition X'_{nk} = sum_j gamma_{nkj} Y'_{nj} + alpha_{nk} I'_n with gross
    output Y'_{ij} = sum_n pi'_{nij} X'_{nj} / (1 + tau'_{nij}) and income
-   I'_n = w-hat_n VA_n + R'_n + D'_n;
+   I'_n = w-hat_n VA_n + R'_n + D'_n, swept ``EXPENDITURE_SWEEPS`` times;
 3. labour-market clearing w-hat_n VA_n = sum_j gamma_{nj} Y'_{nj} (equivalent, given 2, to the
    paper's trade-balance condition), normalised so that world value added is unchanged
    (the numeraire).
 
 The joint fixed point of G in (log w, log P, log X) is found by Anderson acceleration
 (:func:`kaifang.models._solver.anderson`). Trade balance and labour-market clearing are
-checked at the solution and reported in the diagnostics.
+checked at the solution (:func:`equilibrium_residuals`); the fast formulas are tested against
+the textbook ones in :mod:`.equations`.
 """
 
 from __future__ import annotations
