@@ -88,7 +88,9 @@ def trade_shares(A: np.ndarray, D: np.ndarray) -> np.ndarray:
     return A / D[None, :]
 
 
-def price_index(E_hat: np.ndarray, w_hat: np.ndarray, D: np.ndarray, phi: np.ndarray, eps: float) -> np.ndarray:
+def price_index(
+    E_hat: np.ndarray, w_hat: np.ndarray, D: np.ndarray, phi: np.ndarray, eps: float
+) -> np.ndarray:
     """``P_hat_i = (E_hat_i / w_hat_i)^(1 - phi_i) D_i^(-1/eps)``."""
     return (E_hat / w_hat) ** (1.0 - phi) * D ** (-1.0 / eps)
 
@@ -121,9 +123,7 @@ def factor_income(X_new: np.ndarray, nu: np.ndarray) -> np.ndarray:
     return (X_new * (1.0 - nu)[None, :]).sum(axis=1) + nu * X_new.sum(axis=0)
 
 
-def spending(
-    R: np.ndarray, w_hat: np.ndarray, L_hat: np.ndarray, Y: np.ndarray, T: np.ndarray
-) -> np.ndarray:
+def spending(R: np.ndarray, w_hat: np.ndarray, L_hat: np.ndarray, Y: np.ndarray, T: np.ndarray) -> np.ndarray:
     """Right side of (b): ``R_i + w_hat_i L_hat_i Y_i + T_i sum_k w_hat_k L_hat_k Y_k / sum_k Y_k``.
 
     Deficits (transfers) are scaled with world income.
@@ -175,7 +175,9 @@ class Equilibrium:
     normalisation: float
 
 
-def evaluate(econ: Economy, t: np.ndarray, w_hat: np.ndarray, E_hat: np.ndarray, L_hat: np.ndarray) -> Equilibrium:
+def evaluate(
+    econ: Economy, t: np.ndarray, w_hat: np.ndarray, E_hat: np.ndarray, L_hat: np.ndarray
+) -> Equilibrium:
     """Evaluate the model at given hats; residuals in the note's form, scaled to be relative.
 
     ``residual_a[j] = (factor_income_j - w_hat_j L_hat_j Y_j) / Y_j`` for every ``j`` (the

@@ -58,7 +58,9 @@ class ModelSettings:
         if self.pass_through not in PHI_OFFSET:
             raise ValueError(f"pass_through must be one of {list(PHI_OFFSET)}, got {self.pass_through!r}")
         if self.revenue_use not in ("income_tax_relief", "lump_sum"):
-            raise ValueError(f"revenue_use must be 'income_tax_relief' or 'lump_sum', got {self.revenue_use!r}")
+            raise ValueError(
+                f"revenue_use must be 'income_tax_relief' or 'lump_sum', got {self.revenue_use!r}"
+            )
         if self.variant not in ("benchmark", "eaton_kortum"):
             raise ValueError(f"variant must be 'benchmark' or 'eaton_kortum', got {self.variant!r}")
 

@@ -89,7 +89,9 @@ class PolicySection(_Section):
 def _one_region(sel: str, regions, field: str, sc: Scenario) -> int:
     idx = resolve(sel, regions, what="region", field=field, source=sc.source, groups=sc.groups)
     if len(idx) != 1:
-        raise ScenarioError(f"{sc.source}: field {field!r} must name one region, got {sel!r} ({len(idx)} regions).")
+        raise ScenarioError(
+            f"{sc.source}: field {field!r} must name one region, got {sel!r} ({len(idx)} regions)."
+        )
     return idx[0]
 
 
@@ -127,14 +129,24 @@ def build_tariffs(sc: Scenario, econ, data, cal) -> tuple[np.ndarray, dict[str, 
     rates: dict[str, Any] = {}
     if p.optimal_tariff is not None:
         for i in resolve(
-            p.optimal_tariff, regions, what="region", field="policy.optimal_tariff", source=sc.source, groups=sc.groups
+            p.optimal_tariff,
+            regions,
+            what="region",
+            field="policy.optimal_tariff",
+            source=sc.source,
+            groups=sc.groups,
         ):
             t = pol.optimal_tariff(t, econ, i)
             rates[f"optimal_tariff[{regions[i]}]"] = pol.optimal_tariff_rate(econ, i)
     for k, r in enumerate(p.retaliation):
         target = _one_region(r.against, regions, f"policy.retaliation[{k}].against", sc)
         by = resolve(
-            r.by, regions, what="region", field=f"policy.retaliation[{k}].by", source=sc.source, groups=sc.groups
+            r.by,
+            regions,
+            what="region",
+            field=f"policy.retaliation[{k}].by",
+            source=sc.source,
+            groups=sc.groups,
         )
         by = [b for b in by if b != target]
         if not by:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 from scipy.linalg import lu_factor, lu_solve
@@ -80,58 +80,72 @@ class Solution:
         return np.concatenate([self.eq.w_hat, self.eq.E_hat, self.eq.L_hat])
 
 
-def _parts(econ: Economy, t: np.ndarray, z: np.ndarray):
+class _State(NamedTuple):
+    w: np.ndarray  # w_hat
+    Eh: np.ndarray  # E_hat
+    L: np.ndarray  # L_hat
+    lam_new: np.ndarray
+    m: np.ndarray  # lam'_ji / (1 + t_ji), producer-price shares
+    mu: np.ndarray  # sum_j m_ji = 1 - rho_i
+    P: np.ndarray  # P_hat
+    ExE: np.ndarray  # E_hat E
+    Z: np.ndarray  # X'
+    H: np.ndarray  # w_hat L_hat Y
+    R: np.ndarray  # tariff revenue
+
+
+def _state(econ: Economy, t: np.ndarray, z: np.ndarray) -> _State:
     n = econ.n
-    a, e, l = z[:n], z[n : 2 * n], z[2 * n :]
-    w, Eh, L = np.exp(a), np.exp(e), np.exp(l)
+    w, Eh, L = np.exp(z[:n]), np.exp(z[n : 2 * n]), np.exp(z[2 * n :])
     c = cost_shifter(w, L, econ.psi)
     A, D = price_denominator(econ.lam, c, t, econ.eps, econ.phi)
     lam_new = A / D[None, :]
-    m = lam_new / (1.0 + t)  # producer-price shares
-    mu = m.sum(axis=0)  # 1 - rho
+    m = lam_new / (1.0 + t)
+    mu = m.sum(axis=0)
     P = price_index(Eh, w, D, econ.phi, econ.eps)
     ExE = Eh * econ.E
-    Z = m * ExE[None, :]  # X'
     H = w * L * econ.Y
-    R = (1.0 - mu) * ExE
-    return a, e, l, w, Eh, L, lam_new, m, mu, P, ExE, Z, H, R
+    return _State(w, Eh, L, lam_new, m, mu, P, ExE, m * ExE[None, :], H, (1.0 - mu) * ExE)
 
 
 def newton_residual(econ: Economy, t: np.ndarray, z: np.ndarray) -> np.ndarray:
     """The 3N residuals Newton drives to zero at ``z = log(w_hat, E_hat, L_hat)``."""
-    a, e, l, w, Eh, L, lam_new, m, mu, P, ExE, Z, H, R = _parts(econ, t, z)
+    st = _state(econ, t, z)
+    n = econ.n
     nu, Y, E = econ.nu, econ.Y, econ.E
-    F = (Z * (1.0 - nu)[None, :]).sum(axis=1) + nu * Z.sum(axis=0)
-    ra = F / Y - w * L
-    ra[-1] = ((P - 1.0) * E).sum() / E.sum()
-    rb = (R + H + econ.T * (H.sum() / Y.sum()) - ExE) / E
-    if econ.lump_sum:
-        log_tau_hat = 0.0
-    else:
-        log_tau_hat = -np.log1p(-R / H)
-    rc = l - econ.kappa * (log_tau_hat + a - np.log(P))
+    F = (st.Z * (1.0 - nu)[None, :]).sum(axis=1) + nu * st.Z.sum(axis=0)
+    ra = F / Y - st.w * st.L
+    ra[-1] = ((st.P - 1.0) * E).sum() / E.sum()
+    rb = (st.R + st.H + econ.T * (st.H.sum() / Y.sum()) - st.ExE) / E
+    log_tau_hat = 0.0 if econ.lump_sum else -np.log1p(-st.R / st.H)
+    rc = z[2 * n :] - econ.kappa * (log_tau_hat + z[:n] - np.log(st.P))
     return np.concatenate([ra, rb, rc])
 
 
 def jacobian(econ: Economy, t: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """The exact Jacobian of :func:`newton_residual` with respect to ``z`` (3N x 3N)."""
-    a, e, l, w, Eh, L, lam_new, m, mu, P, ExE, Z, H, R = _parts(econ, t, z)
+    """The exact Jacobian of :func:`newton_residual` with respect to ``z`` (3N x 3N).
+
+    With ``dlc = d log c = d log w_hat - psi d log L_hat`` and ``g = G dlc`` (``G = lam'^T``):
+    ``d lam'_ji = -eps lam'_ji (dlc_j - g_i)``, ``d log P_i = (1 - phi_i)(de_i - da_i) + g_i``.
+    """
+    st = _state(econ, t, z)
     n = econ.n
     nu, Y, E, eps, psi, kappa, phi = econ.nu, econ.Y, econ.E, econ.eps, econ.psi, econ.kappa, econ.phi
-    G = lam_new.T  # g = G @ dlc, g_i = sum_k lam'_ki dlc_k
+    Z, m, mu, Eh, H = st.Z, st.m, st.mu, st.Eh, st.H
+    G = st.lam_new.T
     W = Z * (1.0 - nu)[None, :]
     M = Z.sum(axis=0)
     # (a): factor income F_j / Y_j - w_j L_j
     dF_dlc = eps * (-np.diag(W.sum(axis=1)) + W @ G - nu[:, None] * Z.T + (nu * M)[:, None] * G)
     dF_de = W + np.diag(nu * M)
     Ja_lc = dF_dlc / Y[:, None]
-    wl = np.diag(w * L)
+    wl = np.diag(st.w * st.L)
     J = np.empty((3 * n, 3 * n))
     J[:n, :n] = Ja_lc - wl
     J[:n, n : 2 * n] = dF_de / Y[:, None]
     J[:n, 2 * n :] = -psi * Ja_lc - wl
     # normalisation replaces the last row of (a): sum_i E_i P_i dlogP_i / sum E
-    v = E * P / E.sum()
+    v = E * st.P / E.sum()
     vG = v @ G
     J[n - 1, :n] = -v * (1.0 - phi) + vG
     J[n - 1, n : 2 * n] = v * (1.0 - phi)
@@ -143,13 +157,13 @@ def jacobian(econ: Economy, t: np.ndarray, z: np.ndarray) -> np.ndarray:
     J[n : 2 * n, :n] = Jb_lc + direct
     J[n : 2 * n, n : 2 * n] = np.diag(-mu * Eh)
     J[n : 2 * n, 2 * n :] = -psi * Jb_lc + direct
-    # (c): l - kappa (log tau_hat + a - log P), dlogP = (1-phi)(de - da) + G dlc
+    # (c): l - kappa (log tau_hat + a - log P)
     if econ.lump_sum:
         Jc_lc = kappa * G
         ta = np.zeros(n)
     else:
-        tau = R / H
-        Jc_lc = kappa * ((ExE / H) / (1.0 - tau))[:, None] * dmu_dlc + kappa * G
+        tau = st.R / H
+        Jc_lc = kappa * ((st.ExE / H) / (1.0 - tau))[:, None] * dmu_dlc + kappa * G
         ta = kappa * tau / (1.0 - tau)
     J[2 * n :, :n] = Jc_lc + np.diag(ta - kappa - kappa * (1.0 - phi))
     J[2 * n :, n : 2 * n] = np.diag(-ta + kappa * (1.0 - phi))
@@ -170,8 +184,7 @@ def _e_star(econ: Economy, t: np.ndarray, y: np.ndarray) -> np.ndarray:
     """log E_hat solving (b) exactly given ``y = (log w_hat, log L_hat)``:
     ``E_hat_i E_i mu_i = w_hat_i L_hat_i Y_i + T_i S`` with ``mu_i = sum_j lam'_ji / (1 + t_ji)``."""
     n = econ.n
-    a, l = y[:n], y[n:]
-    w, L = np.exp(a), np.exp(l)
+    w, L = np.exp(y[:n]), np.exp(y[n:])
     c = cost_shifter(w, L, econ.psi)
     A, D = price_denominator(econ.lam, c, t, econ.eps, econ.phi)
     mu = (A / (1.0 + t)).sum(axis=0) / D

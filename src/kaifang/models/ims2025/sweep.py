@@ -15,7 +15,14 @@ import numpy as np
 
 from kaifang.models.ims2025.equations import Economy
 from kaifang.models.ims2025.outcomes import outcome_arrays
-from kaifang.models.ims2025.solver import SolverSettings, _finish, _full, _newton, _raise_unless, _validate_tariffs
+from kaifang.models.ims2025.solver import (
+    SolverSettings,
+    _finish,
+    _full,
+    _newton,
+    _raise_unless,
+    _validate_tariffs,
+)
 
 __all__ = ["SweepResult", "sweep"]
 
