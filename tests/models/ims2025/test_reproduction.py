@@ -12,10 +12,16 @@ from __future__ import annotations
 
 import pytest
 
+from helpers import require_dataset
 from kaifang.models.ims2025 import ModelSettings, build_economy, outcome_arrays, solve
 from kaifang.models.ims2025.policy import optimal_tariff
 
 ROUNDING = 0.005  # Table 1 prints two decimals
+
+
+@pytest.fixture(autouse=True)
+def _needs_data():
+    require_dataset("liberation2025")
 
 
 @pytest.mark.data

@@ -10,9 +10,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers import require_dataset
 from kaifang.cli import main
 
 pytestmark = pytest.mark.data
+
+
+@pytest.fixture(autouse=True)
+def _needs_data():
+    require_dataset("liberation2025")
+
 
 HEAD = """\
 name = "t"
