@@ -89,3 +89,21 @@ def test_optimal_tariff_formula_is_near_optimal_but_not_the_exact_maximum(econ, 
     assert all(grid[h] < w_star for h in (-0.05, -0.02, -0.01))
     assert max(grid.values()) - w_star < 0.02
     assert grid[0.1] < w_star  # welfare falls again well above t*
+
+
+def test_best_uniform_tariff_is_a_local_maximum_above_the_formula(econ, cal):
+    """The numerical optimum is a local maximum of US welfare and beats the formula's t*."""
+    from kaifang.models.ims2025.policy import best_uniform_tariff
+
+    us = cal.us
+    rate, best = best_uniform_tariff(econ, us, xatol=1e-4)
+
+    def welfare(r: float) -> float:
+        t = np.zeros((cal.n, cal.n))
+        t[:, us] = r
+        t[us, us] = 0.0
+        return float(outcome_arrays(econ, solve(econ, t).eq)["welfare_pct"][us])
+
+    assert best == pytest.approx(welfare(rate), abs=1e-12)
+    assert best >= welfare(rate - 0.01) and best >= welfare(rate + 0.01)
+    assert best >= welfare(optimal_tariff_rate(econ, us))

@@ -15,6 +15,7 @@ from kaifang.models.ims2025.equations import Economy
 
 __all__ = [
     "USTR_FLOOR",
+    "best_uniform_tariff",
     "block_delta",
     "delta",
     "optimal_retaliation",
@@ -121,3 +122,51 @@ def optimal_retaliation(t: np.ndarray, econ: Economy, coalition: Sequence[int], 
         if r != against:
             out[against, r] = rates[r]
     return out
+
+
+def best_uniform_tariff(
+    econ: Economy,
+    i: int,
+    t: np.ndarray | None = None,
+    *,
+    bounds: tuple[float, float] = (0.0, 1.0),
+    xatol: float = 1e-6,
+) -> tuple[float, float]:
+    """The uniform import tariff that maximises region ``i``'s welfare, found numerically.
+
+    Unlike :func:`optimal_tariff_rate` (the paper's formula at baseline shares), this solves the
+    full model for each candidate rate (bounded Brent search, :func:`scipy.optimize.minimize_scalar`).
+
+    Parameters
+    ----------
+    econ
+        The economy.
+    i
+        The taxing region.
+    t
+        Other tariffs held fixed (default none); column ``i`` is replaced.
+    bounds
+        Search interval for the rate.
+    xatol
+        Absolute tolerance on the rate.
+
+    Returns
+    -------
+    tuple
+        ``(rate, welfare_pct)`` at the maximum.
+    """
+    from scipy.optimize import minimize_scalar
+
+    from kaifang.models.ims2025.outcomes import outcome_arrays
+    from kaifang.models.ims2025.solver import solve
+
+    base = np.zeros((econ.n, econ.n)) if t is None else np.asarray(t, dtype=float)
+
+    def loss(rate: float) -> float:
+        tt = base.copy()
+        tt[:, i] = rate
+        tt[i, i] = 0.0
+        return -float(outcome_arrays(econ, solve(econ, tt).eq)["welfare_pct"][i])
+
+    res = minimize_scalar(loss, bounds=bounds, method="bounded", options={"xatol": xatol})
+    return float(res.x), -float(res.fun)
