@@ -110,7 +110,9 @@ def test_eu_and_china_retaliate_optimally_others_do_not(tmp_path, capsys):
     tariffs = {(r["importer"], r["exporter"]) for r in _tariffs(doc, tmp_path)}
     assert {("CHN", "USA"), ("DEU", "USA")} <= tariffs
     assert ("JPN", "USA") not in tariffs and ("CAN", "USA") not in tariffs
-    assert any("retaliation[0]" in k for k in doc["provenance"]["parameters"]["policy_rates"])
+    entry = doc["provenance"]["parameters"]["policy_rates"]["retaliation[0]"]
+    assert entry["kind"] == "optimal" and entry["against"] == "USA" and entry["members"] == len(eu) + 1
+    assert len(entry["rates"]) == 1 and 0 < entry["rates"][0] < 1  # members share one nu, so one phi
 
 
 def _tariffs(doc, tmp_path):

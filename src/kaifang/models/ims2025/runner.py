@@ -154,12 +154,15 @@ def build_tariffs(sc: Scenario, econ, data, cal) -> tuple[np.ndarray, dict[str, 
                 f"{sc.source}: field 'policy.retaliation[{k}].by' selects only the target {regions[target]!r}; "
                 f"name the regions that retaliate."
             )
+        entry: dict[str, Any] = {"kind": r.kind, "against": regions[target], "members": len(by)}
         if r.kind == "reciprocal":
             t = pol.reciprocal_retaliation(t, target, by)
         else:
             t = pol.optimal_retaliation(t, econ, by, target)
-            rr = pol.optimal_retaliation_rate(econ, by, target)
-            rates[f"retaliation[{k}] optimal rate (first member {regions[by[0]]})"] = float(rr[by[0]])
+            rr = pol.optimal_retaliation_rate(econ, by, target)[by]
+            entry["delta"] = pol.block_delta(econ, by, target)
+            entry["rates"] = sorted({float(x) for x in np.round(rr, 12)})
+        rates[f"retaliation[{k}]"] = entry
     return t, rates
 
 
