@@ -171,3 +171,20 @@ def test_welfare_decomposition_is_exact_to_first_order(w):
         gaps.append(np.abs(decompose(e).total - np.log(e.real_income)).max())
     assert gaps[1] <= 1e-7
     assert gaps[1] <= gaps[0] / 30 + 1e-12  # second order: 100x smaller for 10x smaller shocks
+
+
+def test_near_autarky_fails_with_a_useful_message():
+    """Tariffs of +1000 % on every good make the demo world nearly autarkic: relative wages are
+    then almost indeterminate and the solver stalls near 1e-7; it must say so, not loop or crash."""
+    from kaifang.data.demo import generate
+
+    b = from_raw(generate())
+    n = b.n_regions
+    tau = b.tariff + 10.0 * b.tradable
+    tau[np.arange(n), np.arange(n)] = 0.0
+    with pytest.raises(
+        ConvergenceError, match=r"best residual reached was .* nearly indeterminate.*loosen tol"
+    ):
+        solve(b, tau, None, np.zeros(n))
+    loose = solve(b, tau, None, np.zeros(n), SolverSettings(tol=1e-6))
+    assert loose.residuals["trade_balance"] < 1e-5
