@@ -104,6 +104,10 @@ def _scenario(tmp_path, body: str, dataset: str = "demo") -> Path:
             r"from_table.*'tariffs2005'.*tables this data set offers: none",
         ),
         ("[solver]\nmax_iter = 1\n", r"did not converge.*max_iter = 1"),
+        (
+            '[[shocks]]\ntype = "tariff"\nop = "add"\nsector = "Services"\nvalue = 5\n',
+            r"shocks\[0\]\.sector.*no international trade in 'demo' \(Services\)",
+        ),
         ("[solver]\ntol = -1\n", r"solver\.tol.*-1"),
         ('[solver]\nmethod = "newton"\n', r"solver\.method.*'newton'"),
         ("[solver]\nmax_itr = 5\n", r"unknown field 'solver\.max_itr'.*max_iter"),

@@ -19,6 +19,9 @@ __all__ = ["FixedPointResult", "SolverDiagnostics", "anderson"]
 
 log = logging.getLogger(__name__)
 
+#: Restarts from the best point allowed after non-finite or exploding iterates.
+_MAX_RESTARTS = 30
+
 
 @dataclass(frozen=True)
 class SolverDiagnostics:
@@ -97,22 +100,41 @@ def anderson(
         if m
         else f"damped fixed-point iteration (damping {damping:g})"
     )
+    x_best = f_best = None
+    restarts = 0
     for it in range(1, max_iter + 1):
-        f = g(x) - x
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            f = g(x) - x
         res = float(np.abs(f).max())
-        if not np.isfinite(res):
-            raise ConvergenceError(
-                f"{what}: {method} produced a non-finite value at iteration {it}. {hint}".strip(),
-                iterations=it,
-                residual=res,
-            )
+        if not np.isfinite(res) or res > 1e3 * best:
+            # the extrapolation left the region where the map is defined or well behaved:
+            # forget the history and take a short plain step from the best point so far
+            if x_best is None or restarts >= _MAX_RESTARTS:
+                what_happened = (
+                    "produced a non-finite value" if not np.isfinite(res) else f"jumped to residual {res:.3g}"
+                )
+                raise ConvergenceError(
+                    f"{what} did not converge: {method} {what_happened} at iteration {it}; the best "
+                    f"residual reached was {best:.3g} (tol {tol:g}), {restarts} restarts from the best "
+                    f"point with smaller steps did not get further. The equilibrium may be nearly "
+                    f"indeterminate (e.g. close to autarky). {hint}".strip(),
+                    iterations=it,
+                    residual=best,
+                )
+            restarts += 1
+            filled = 0
+            f_prev = x_prev = None
+            damping = max(damping / 2, 1 / 64)  # from now on, smaller steps
+            x = x_best + damping * f_best
+            continue
         if res <= tol:
+            if restarts:
+                method += f"; {restarts} restart(s) from the best point, final damping {damping:g}"
             diag = SolverDiagnostics(method, it, res, True, time.perf_counter() - t0, tol)
             log.debug("%s converged: %s", what, diag)
             return FixedPointResult(x, diag)
-        if res > 1e3 * best:  # a diverging extrapolation: forget the history
-            filled = 0
-        best = min(best, res)
+        if res < best:
+            best, x_best, f_best = res, x, f
         if m and f_prev is not None:
             df = f - f_prev
             df_buf[slot] = df
@@ -126,10 +148,12 @@ def anderson(
         x_prev, f_prev = x, f
         if m and filled:
             k = filled
-            a = gram[:k, :k]
-            reg = 1e-13 * np.trace(a) / k
+            # normal equations with the columns scaled to unit length (old and new differences
+            # differ by orders of magnitude near convergence) and a small Tikhonov term
+            d = 1.0 / np.sqrt(np.maximum(np.diag(gram)[:k], 1e-300))
+            a = gram[:k, :k] * d[:, None] * d[None, :]
             try:
-                gamma = np.linalg.solve(a + reg * np.eye(k), df_buf[:k] @ f)
+                gamma = d * np.linalg.solve(a + 1e-12 * np.eye(k), d * (df_buf[:k] @ f))
             except np.linalg.LinAlgError:
                 filled = 0
                 x = x + damping * f

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from helpers import require_dataset
 from kaifang.models.caliendo_parro import solve
@@ -108,3 +110,33 @@ def test_intra_bloc_trade_matches_the_paper(worlds):
         before = b1.flows[n, partners].sum()
         after = e1.flows[n, partners].sum()
         assert 100 * (after / before - 1) == pytest.approx(pct, abs=0.5), code
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    importer=st.integers(0, 30),
+    exporters=st.lists(st.integers(0, 30), min_size=1, max_size=5, unique=True),
+    change=st.floats(-0.9, 2.0),
+    factor=st.floats(1e-3, 1e3),
+)
+def test_random_tariff_changes_on_the_real_baseline(worlds, importer, exporters, change, factor):
+    """Hypothesis on the real baseline: one importer changes its tariffs on a few exporters in
+    all goods (tau' = max(0, tau + change)); the counterfactual balances trade and clears labour
+    markets, shares sum to one, and scaling every baseline value changes nothing."""
+    _, b1, _ = worlds
+    n = b1.n_regions
+    tau = np.array(b1.tariff)
+    for ex in exporters:
+        if ex != importer:
+            tau[importer, ex, b1.tradable] = np.maximum(0.0, tau[importer, ex, b1.tradable] + change)
+    e = solve(b1, tau, None, np.zeros(n))
+    x = e.flows
+    dom = x[np.arange(n), np.arange(n)].sum(axis=1)
+    wage_bill = e.w_hat * b1.value_added
+    assert np.max(np.abs(x.sum(axis=(1, 2)) - x.sum(axis=(0, 2))) / wage_bill) <= 1e-8
+    assert np.max(np.abs(wage_bill - (b1.gamma_va * x.sum(axis=0)).sum(axis=1)) / wage_bill) <= 1e-8
+    assert np.all(dom > 0)
+    np.testing.assert_allclose(e.shares.sum(axis=1), 1.0, atol=1e-12)
+    e2 = solve(b1.scaled(factor), tau, None, np.zeros(n))
+    np.testing.assert_allclose(e2.w_hat, e.w_hat, rtol=1e-8)
+    np.testing.assert_allclose(e2.p_hat, e.p_hat, rtol=1e-8)

@@ -37,7 +37,7 @@ from kaifang.models import Progress, null_progress
 from kaifang.models.caliendo_parro.solver import Equilibrium, SolverSettings, solve
 from kaifang.models.caliendo_parro.welfare import decompose
 from kaifang.results import RunResult, package_version
-from kaifang.scenario import Scenario, validate_section
+from kaifang.scenario import Scenario, resolve, validate_section
 from kaifang.scenario.shocks import compose_shocks, parse_shocks
 
 __all__ = ["BaselineSettings", "load_baseline", "run"]
@@ -93,6 +93,25 @@ def _international(x: np.ndarray) -> np.ndarray:
     n = x.shape[0]
     out[np.arange(n), np.arange(n)] = 0.0
     return out
+
+
+def _check_traded(shocks: list, b: MultiSectorBaseline, scenario: Scenario) -> None:
+    """A trade shock that selects only non-traded sectors would silently change nothing: refuse it."""
+    traded = [s for s, t in zip(b.sectors, b.tradable, strict=True) if t]
+    for k, shock in enumerate(shocks):
+        if getattr(shock, "include_domestic", False):
+            continue  # domestic iceberg costs also apply to non-traded sectors
+        idx = resolve(
+            shock.sector, b.sectors, what="sector", field=f"shocks[{k}].sector", source=scenario.source
+        )
+        if not any(b.tradable[i] for i in idx):
+            names = ", ".join(b.sectors[i] for i in idx)
+            raise ScenarioError(
+                f"{scenario.source}: field 'shocks[{k}].sector' selects only sectors with no international "
+                f"trade in {b.dataset!r} ({names}), so this {shock.type} shock would change nothing. Select "
+                f"traded sectors ({', '.join(traded)}) or, for an iceberg shock on domestic costs, set "
+                f"include_domestic = true."
+            )
 
 
 def tables(e: Equilibrium) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
@@ -193,6 +212,7 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
         scenario=scenario,
         tables=tariff_tables,
     )
+    _check_traded(shocks, b0, scenario)
     if bset.deficits == "zero":
         d_new = np.zeros(b0.n_regions)
     else:  # observed deficits, with the rounding residual spread so that they sum to zero

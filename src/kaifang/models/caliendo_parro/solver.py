@@ -67,7 +67,7 @@ class SolverSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     method: Literal["anderson", "fixed_point"] = "anderson"
-    tol: float = Field(default=1e-12, gt=0.0, le=1e-3)
+    tol: float = Field(default=1e-10, gt=0.0, le=1e-3)
     max_iter: int = Field(default=5000, ge=1)
     memory: int = Field(default=10, ge=1, le=100)
     damping: float | None = Field(default=None, gt=0.0, le=1.0)
