@@ -154,7 +154,9 @@ def country_name(code: str) -> str:
 def _name_to_iso() -> dict[str, str]:
     df = _coco()
     out = {n.lower(): iso for n, iso in zip(df["name_short"], df["ISO3"], strict=True)}
-    out.update({n.lower(): iso for n, iso in zip(df["name_official"], df["ISO3"], strict=True) if isinstance(n, str)})
+    out.update(
+        {n.lower(): iso for n, iso in zip(df["name_official"], df["ISO3"], strict=True) if isinstance(n, str)}
+    )
     return out
 
 
@@ -167,7 +169,9 @@ def country_code(name: str) -> str | None:
 
 # --------------------------------------------------------------------------------------
 # Own tables, with sources.
-def _years(spec: Mapping[int, str], left: Mapping[str, int] | None = None) -> dict[str, tuple[int | None, int | None]]:
+def _years(
+    spec: Mapping[int, str], left: Mapping[str, int] | None = None
+) -> dict[str, tuple[int | None, int | None]]:
     out: dict[str, tuple[int | None, int | None]] = {}
     for year, codes in spec.items():
         for c in codes.split():
@@ -192,7 +196,9 @@ _EU = _years(
 )
 # ASEAN member states by year of admission: ASEAN Secretariat, "ASEAN Member States"
 # (asean.org); Timor-Leste admitted as the 11th member at the 47th summit, October 2025.
-_ASEAN = _years({1967: "IDN MYS PHL SGP THA", 1984: "BRN", 1995: "VNM", 1997: "LAO MMR", 1999: "KHM", 2025: "TLS"})
+_ASEAN = _years(
+    {1967: "IDN MYS PHL SGP THA", 1984: "BRN", 1995: "VNM", 1997: "LAO MMR", 1999: "KHM", 2025: "TLS"}
+)
 # CPTPP: year of entry into force for each party, New Zealand Ministry of Foreign Affairs
 # and Trade (depositary), "CPTPP: status".
 _CPTPP = _years(
@@ -228,7 +234,9 @@ def _groups() -> dict[str, CountryGroup]:
     cc = "country_converter (country_data.tsv)"
     un = "UN M49 regions, via country_converter"
     gs = [
-        CountryGroup("EU", "European Union", _EU, "own table: europa.eu enlargement history", has_history=True),
+        CountryGroup(
+            "EU", "European Union", _EU, "own table: europa.eu enlargement history", has_history=True
+        ),
         CountryGroup("EU6", "the six founding members (1958)", _EU, "own table", fixed_year=1958),
         CountryGroup("EU12", "the EU of 1986", _EU, "own table", fixed_year=1986),
         CountryGroup("EU15", "the EU of 1995", _EU, "own table", fixed_year=1995),
@@ -246,8 +254,16 @@ def _groups() -> dict[str, CountryGroup]:
         ),
         CountryGroup("APEC", "Asia-Pacific Economic Cooperation", _coco_col("APEC"), cc),
         CountryGroup("BRIC", "Brazil, Russia, India, China", _coco_col("BRIC"), cc),
-        CountryGroup("BRICS", "BRICS members", _BRICS, "own table: BRICS summit declarations", has_history=True),
-        CountryGroup("ASEAN", "Association of Southeast Asian Nations", _ASEAN, "own table: asean.org", has_history=True),
+        CountryGroup(
+            "BRICS", "BRICS members", _BRICS, "own table: BRICS summit declarations", has_history=True
+        ),
+        CountryGroup(
+            "ASEAN",
+            "Association of Southeast Asian Nations",
+            _ASEAN,
+            "own table: asean.org",
+            has_history=True,
+        ),
         CountryGroup(
             "CPTPP",
             "Comprehensive and Progressive Agreement for Trans-Pacific Partnership",
@@ -256,13 +272,25 @@ def _groups() -> dict[str, CountryGroup]:
             has_history=True,
         ),
         CountryGroup(
-            "RCEP", "Regional Comprehensive Economic Partnership (signatories)", _RCEP, "own table: rcepsec.org", has_history=True
+            "RCEP",
+            "Regional Comprehensive Economic Partnership (signatories)",
+            _RCEP,
+            "own table: rcepsec.org",
+            has_history=True,
         ),
         CountryGroup(
-            "USMCA", "USMCA (NAFTA before 2020)", _USMCA, "own table", aliases=("NAFTA", "CUSMA", "T-MEC"), has_history=True
+            "USMCA",
+            "USMCA (NAFTA before 2020)",
+            _USMCA,
+            "own table",
+            aliases=("NAFTA", "CUSMA", "T-MEC"),
+            has_history=True,
         ),
         CountryGroup(
-            "MENA", "Middle East & North Africa (World Bank)", _no_history(_MENA), "own table: World Bank regions"
+            "MENA",
+            "Middle East & North Africa (World Bank)",
+            _no_history(_MENA),
+            "own table: World Bank regions",
         ),
         CountryGroup(
             "LAC",
@@ -374,7 +402,9 @@ def group_members(name: str, *, source: str = "<string>", field: str = "groups")
                 f"cannot be resolved; drop '@{year}'. Groups with a history: {', '.join(hist)}."
             )
         if year < 1900 or year > 2100:
-            raise ScenarioError(f"{source}: field {field!r}: year {year} in {name!r} is out of range 1900-2100.")
+            raise ScenarioError(
+                f"{source}: field {field!r}: year {year} in {name!r} is out of range 1900-2100."
+            )
         members = g.at(year)
         if not members:
             raise ScenarioError(

@@ -93,12 +93,16 @@ def resolve(
     items = [selector] if isinstance(selector, str) else list(selector)
     if not items:
         raise ScenarioError(f"{source}: field {field!r} is an empty list; name at least one {what} or 'all'.")
-    ctx = _Ctx(labels, what, field, source, {k.upper(): list(v) for k, v in (groups or {}).items()}, dataset, report)
+    ctx = _Ctx(
+        labels, what, field, source, {k.upper(): list(v) for k, v in (groups or {}).items()}, dataset, report
+    )
     out: set[int] = set()
     for item in items:
         out.update(ctx.expand(str(item), stack=()))
     if not out:
-        raise ScenarioError(f"{source}: field {field!r} selects no {what}; name at least one {what} the data set has.")
+        raise ScenarioError(
+            f"{source}: field {field!r} selects no {what}; name at least one {what} the data set has."
+        )
     return sorted(out)
 
 
@@ -195,7 +199,9 @@ class _Ctx:
                         f"remove the cycle from [groups]."
                     )
                 if not self.user[up]:
-                    raise ScenarioError(f"{self.source}: field 'groups.{m}' is an empty list; name at least one member.")
+                    raise ScenarioError(
+                        f"{self.source}: field 'groups.{m}' is an empty list; name at least one member."
+                    )
                 out.extend(self._flatten_user(up, (*stack, up)))
             elif parse_group_name(m)[0] in GROUPS:
                 out.extend(group_members(m, source=self.source, field=f"groups.{name}"))
@@ -239,3 +245,31 @@ class _Ctx:
                 stacklevel=4,
             )
         return {self.index[m.lower()] for m in present}
+
+
+def selection_report(scenario: Any, regions: Sequence[str]) -> dict[str, Any]:
+    """For every group named by a region selector of ``scenario``'s shocks: its members,
+    those that are regions of the data set, those that are not (absent) and where they are
+    (the ROW label or ``None``). For the run's provenance; warnings are not repeated here."""
+    report: dict[str, Any] = {}
+    keys = ("importer", "exporter", "region", "members")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", KaifangWarning)
+        for k, s in enumerate(scenario.shocks):
+            for key in keys:
+                sel = s.get(key)
+                if sel is None:
+                    continue
+                try:
+                    resolve(
+                        sel,
+                        regions,
+                        what="region",
+                        field=f"shocks[{k}].{key}",
+                        source=scenario.source,
+                        groups=scenario.groups,
+                        report=report,
+                    )
+                except ScenarioError:
+                    continue
+    return report
