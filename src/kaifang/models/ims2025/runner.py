@@ -26,7 +26,7 @@ from kaifang.models.ims2025.solver import SolverSettings, solve, solve_reference
 from kaifang.results import RunResult, package_version
 from kaifang.scenario import Scenario, validate_section
 from kaifang.scenario.select import resolve
-from kaifang.scenario.shocks import IcebergShock, compose_shocks, parse_shocks
+from kaifang.scenario.shocks import IcebergShock, check_supported, compose_shocks, parse_shocks
 
 __all__ = ["SECTORS", "TABLES", "BaselineSection", "ParametersSection", "PolicySection", "run"]
 
@@ -115,6 +115,7 @@ def build_tariffs(sc: Scenario, econ, data, cal) -> tuple[np.ndarray, dict[str, 
                 f"{sc.source}: shocks[{k}] is an iceberg shock; the ims2025 model has tariffs only "
                 f"(type = 'tariff'). Use the gravity or caliendo_parro model for trade-cost shocks."
             )
+    check_supported(shocks, ("tariff", "retaliation"), sc, "ims2025")
     ustr = pol.ustr_tariffs(data.tariffs, cal.us)
     arrays = compose_shocks(
         shocks,
