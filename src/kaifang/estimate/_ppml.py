@@ -411,7 +411,9 @@ def _fit_pyfixest(data: pd.DataFrame, spec: PPMLSpec) -> EngineResult:
     if fenames:
         raw = fit.fixef()
         for fn, fe in zip(fenames, spec.fixed_effects, strict=True):
-            fixed[fe] = {str(k): float(v) for k, v in raw[f"C({fn})"].items()}
+            got = {str(k): float(v) for k, v in raw[f"C({fn})"].items()}
+            # pyfixest omits the reference category of all but the first dimension: its effect is 0
+            fixed[fe] = {lab: got.get(lab, 0.0) for lab in pd.unique(df[fn])}
     g = getattr(fit, "_G", None)
     n_cl = int(g[0]) if isinstance(g, (list, tuple)) and g else (int(g) if g else None)
     return EngineResult(
