@@ -281,18 +281,34 @@ def run(scenario: Scenario, progress: Progress) -> RunResult:
             f"{src}: field 'parameters.reference' is required with normalisation = 'reference' (e.g. reference = \"DEU\")."
         )
     dxs, coefs, touched = _policy_shocks(scenario, policy, bl, estimate)
-    point = np.array([estimate.coef[c] if isinstance(c, str) else c for c in coefs], dtype=float)  # type: ignore[union-attr]
-    lnB = _log_partial(dxs, point) if dxs else np.zeros((n, n))
+    arr = None
     if others:
-        from kaifang.scenario.shocks import compose_shocks, parse_shocks
+        from kaifang.scenario.shocks import check_supported, compose_shocks, parse_shocks
 
         sub = scenario.model_copy(update={"shocks": others})
-        arr = compose_shocks(
-            parse_shocks(sub), regions=regions, sectors=["all"], tariff_base=np.zeros((n, n, 1)), scenario=sub
-        )
+        parsed = parse_shocks(sub)
+        check_supported(parsed, ("iceberg", "ntb", "embargo", "agreement"), sub, "gravity")
+        arr = compose_shocks(parsed, regions=regions, sectors=["all"], tariff_base=np.zeros((n, n, 1)), scenario=sub)
         if (arr.tariff_new != 0).any():
             raise ScenarioError(f"{src}: the gravity model has no tariffs; use type = \"policy\" or \"iceberg\" shocks.")
-        # shared arrays are (importer, exporter); ours are (exporter, importer)
+        # agreement shocks: a policy dummy switching on (join, +1) or off (leave, -1) for the
+        # selected pairs, sized by 'estimate' or the named estimated 'coefficient' (so Monte
+        # Carlo draws cover it too); shared arrays are (importer, exporter), ours (exporter, importer)
+        for a, mask in arr.agreements:
+            m = mask[:, :, 0].T
+            coef: str | float = a.coefficient if a.coefficient is not None else float(a.estimate)  # type: ignore[arg-type]
+            if isinstance(coef, str) and (estimate is None or coef not in estimate.coef.index):
+                have = ", ".join(estimate.coef.index) if estimate is not None else "none (no [estimation] section)"
+                raise ScenarioError(
+                    f"{src}: an agreement shock takes its size from the estimate {coef!r}, which this scenario "
+                    f"does not estimate.{suggest(coef, estimate.coef.index) if estimate is not None else ''} "
+                    f"Estimated coefficients: {have}; or give 'estimate' as a number."
+                )
+            dxs.append(np.where(m, 1.0 if a.op == "join" else -1.0, 0.0))
+            coefs.append(coef)
+    point = np.array([estimate.coef[c] if isinstance(c, str) else c for c in coefs], dtype=float)  # type: ignore[union-attr]
+    lnB = _log_partial(dxs, point) if dxs else np.zeros((n, n))
+    if arr is not None:
         lnB = lnB + (1.0 - sigma) * np.log(arr.dhat[:, :, 0].T)
         touched |= arr.touched[:, :, 0].T
     progress("solving the general equilibrium")
