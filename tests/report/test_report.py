@@ -159,3 +159,32 @@ def test_report_draws_in_headless_chromium(tmp_path):
         (ARTIFACTS / "report.pdf").write_bytes(pdf)
     finally:
         driver.quit()
+
+
+def test_cli_report_of_scenario_file_end_to_end(tmp_path, capsys, scenarios_dir):
+    """`kaifang report FILE`: solves the (synthetic demo) scenario, stores it, writes the page."""
+    out = tmp_path / "demo.html"
+    assert main(["report", str(scenarios_dir / "demo-tariff.toml"), "--out", str(out)]) == 0
+    html = out.read_text()
+    _no_web_resources(html)
+    assert "SYNTHETIC DEMO DATA" in html and "synthetic codes" in html  # no real country on the map
+    assert len(ResultsStore().run_ids()) == 1
+    assert (
+        main(
+            [
+                "report",
+                str(scenarios_dir / "demo-tariff.toml"),
+                "--out",
+                str(out),
+                "--measure",
+                "real_income_pct",
+            ]
+        )
+        == 0
+    )
+    assert "real_income_pct by region" in out.read_text()
+    assert (
+        main(["report", str(scenarios_dir / "demo-tariff.toml"), "--out", str(out), "--measure", "welfar"])
+        == 2
+    )
+    assert "welfare_pct" in capsys.readouterr().err
