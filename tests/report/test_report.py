@@ -188,3 +188,15 @@ def test_cli_report_of_scenario_file_end_to_end(tmp_path, capsys, scenarios_dir)
         == 2
     )
     assert "welfare_pct" in capsys.readouterr().err
+
+
+def test_map_colours():
+    from kaifang.report.worldmap import diverging_colour
+
+    assert diverging_colour(0.0, 1.0) == "#f7f7f7"
+    assert diverging_colour(1.0, 1.0) == "#2166ac" and diverging_colour(-5.0, 1.0) == "#b2182b"  # clipped
+    assert diverging_colour(float("nan"), 1.0) == "#d9d9d9"
+    # square-root scale: a quarter of the maximum is half-way in colour
+    assert diverging_colour(0.25, 1.0) == "#{:02x}{:02x}{:02x}".format(
+        *[round(m + (e - m) * 0.5) for m, e in zip((247, 247, 247), (33, 102, 172), strict=True)]
+    )
