@@ -135,3 +135,37 @@ def test_reproducible_bit_for_bit(scenarios_dir):
     i1, i2 = store.add(r1, load_scenario(path)), store.add(r2, load_scenario(path))
     pd.testing.assert_frame_equal(store.get(i1).regions, store.get(i2).regions, check_exact=True)
     assert store.list().set_index("run_id").loc[[i1, i2], "scenario_sha256"].nunique() == 1
+
+
+def test_groups_commands(capsys):
+    assert main(["groups", "list", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    names = {g["name"] for g in doc["groups"]}
+    assert {
+        "EU",
+        "ASEAN",
+        "CPTPP",
+        "RCEP",
+        "USMCA",
+        "BRICS",
+        "G7",
+        "G20",
+        "MENA",
+        "LAC",
+        "SSA",
+        "LLDC",
+        "OECD",
+    } <= names
+    assert main(["groups", "show", "EU@2004", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["members"]) == 25
+    assert main(["groups", "show", "EU@1950"]) == 2
+    assert "no members in 1950" in capsys.readouterr().err
+    assert main(["groups", "show", "ASAEN"]) == 2
+    assert "ASEAN" in capsys.readouterr().err
+
+
+def test_groups_show_on_dataset(capsys):
+    require_dataset("cp2015")
+    assert main(["groups", "show", "CPTPP", "--dataset", "cp2015", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert set(doc["absent"]) == {"BRN", "MYS", "PER", "SGP", "VNM"} and doc["absent_in"] == "ROW"
