@@ -24,9 +24,10 @@ from kaifang.models.ims2025.model import ModelSettings, build_economy
 from kaifang.models.ims2025.outcomes import outcomes, weighted_average
 from kaifang.models.ims2025.solver import SolverSettings, solve, solve_reference
 from kaifang.results import RunResult, package_version
+from kaifang.results.diversion import diversion_tables
 from kaifang.scenario import Scenario, validate_section
 from kaifang.scenario.select import resolve
-from kaifang.scenario.shocks import IcebergShock, compose_shocks, parse_shocks
+from kaifang.scenario.shocks import IcebergShock, check_supported, compose_shocks, parse_shocks
 
 __all__ = ["SECTORS", "TABLES", "BaselineSection", "ParametersSection", "PolicySection", "run"]
 
@@ -115,6 +116,7 @@ def build_tariffs(sc: Scenario, econ, data, cal) -> tuple[np.ndarray, dict[str, 
                 f"{sc.source}: shocks[{k}] is an iceberg shock; the ims2025 model has tariffs only "
                 f"(type = 'tariff'). Use the gravity or caliendo_parro model for trade-cost shocks."
             )
+    check_supported(shocks, ("tariff", "retaliation"), sc, "ims2025")
     ustr = pol.ustr_tariffs(data.tariffs, cal.us)
     arrays = compose_shocks(
         shocks,
@@ -236,7 +238,12 @@ def run(scenario: Scenario, progress) -> RunResult:
         model="ims2025",
         scenario=sc.name,
         regions=regions,
-        tables={"averages": avg, "tariffs": tariffs},
+        tables={
+            "averages": avg,
+            "tariffs": tariffs,
+            # trade diversion by partner; X[j, i] is exporter j -> importer i, diversion takes (importer, exporter)
+            **diversion_tables(np.asarray(cal.X).T, np.asarray(sol.eq.X_new).T, list(cal.regions)),
+        },
         diagnostics=diagnostics,
         provenance=provenance,
     )
