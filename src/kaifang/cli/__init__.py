@@ -14,6 +14,7 @@ import traceback
 
 import click
 import typer
+from rich.markup import escape
 
 from kaifang.cli import compare as _compare  # noqa: F401
 
@@ -44,10 +45,10 @@ def main(argv: list[str] | None = None) -> int:
         exc.show()
         return 2
     except UserInputError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return 2
     except KaifangError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return 1
     except KeyboardInterrupt:
         err_console.print("interrupted")
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("KAIFANG_DEBUG"):
             traceback.print_exc()
         err_console.print(
-            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
+            f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))}\n"
             "This is a bug in kaifang; please report it (set KAIFANG_DEBUG=1 for the traceback).",
             highlight=False,
             soft_wrap=True,

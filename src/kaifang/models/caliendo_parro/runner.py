@@ -46,6 +46,7 @@ __all__ = ["BaselineSettings", "load_baseline", "run"]
 DATASETS = ("cp2015", "demo")
 #: Shock types this model applies (kaifang.scenario.shocks); others are refused, not ignored.
 SHOCK_TYPES = ("tariff", "retaliation", "iceberg", "ntb", "embargo", "productivity", "deficit")
+_TRADE_SHOCKS = ("tariff", "retaliation", "iceberg", "ntb", "embargo")
 
 
 class BaselineSettings(BaseModel):
@@ -102,10 +103,16 @@ def _check_traded(shocks: list, b: MultiSectorBaseline, scenario: Scenario) -> N
     """A trade shock that selects only non-traded sectors would silently change nothing: refuse it."""
     traded = [s for s, t in zip(b.sectors, b.tradable, strict=True) if t]
     for k, shock in enumerate(shocks):
-        if getattr(shock, "include_domestic", False):
-            continue  # domestic iceberg costs also apply to non-traded sectors
+        if shock.type not in _TRADE_SHOCKS or getattr(shock, "include_domestic", False):
+            continue  # productivity and deficit shocks, and domestic iceberg costs, apply anywhere
         idx = resolve(
-            shock.sector, b.sectors, what="sector", field=f"shocks[{k}].sector", source=scenario.source
+            shock.sector,
+            b.sectors,
+            what="sector",
+            field=f"shocks[{k}].sector",
+            source=scenario.source,
+            groups=scenario.groups,
+            dataset=scenario.dataset,
         )
         if not any(b.tradable[i] for i in idx):
             names = ", ".join(b.sectors[i] for i in idx)
