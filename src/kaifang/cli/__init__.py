@@ -17,6 +17,7 @@ import typer
 
 # Command modules register themselves on ``app`` when imported.
 from kaifang.cli import data as _data  # noqa: F401
+from kaifang.cli import estimate as _estimate  # noqa: F401
 from kaifang.cli import run as _run  # noqa: F401
 from kaifang.cli._app import app, err_console
 from kaifang.errors import KaifangError, UserInputError

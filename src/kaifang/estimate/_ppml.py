@@ -281,7 +281,7 @@ def ppml(
             f"raise maxiter, rescale the dependent variable or check for separated observations.",
             iterations=res.iterations or maxiter,
         )
-    names = list(spec.regressors)
+    names = list(spec.regressors) + ["intercept"] * (len(res.coef) - len(spec.regressors))
     coef = pd.Series(res.coef, index=names, name="estimate")
     vcov = pd.DataFrame(res.vcov, index=names, columns=names)
     se = pd.Series(np.sqrt(np.diag(res.vcov)), index=names, name="std_error")
@@ -402,8 +402,10 @@ def _fit_pyfixest(data: pd.DataFrame, spec: PPMLSpec) -> EngineResult:
         warnings.warn(w.message, w.category, stacklevel=3)
     if fit._N != len(df):
         raise RuntimeError(f"pyfixest dropped {len(df) - fit._N} further rows; cannot align fitted values")
-    coef = fit.coef().reindex(xnames).to_numpy()
-    vcov = np.asarray(fit._vcov)
+    names = list(fit._coefnames)
+    order = [names.index(x) for x in xnames] + [names.index(n) for n in names if n not in xnames]
+    coef = fit.coef().to_numpy()[order]
+    vcov = np.asarray(fit._vcov)[np.ix_(order, order)]
     fitted = np.full(n_all, np.nan)
     yhat = getattr(fit, "_Y_hat_response", None)
     fitted[keep] = np.asarray(yhat if yhat is not None else fit.predict()).ravel()
@@ -423,7 +425,7 @@ def _fit_pyfixest(data: pd.DataFrame, spec: PPMLSpec) -> EngineResult:
         fixed_effects=fixed,
         iterations=getattr(fit, "_iter", None),
         converged=bool(getattr(fit, "_convergence", True)),
-        deviance=float(np.asarray(getattr(fit, "deviance", np.nan)).ravel()[0]),
+        deviance=float(np.asarray(getattr(fit, "deviance", None) or np.nan, dtype=float).ravel()[0]),
         n_separation=n_sep,
         n_singletons=n_singletons,
         n_clusters=n_cl if spec.cluster else None,

@@ -379,6 +379,7 @@ def run(scenario: Scenario, progress: Progress) -> RunResult:
         "residual_conditional": float(sol.conditional.residual),
         "pairs_shocked": int(touched.sum()),
         "world_output_change_pct": float(_pct(world1 / world0)),
+        "market_clearing_gap": float(np.max(np.abs(sol.full.X.sum(axis=1) / (sol.full.p_hat * bl.X.sum(axis=1)) - 1.0))),
         "baseline": dict(bl.notes),
         "uncertainty": draw_diag,
     }
