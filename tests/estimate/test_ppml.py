@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import require_dataset
-from reference import published as pub
 
+from helpers import require_dataset
 from kaifang.errors import DataError
 from kaifang.estimate import ols, ppml
 from kaifang.estimate.panel import validate_panel
+from reference import published as pub
 
 
 def synthetic_panel(seed: int = 0, n: int = 12, years: tuple[int, ...] = (2000, 2005)) -> pd.DataFrame:
@@ -61,14 +63,23 @@ def test_separated_observations_are_dropped_and_counted():
 def test_stata_ppml_convention_only_removes_the_k_correction():
     df = synthetic_panel(2)
     a = ppml(df, "trade", ["ln_dist", "fta"], ["exporter#year", "importer#year"], cluster="exporter")
-    b = ppml(df, "trade", ["ln_dist", "fta"], ["exporter#year", "importer#year"], cluster="exporter", se_convention="stata_ppml")
+    b = ppml(
+        df,
+        "trade",
+        ["ln_dist", "fta"],
+        ["exporter#year", "importer#year"],
+        cluster="exporter",
+        se_convention="stata_ppml",
+    )
     np.testing.assert_allclose(a.coef, b.coef)
     assert (b.se < a.se).all()
 
 
 def test_missing_column_lists_available_columns():
     df = synthetic_panel()
-    with pytest.raises(DataError, match=r"'ln_dst'.*Did you mean 'ln_dist'.*Available columns: exporter, importer, year"):
+    with pytest.raises(
+        DataError, match=r"'ln_dst'.*Did you mean 'ln_dist'.*Available columns: exporter, importer, year"
+    ):
         ppml(df, "trade", ["ln_dst"], ["exporter"])
     with pytest.raises(DataError, match=r"fixed effects names column.*'exporterr'"):
         ppml(df, "trade", ["ln_dist"], ["exporterr#year"])
@@ -91,12 +102,14 @@ def test_negative_and_non_numeric_trade_are_errors():
 def test_duplicate_pair_year_is_an_error():
     df = synthetic_panel()
     dup = pd.concat([df, df.iloc[[7]]])
-    with pytest.raises(DataError, match=r"share the same exporter/importer/year.*C00.*each pair-year must appear once"):
+    with pytest.raises(
+        DataError, match=r"share the same exporter/importer/year.*C00.*each pair-year must appear once"
+    ):
         validate_panel(dup, source="my.csv")
 
 
 def test_unknown_engine_lists_engines():
-    with pytest.raises(DataError, match="unknown engine 'statsmodels'.*Engines: pyfixest"):
+    with pytest.raises(DataError, match=r"unknown engine 'statsmodels'.*Engines: pyfixest"):
         ppml(synthetic_panel(), "trade", ["ln_dist"], ["exporter"], engine="statsmodels")  # type: ignore[arg-type]
 
 
@@ -143,16 +156,26 @@ def test_distance_puzzle(agtpa_panel):
     X = [f"ln_dist_{y}" for y in years]
     i = d[intl == 1].copy()
     i["ln_trade"] = np.log(i["trade"].where(i["trade"] > 0))
-    e_ols = ols(i, "ln_trade", [*X, "cntg", "lang", "clny"], ["exporter#year", "importer#year"], cluster="pair_id")
-    e_ppml = ppml(i, "trade", [*X, "cntg", "lang", "clny"], ["exporter#year", "importer#year"], cluster="pair_id")
+    e_ols = ols(
+        i, "ln_trade", [*X, "cntg", "lang", "clny"], ["exporter#year", "importer#year"], cluster="pair_id"
+    )
+    e_ppml = ppml(
+        i, "trade", [*X, "cntg", "lang", "clny"], ["exporter#year", "importer#year"], cluster="pair_id"
+    )
     d["ln_dist_intra"] = d["ln_dist"] * (1 - intl)
-    e_in = ppml(d, "trade", [*X, "cntg", "lang", "clny", "ln_dist_intra"], ["exporter#year", "importer#year"], cluster="pair_id")
+    e_in = ppml(
+        d,
+        "trade",
+        [*X, "cntg", "lang", "clny", "ln_dist_intra"],
+        ["exporter#year", "importer#year"],
+        cluster="pair_id",
+    )
     assert e_ols["ln_dist_1986"] == pytest.approx(pub.DISTANCE_PUZZLE_1986["ols"], abs=5e-4)
     assert e_ppml["ln_dist_1986"] == pytest.approx(pub.DISTANCE_PUZZLE_1986["ppml"], abs=5e-4)
     assert e_in["ln_dist_1986"] == pytest.approx(pub.DISTANCE_PUZZLE_1986["ppml_internal_distance"], abs=5e-4)
     # the puzzle resolved: with internal distance the distance effect falls steadily over time
     path = [e_in[x] for x in X]
-    assert all(b > a for a, b in zip(path, path[1:], strict=False))
+    assert all(b > a for a, b in itertools.pairwise(path))
 
 
 @pytest.mark.slow
@@ -162,7 +185,8 @@ def test_rta_lags_match_the_book_with_documented_se_convention(agtpa_panel):
     spec = EstimationSpec(
         dataset="agtpa",
         years=list(range(1986, 2007, 4)),
-        regressors=["rta", "rta_lag4", "rta_lag8", "rta_lag12"] + [f"intl_border_{y}" for y in range(1986, 2006, 4)],
+        regressors=["rta", "rta_lag4", "rta_lag8", "rta_lag12"]
+        + [f"intl_border_{y}" for y in range(1986, 2006, 4)],
         fixed_effects=["exporter#year", "importer#year", "pair_id"],
         cluster="pair_id",
     )

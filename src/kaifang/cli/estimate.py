@@ -23,10 +23,16 @@ def _jsonable(x: object) -> object:
 
 @app.command("estimate")
 def estimate_cmd(
-    file: Path = typer.Argument(..., help="Estimation specification (TOML), e.g. estimations/agtpa-rta-lags.toml."),
-    as_json: bool = typer.Option(False, "--json", help="Print the coefficient table and diagnostics as JSON."),
+    file: Path = typer.Argument(
+        ..., help="Estimation specification (TOML), e.g. estimations/agtpa-rta-lags.toml."
+    ),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the coefficient table and diagnostics as JSON."
+    ),
     fixed_effects: Path | None = typer.Option(
-        None, "--fixed-effects", help="Also write the estimated fixed effects to this CSV (dimension, label, value)."
+        None,
+        "--fixed-effects",
+        help="Also write the estimated fixed effects to this CSV (dimension, label, value).",
     ),
 ) -> None:
     """Estimate PPML (or OLS) with high-dimensional fixed effects; print coefficients with clustered SEs."""
@@ -37,7 +43,8 @@ def estimate_cmd(
         import pandas as pd
 
         rows = [
-            pd.DataFrame({"dimension": k, "label": v.index, "value": v.to_numpy()}) for k, v in est.fixed_effects.items()
+            pd.DataFrame({"dimension": k, "label": v.index, "value": v.to_numpy()})
+            for k, v in est.fixed_effects.items()
         ]
         (pd.concat(rows) if rows else pd.DataFrame(columns=["dimension", "label", "value"])).to_csv(
             fixed_effects, index=False
@@ -49,18 +56,24 @@ def estimate_cmd(
             "spec": spec.model_dump(),
             "coefficients": table.to_dict(orient="records"),
             "diagnostics": diag,
-            "fixed_effects": {k: int(len(v)) for k, v in est.fixed_effects.items()},
+            "fixed_effects": {k: len(v) for k, v in est.fixed_effects.items()},
             "kaifang_version": package_version(),
         }
         sys.stdout.write(json.dumps(doc, default=_jsonable) + "\n")
         return
-    t = Table(title=f"{spec.name or file.stem} — {spec.method.upper()} ({diag['engine']})", title_justify="left")
+    t = Table(
+        title=f"{spec.name or file.stem} — {spec.method.upper()} ({diag['engine']})", title_justify="left"
+    )
     for c in table.columns:
         t.add_column(c, justify="left" if c == "term" else "right")
     for rec in table.itertuples(index=False):
         t.add_row(*[f"{v:.4f}" if isinstance(v, float) else str(v) for v in rec])
     console.print(t)
-    se = "clustered by " + spec.cluster + f" ({diag['se_convention']} convention)" if spec.cluster else "robust (HC1)"
+    se = (
+        "clustered by " + spec.cluster + f" ({diag['se_convention']} convention)"
+        if spec.cluster
+        else "robust (HC1)"
+    )
     console.print(
         f"observations {est.nobs}; dropped: {diag['n_dropped_separation']} separated, {diag['n_dropped_singletons']} "
         f"singletons, {diag['n_dropped_missing']} missing; converged {diag['converged']}; standard errors {se}; "

@@ -227,7 +227,9 @@ def ppml(
         The engine did not converge within ``maxiter`` iterations.
     """
     if engine not in ENGINES:
-        raise DataError(f"{source}: unknown engine {engine!r}.{suggest(engine, ENGINES)} Engines: {', '.join(ENGINES)}.")
+        raise DataError(
+            f"{source}: unknown engine {engine!r}.{suggest(engine, ENGINES)} Engines: {', '.join(ENGINES)}."
+        )
     if se_convention not in SE_CONVENTIONS:
         raise DataError(
             f"{source}: unknown se_convention {se_convention!r}.{suggest(se_convention, SE_CONVENTIONS)} "
@@ -259,7 +261,9 @@ def ppml(
         if not pd.api.types.is_numeric_dtype(data[col]) or pd.api.types.is_bool_dtype(data[col]):
             bad = data[col][pd.to_numeric(data[col], errors="coerce").isna() & data[col].notna()]
             example = f" (e.g. {bad.iloc[0]!r})" if len(bad) else ""
-            raise DataError(f"{source}: column {col!r} must be numeric but has type {data[col].dtype}{example}.")
+            raise DataError(
+                f"{source}: column {col!r} must be numeric but has type {data[col].dtype}{example}."
+            )
     y = data[depvar]
     if _method == "ppml" and (y < 0).any():
         k = int(np.flatnonzero(y.to_numpy() < 0)[0])
@@ -268,7 +272,10 @@ def ppml(
             f"(first at row {data.index[k]!r}: {y.iloc[k]}); trade flows must be >= 0."
         )
     used = [depvar, *spec.regressors, *(c for c in (weights, offset) if c)]
-    ok = np.isfinite(data[used].to_numpy(dtype=float)).all(axis=1) & data[fe_cols].notna().all(axis=1).to_numpy()
+    ok = (
+        np.isfinite(data[used].to_numpy(dtype=float)).all(axis=1)
+        & data[fe_cols].notna().all(axis=1).to_numpy()
+    )
     n_missing = int((~ok).sum())
     if not ok.any():
         raise DataError(f"{source}: no row has finite values of {', '.join(used)}.")
@@ -301,7 +308,9 @@ def ppml(
         "se_convention": se_convention if cluster else "hc1",
         "seconds": seconds,
     }
-    return PPMLEstimate(coef=coef, se=se, vcov=vcov, fixed_effects=fes, fitted=fitted, diagnostics=diag, nobs=nobs, spec=spec)
+    return PPMLEstimate(
+        coef=coef, se=se, vcov=vcov, fixed_effects=fes, fitted=fitted, diagnostics=diag, nobs=nobs, spec=spec
+    )
 
 
 def _fe_labels(data: pd.DataFrame, fe: str) -> np.ndarray:
@@ -394,8 +403,16 @@ def _fit_pyfixest(data: pd.DataFrame, spec: PPMLSpec) -> EngineResult:
         except Exception as exc:  # pyfixest raises plain errors on non-convergence
             if "converge" in str(exc).lower():
                 return EngineResult(
-                    np.full(len(xnames), np.nan), np.full((len(xnames),) * 2, np.nan), np.full(len(df), np.nan),
-                    {}, spec.maxiter, False, math.nan, 0, 0, None,
+                    np.full(len(xnames), np.nan),
+                    np.full((len(xnames),) * 2, np.nan),
+                    np.full(len(df), np.nan),
+                    {},
+                    spec.maxiter,
+                    False,
+                    math.nan,
+                    0,
+                    0,
+                    None,
                 )
             raise
     for w in caught:
@@ -450,7 +467,9 @@ def ols(
     """
     if offset is not None:
         raise DataError("ols does not take an offset.")
-    return ppml(data, depvar, regressors, fixed_effects, cluster, weights, None, engine, _method="ols", **kwargs)
+    return ppml(
+        data, depvar, regressors, fixed_effects, cluster, weights, None, engine, _method="ols", **kwargs
+    )
 
 
 # Engine dispatch: name -> function(data, spec) -> EngineResult. Another engine (e.g. the

@@ -67,7 +67,9 @@ def test_reference_country_price_index_is_the_numeraire():
 
 def test_world_output_normalisation_preserves_world_output():
     X = world(6, seed=2)
-    s = solve_gravity(X, fta_shock(6, [1, 2, 3]), 5.0, imbalance="additive", normalisation="world_output", reference=0)
+    s = solve_gravity(
+        X, fta_shock(6, [1, 2, 3]), 5.0, imbalance="additive", normalisation="world_output", reference=0
+    )
     assert s.full.X.sum() == pytest.approx(X.sum(), rel=1e-12)
     assert (s.full.p_hat * X.sum(1)).sum() == pytest.approx(X.sum(1).sum(), rel=1e-12)
 
@@ -153,6 +155,8 @@ def test_bad_inputs():
 
 def test_non_convergence_raises_with_what_was_tried():
     X = world(6)
-    with pytest.raises(ConvergenceError, match=r"did not converge in 3 iterations.*Raise solver.maxiter") as exc:
+    with pytest.raises(
+        ConvergenceError, match=r"did not converge in 3 iterations.*Raise solver.maxiter"
+    ) as exc:
         solve_gravity(X, fta_shock(6, [0, 1]), 5.0, maxiter=3)
     assert exc.value.iterations > 0

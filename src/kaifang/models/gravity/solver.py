@@ -132,7 +132,14 @@ def _fixed_point(
 
 
 def _conditional(
-    X: np.ndarray, B: np.ndarray, Y: np.ndarray, E: np.ndarray, ref: int, tol: float, maxiter: int, accelerate: bool
+    X: np.ndarray,
+    B: np.ndarray,
+    Y: np.ndarray,
+    E: np.ndarray,
+    ref: int,
+    tol: float,
+    maxiter: int,
+    accelerate: bool,
 ) -> GESolution:
     """Conditional GE: Y and E fixed; solve the MR system (book ch. 2 eqs. (3)-(4)) with P_ref = 1."""
     XB = X * B
@@ -296,4 +303,6 @@ def solve_gravity(
             iterations=full.iterations,
             residual=full.residual,
         )
-    return GravitySolution(cond, full, float(sigma), imbalance, normalisation, reference, time.perf_counter() - t0)
+    return GravitySolution(
+        cond, full, float(sigma), imbalance, normalisation, reference, time.perf_counter() - t0
+    )
