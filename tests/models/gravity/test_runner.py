@@ -343,3 +343,29 @@ def test_bad_parameters_exit_2(tmp_path, capsys):
     )
     code, err = _run(tmp_path, text, capsys)
     assert code == 2 and "unknown region 'DEX'" in err
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "message"),
+    [
+        (lambda d: d.assign(trade=d["trade"].where(d.index != d.index[5], -1.0)), "negative value"),
+        (
+            lambda d: d.astype({"trade": object}).assign(
+                trade=lambda x: x["trade"].where(x.index != x.index[3], "n/a")
+            ),
+            "must be numeric",
+        ),
+        (lambda d: __import__("pandas").concat([d, d.iloc[[10]]]), "each pair-year must appear once"),
+        (lambda d: d.rename(columns={"trade": "flows"}), "names column(s) not in the data: 'trade'"),
+    ],
+    ids=["negative", "non-numeric", "duplicate", "missing-column"],
+)
+def test_bad_trade_data_exits_2(tmp_path, capsys, monkeypatch, corrupt, message):
+    require_dataset("wiod44")
+    from kaifang.estimate import spec as spec_mod
+    from kaifang.models.gravity import runner
+
+    real = spec_mod.read_dataset
+    monkeypatch.setattr(runner, "read_dataset", lambda *a, **k: corrupt(real(*a, **k)))
+    code, err = _run(tmp_path, BASE + '[[shocks]]\ntype = "iceberg"\nvalue = -10\n', capsys)
+    assert code == 2 and message in err
