@@ -63,7 +63,13 @@ def run_gegravity(b: pd.DataFrame, b_rta: float):
         stderr_col="ste",
     )
     m = ge.OneSectorGE(
-        bd, year="1994", reference_importer="DEU", sigma=SIGMA, cost_variables=["ln_tbar", "rta"], cost_coeff_values=coef, quiet=True
+        bd,
+        year="1994",
+        reference_importer="DEU",
+        sigma=SIGMA,
+        cost_variables=["ln_tbar", "rta"],
+        cost_coeff_values=coef,
+        quiet=True,
     )
     m.build_baseline()
     exp = b[cols].copy()
@@ -87,7 +93,9 @@ def main() -> None:
     # gegravity inputs: the same t^(1-sigma) up to exporter and importer terms (which the
     # multilateral resistances absorb), scaled so that the resistances are near 1
     b_rta = float(res.provenance["estimation"]["coefficients"]["rta"])
-    bil["nafta"] = bil["exporter"].isin(NAFTA) & bil["importer"].isin(NAFTA) & (bil["exporter"] != bil["importer"])
+    bil["nafta"] = (
+        bil["exporter"].isin(NAFTA) & bil["importer"].isin(NAFTA) & (bil["exporter"] != bil["importer"])
+    )
     bil["rta"] = bil["nafta"].astype(float)
     bil["year"] = "1994"
     bil["trade"] = bil["trade_baseline"]
@@ -109,9 +117,8 @@ def main() -> None:
 
     # full endowment versus the book's procedure (its loop stops when prices move < 0.01)
     sys.path.insert(0, str(ROOT / "tests"))
-    from reference.book_procedure import book_ge
-
     from kaifang.data.agtpa import read_agtpa
+    from reference.book_procedure import book_ge
 
     d = read_agtpa("Chapter2Application2.dta")
     d = d[d["year"] == 1994][["exporter", "importer", "trade"]].merge(
