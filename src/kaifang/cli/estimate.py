@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -49,7 +50,9 @@ def estimate_cmd(
         (pd.concat(rows) if rows else pd.DataFrame(columns=["dimension", "label", "value"])).to_csv(
             fixed_effects, index=False
         )
-    diag = dict(est.diagnostics) | {"nobs": est.nobs}
+    diag = {
+        k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in est.diagnostics.items()
+    } | {"nobs": est.nobs}
     if as_json:
         doc = {
             "name": spec.name or file.stem,

@@ -33,7 +33,6 @@ __all__ = ["Engine", "PPMLEstimate", "PPMLSpec", "SEConvention", "ols", "ppml"]
 
 Engine = Literal["pyfixest"]
 SEConvention = Literal["fixest", "stata_ppml"]
-ENGINES: tuple[str, ...] = ("pyfixest",)
 SE_CONVENTIONS: tuple[str, ...] = ("fixest", "stata_ppml")
 
 
@@ -299,7 +298,7 @@ def ppml(
     diag = {
         "engine": engine,
         "converged": res.converged,
-        "iterations": res.iterations,
+        "iterations": res.iterations,  # None when the engine does not report it (pyfixest)
         "deviance": res.deviance,
         "n_dropped_separation": res.n_separation,
         "n_dropped_singletons": res.n_singletons,
