@@ -225,9 +225,9 @@ def ppml(
     ConvergenceError
         The engine did not converge within ``maxiter`` iterations.
     """
-    if engine not in ENGINES:
+    if engine not in _ENGINES:
         raise DataError(
-            f"{source}: unknown engine {engine!r}.{suggest(engine, ENGINES)} Engines: {', '.join(ENGINES)}."
+            f"{source}: unknown engine {engine!r}.{suggest(engine, _ENGINES)} Engines: {', '.join(_ENGINES)}."
         )
     if se_convention not in SE_CONVENTIONS:
         raise DataError(
