@@ -369,3 +369,17 @@ def test_bad_trade_data_exits_2(tmp_path, capsys, monkeypatch, corrupt, message)
     monkeypatch.setattr(runner, "read_dataset", lambda *a, **k: corrupt(real(*a, **k)))
     code, err = _run(tmp_path, BASE + '[[shocks]]\ntype = "iceberg"\nvalue = -10\n', capsys)
     assert code == 2 and message in err
+
+
+def test_estimated_costs_need_an_estimation_section(tmp_path, capsys):
+    require_dataset("wiod44")
+    text = BASE.replace("year = 2000", 'year = 2000\ncosts = "estimated"') + '[[shocks]]\ntype = "iceberg"\nvalue = -10\n'
+    code, err = _run(tmp_path, text, capsys)
+    assert code == 2 and "'baseline.costs' is 'estimated' but the scenario has no 'estimation' section" in err
+
+
+def test_draws_need_a_shock_sized_by_an_estimate(tmp_path, capsys):
+    require_dataset("wiod44")
+    text = BASE + '[output]\ndraws = 10\n[[shocks]]\ntype = "iceberg"\nvalue = -10\n'
+    code, err = _run(tmp_path, text, capsys)
+    assert code == 2 and "'output.draws' needs at least one shock whose size comes from an estimate" in err
