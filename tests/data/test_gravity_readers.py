@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from helpers import require_dataset
 
+from helpers import require_dataset
 from kaifang.errors import DataError
 
 
