@@ -14,7 +14,18 @@ def test_agtpa_chapter2_panel():
 
     d = read_agtpa("Chapter2Application2.dta")
     assert d.shape == (99_981, 10)
-    assert list(d.columns) == ["exporter", "importer", "pair_id", "year", "trade", "dist", "cntg", "lang", "clny", "rta"]
+    assert list(d.columns) == [
+        "exporter",
+        "importer",
+        "pair_id",
+        "year",
+        "trade",
+        "dist",
+        "cntg",
+        "lang",
+        "clny",
+        "rta",
+    ]
     assert d["year"].dtype == "int64" and d["pair_id"].dtype == "int64"
     assert d["pair_id"].nunique() == 2415
     assert (d["exporter"] == d["importer"]).sum() == 69 * 21  # domestic flows included

@@ -373,7 +373,10 @@ def test_bad_trade_data_exits_2(tmp_path, capsys, monkeypatch, corrupt, message)
 
 def test_estimated_costs_need_an_estimation_section(tmp_path, capsys):
     require_dataset("wiod44")
-    text = BASE.replace("year = 2000", 'year = 2000\ncosts = "estimated"') + '[[shocks]]\ntype = "iceberg"\nvalue = -10\n'
+    text = (
+        BASE.replace("year = 2000", 'year = 2000\ncosts = "estimated"')
+        + '[[shocks]]\ntype = "iceberg"\nvalue = -10\n'
+    )
     code, err = _run(tmp_path, text, capsys)
     assert code == 2 and "'baseline.costs' is 'estimated' but the scenario has no 'estimation' section" in err
 
