@@ -22,7 +22,9 @@ def _ppml_offset(df: pd.DataFrame, y: np.ndarray, offset: np.ndarray, reference:
     """``ppml y EXPORTER_FE* IMPORTER_FE*, offset(offset) noconst`` (reference importer dropped)."""
     import pyfixest as pf
 
-    d = pd.DataFrame({"y": y, "off": offset, "exporter": df["exporter"].to_numpy(), "importer": df["importer"].to_numpy()})
+    d = pd.DataFrame(
+        {"y": y, "off": offset, "exporter": df["exporter"].to_numpy(), "importer": df["importer"].to_numpy()}
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = pf.fepois("y ~ 1 | exporter + importer", d, offset="off", iwls_tol=1e-13, iwls_maxiter=200)
@@ -31,12 +33,23 @@ def _ppml_offset(df: pd.DataFrame, y: np.ndarray, offset: np.ndarray, reference:
     # exp_pi_i * exp_chi_j = exp(eta); the reference importer's effect is 0 (dropped dummy)
     ref = d["importer"].to_numpy() == reference
     pi = pd.Series(eta[ref], index=d["exporter"].to_numpy()[ref])
-    chi = pd.Series(eta - pi.reindex(d["exporter"]).to_numpy(), index=d["importer"].to_numpy()).groupby(level=0).mean()
+    chi = (
+        pd.Series(eta - pi.reindex(d["exporter"]).to_numpy(), index=d["importer"].to_numpy())
+        .groupby(level=0)
+        .mean()
+    )
     return {"mu": mu, "exp_pi": np.exp(pi), "exp_chi": np.exp(chi)}
 
 
 def book_ge(
-    df: pd.DataFrame, ln_t_bln: np.ndarray, ln_t_cfl: np.ndarray, *, sigma: float, reference: str, tol: float = 0.01, max_rounds: int = 50
+    df: pd.DataFrame,
+    ln_t_bln: np.ndarray,
+    ln_t_cfl: np.ndarray,
+    *,
+    sigma: float,
+    reference: str,
+    tol: float = 0.01,
+    max_rounds: int = 50,
 ) -> tuple[pd.DataFrame, int]:
     """The book's baseline, conditional and full-endowment GE on one year's square data.
 
@@ -76,7 +89,10 @@ def book_ge(
     exp_pi = {0: bln["exp_pi"], 1: cdl["exp_pi"]}
     E_Rs = {0: E_R, 1: E_R}
     tradehat = {1: cdl["mu"]}
-    cp_i = {0: pd.Series(0.0, index=Y.index), 1: ((exp_pi[1] / exp_pi[0]) / (E_Rs[1] / E_Rs[0])) ** (1 / (1 - sigma))}
+    cp_i = {
+        0: pd.Series(0.0, index=Y.index),
+        1: ((exp_pi[1] / exp_pi[0]) / (E_Rs[1] / E_Rs[0])) ** (1 / (1 - sigma)),
+    }
     OMR = {1: Y * E_R / exp_pi[1]}
     IMR = {1: E / (cdl["exp_chi"] * E_R)}
     cOMR = {1: pd.Series(1.0, index=Y.index)}

@@ -33,7 +33,6 @@ __all__ = ["Engine", "PPMLEstimate", "PPMLSpec", "SEConvention", "ols", "ppml"]
 
 Engine = Literal["pyfixest"]
 SEConvention = Literal["fixest", "stata_ppml"]
-ENGINES: tuple[str, ...] = ("pyfixest",)
 SE_CONVENTIONS: tuple[str, ...] = ("fixest", "stata_ppml")
 
 
@@ -226,8 +225,10 @@ def ppml(
     ConvergenceError
         The engine did not converge within ``maxiter`` iterations.
     """
-    if engine not in ENGINES:
-        raise DataError(f"{source}: unknown engine {engine!r}.{suggest(engine, ENGINES)} Engines: {', '.join(ENGINES)}.")
+    if engine not in _ENGINES:
+        raise DataError(
+            f"{source}: unknown engine {engine!r}.{suggest(engine, _ENGINES)} Engines: {', '.join(_ENGINES)}."
+        )
     if se_convention not in SE_CONVENTIONS:
         raise DataError(
             f"{source}: unknown se_convention {se_convention!r}.{suggest(se_convention, SE_CONVENTIONS)} "
@@ -259,7 +260,9 @@ def ppml(
         if not pd.api.types.is_numeric_dtype(data[col]) or pd.api.types.is_bool_dtype(data[col]):
             bad = data[col][pd.to_numeric(data[col], errors="coerce").isna() & data[col].notna()]
             example = f" (e.g. {bad.iloc[0]!r})" if len(bad) else ""
-            raise DataError(f"{source}: column {col!r} must be numeric but has type {data[col].dtype}{example}.")
+            raise DataError(
+                f"{source}: column {col!r} must be numeric but has type {data[col].dtype}{example}."
+            )
     y = data[depvar]
     if _method == "ppml" and (y < 0).any():
         k = int(np.flatnonzero(y.to_numpy() < 0)[0])
@@ -268,7 +271,10 @@ def ppml(
             f"(first at row {data.index[k]!r}: {y.iloc[k]}); trade flows must be >= 0."
         )
     used = [depvar, *spec.regressors, *(c for c in (weights, offset) if c)]
-    ok = np.isfinite(data[used].to_numpy(dtype=float)).all(axis=1) & data[fe_cols].notna().all(axis=1).to_numpy()
+    ok = (
+        np.isfinite(data[used].to_numpy(dtype=float)).all(axis=1)
+        & data[fe_cols].notna().all(axis=1).to_numpy()
+    )
     n_missing = int((~ok).sum())
     if not ok.any():
         raise DataError(f"{source}: no row has finite values of {', '.join(used)}.")
@@ -281,7 +287,7 @@ def ppml(
             f"raise maxiter, rescale the dependent variable or check for separated observations.",
             iterations=res.iterations or maxiter,
         )
-    names = list(spec.regressors)
+    names = list(spec.regressors) + ["intercept"] * (len(res.coef) - len(spec.regressors))
     coef = pd.Series(res.coef, index=names, name="estimate")
     vcov = pd.DataFrame(res.vcov, index=names, columns=names)
     se = pd.Series(np.sqrt(np.diag(res.vcov)), index=names, name="std_error")
@@ -292,7 +298,7 @@ def ppml(
     diag = {
         "engine": engine,
         "converged": res.converged,
-        "iterations": res.iterations,
+        "iterations": res.iterations,  # None when the engine does not report it (pyfixest)
         "deviance": res.deviance,
         "n_dropped_separation": res.n_separation,
         "n_dropped_singletons": res.n_singletons,
@@ -301,7 +307,9 @@ def ppml(
         "se_convention": se_convention if cluster else "hc1",
         "seconds": seconds,
     }
-    return PPMLEstimate(coef=coef, se=se, vcov=vcov, fixed_effects=fes, fitted=fitted, diagnostics=diag, nobs=nobs, spec=spec)
+    return PPMLEstimate(
+        coef=coef, se=se, vcov=vcov, fixed_effects=fes, fitted=fitted, diagnostics=diag, nobs=nobs, spec=spec
+    )
 
 
 def _fe_labels(data: pd.DataFrame, fe: str) -> np.ndarray:
@@ -394,16 +402,26 @@ def _fit_pyfixest(data: pd.DataFrame, spec: PPMLSpec) -> EngineResult:
         except Exception as exc:  # pyfixest raises plain errors on non-convergence
             if "converge" in str(exc).lower():
                 return EngineResult(
-                    np.full(len(xnames), np.nan), np.full((len(xnames),) * 2, np.nan), np.full(len(df), np.nan),
-                    {}, spec.maxiter, False, math.nan, 0, 0, None,
+                    np.full(len(xnames), np.nan),
+                    np.full((len(xnames),) * 2, np.nan),
+                    np.full(len(df), np.nan),
+                    {},
+                    spec.maxiter,
+                    False,
+                    math.nan,
+                    0,
+                    0,
+                    None,
                 )
             raise
     for w in caught:
         warnings.warn(w.message, w.category, stacklevel=3)
     if fit._N != len(df):
         raise RuntimeError(f"pyfixest dropped {len(df) - fit._N} further rows; cannot align fitted values")
-    coef = fit.coef().reindex(xnames).to_numpy()
-    vcov = np.asarray(fit._vcov)
+    names = list(fit._coefnames)
+    order = [names.index(x) for x in xnames] + [names.index(n) for n in names if n not in xnames]
+    coef = fit.coef().to_numpy()[order]
+    vcov = np.asarray(fit._vcov)[np.ix_(order, order)]
     fitted = np.full(n_all, np.nan)
     yhat = getattr(fit, "_Y_hat_response", None)
     fitted[keep] = np.asarray(yhat if yhat is not None else fit.predict()).ravel()
@@ -423,7 +441,7 @@ def _fit_pyfixest(data: pd.DataFrame, spec: PPMLSpec) -> EngineResult:
         fixed_effects=fixed,
         iterations=getattr(fit, "_iter", None),
         converged=bool(getattr(fit, "_convergence", True)),
-        deviance=float(np.asarray(getattr(fit, "deviance", np.nan)).ravel()[0]),
+        deviance=float(np.asarray(getattr(fit, "deviance", None) or np.nan, dtype=float).ravel()[0]),
         n_separation=n_sep,
         n_singletons=n_singletons,
         n_clusters=n_cl if spec.cluster else None,
@@ -448,7 +466,9 @@ def ols(
     """
     if offset is not None:
         raise DataError("ols does not take an offset.")
-    return ppml(data, depvar, regressors, fixed_effects, cluster, weights, None, engine, _method="ols", **kwargs)
+    return ppml(
+        data, depvar, regressors, fixed_effects, cluster, weights, None, engine, _method="ols", **kwargs
+    )
 
 
 # Engine dispatch: name -> function(data, spec) -> EngineResult. Another engine (e.g. the

@@ -74,9 +74,7 @@ def filter_years(data: pd.DataFrame, years: Sequence[int], *, year: str = "year"
     have = set(data[year].unique().tolist())
     missing = [y for y in years if y not in have]
     if missing:
-        raise DataError(
-            f"years {missing} are not in the data; it has {sorted(int(v) for v in have)}."
-        )
+        raise DataError(f"years {missing} are not in the data; it has {sorted(int(v) for v in have)}.")
     return data[data[year].isin(list(years))].copy()
 
 
@@ -106,7 +104,9 @@ def square_panel(
     return out
 
 
-def keep_domestic(data: pd.DataFrame, *, exporter: str = "exporter", importer: str = "importer") -> pd.DataFrame:
+def keep_domestic(
+    data: pd.DataFrame, *, exporter: str = "exporter", importer: str = "importer"
+) -> pd.DataFrame:
     """The domestic flows only (``exporter == importer``)."""
     return data[data[exporter] == data[importer]].copy()
 

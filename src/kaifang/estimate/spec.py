@@ -86,7 +86,9 @@ def read_dataset(dataset: str, file: str | None = None, source: str = "<spec>") 
 
         f = file or "agtpa_applications.csv.gz"
         if f not in FILES:
-            raise ScenarioError(f"{source}: field 'file' has unknown value {f!r}.{suggest(f, FILES)} Files of agtpa: {', '.join(FILES)}.")
+            raise ScenarioError(
+                f"{source}: field 'file' has unknown value {f!r}.{suggest(f, FILES)} Files of agtpa: {', '.join(FILES)}."
+            )
         return read_agtpa(f)  # type: ignore[arg-type]
     if dataset == "wiod44":
         from kaifang.data.wiod44 import FILE, read_wiod44
@@ -130,7 +132,9 @@ def prepare_data(data: pd.DataFrame, spec: EstimationSpec, source: str = "<spec>
         have = set(int(y) for y in df["year"].unique())
         missing = [y for y in spec.years if y not in have]
         if missing:
-            raise ScenarioError(f"{source}: field 'years' lists {missing}, not in the data (years: {sorted(have)}).")
+            raise ScenarioError(
+                f"{source}: field 'years' lists {missing}, not in the data (years: {sorted(have)})."
+            )
         df = df[df["year"].isin(spec.years)]
     if spec.international_only:
         df = df[df["exporter"] != df["importer"]]
@@ -188,7 +192,9 @@ def load_spec(path: str | Path) -> EstimationSpec:
         for err in exc.errors():
             loc = ".".join(str(x) for x in err["loc"])
             if err["type"] == "extra_forbidden":
-                lines.append(f"{p}: unknown field {loc!r}.{suggest(str(err['loc'][-1]), EstimationSpec.model_fields)}")
+                lines.append(
+                    f"{p}: unknown field {loc!r}.{suggest(str(err['loc'][-1]), EstimationSpec.model_fields)}"
+                )
             elif err["type"] == "missing":
                 lines.append(f"{p}: field {loc!r} is required but missing.")
             else:
@@ -199,9 +205,7 @@ def load_spec(path: str | Path) -> EstimationSpec:
     return spec
 
 
-def pair_costs(
-    estimate: PPMLEstimate, pair_effect: str
-) -> pd.Series:
+def pair_costs(estimate: PPMLEstimate, pair_effect: str) -> pd.Series:
     """``ln t_bar`` per pair label: the pair effect minus the domestic pair effect (the reference).
 
     Raises DataError when the estimate has no domestic pair category.

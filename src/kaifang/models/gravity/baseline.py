@@ -87,7 +87,9 @@ def square_matrix(
     return M
 
 
-def calibrate_flows(T: np.ndarray, Y: np.ndarray, E: np.ndarray, *, tol: float = 1e-13, maxiter: int = 100_000) -> np.ndarray:
+def calibrate_flows(
+    T: np.ndarray, Y: np.ndarray, E: np.ndarray, *, tol: float = 1e-13, maxiter: int = 100_000
+) -> np.ndarray:
     """Flows ``X_ij = a_i T_ij b_j`` with row sums ``Y`` and column sums ``E`` (structural gravity
     with costs ``T = t^(1-sigma)``; the fitted values of PPML with exporter and importer fixed
     effects and offset ``ln T``). Solved by biproportional scaling.
@@ -132,7 +134,11 @@ def cost_matrix(
     panel = derive_columns(year_panel, list(estimate.spec.regressors) + list(fill_regressors), source)
     lnT = np.zeros((n, n))
     for name, b in estimate.coef.items():
-        if name.startswith("intl_border_") and name[12:].isdigit() and int(name[12:]) != int(panel["year"].iloc[0]):
+        if (
+            name.startswith("intl_border_")
+            and name[12:].isdigit()
+            and int(name[12:]) != int(panel["year"].iloc[0])
+        ):
             continue  # border dummies of other years are zero in the baseline year
         lnT += b * square_matrix(panel, name, regions, fill=0.0, what=source)
     notes: dict[str, object] = {"pairs_predicted": 0}
@@ -151,13 +157,17 @@ def cost_matrix(
             a, b_ = np.argwhere(missing)[0]
             raise DataError(
                 f"{source}: the pair effect of {regions[a]}-{regions[b_]} is not identified (no trade in the "
-                f"estimation years); add estimation.fill_regressors (e.g. [\"ln_dist\", \"cntg\", \"lang\", "
-                f"\"clny\"]) to predict it."
+                f'estimation years); add estimation.fill_regressors (e.g. ["ln_dist", "cntg", "lang", '
+                f'"clny"]) to predict it.'
             )
         intl = pp[pp["exporter"] != pp["importer"]].copy()
         intl["_tbar"] = np.exp(intl["_ln_tbar"])
         stage2 = ppml(
-            intl, "_tbar", list(fill_regressors), ["exporter", "importer"], source=f"{source} (trade-cost prediction)"
+            intl,
+            "_tbar",
+            list(fill_regressors),
+            ["exporter", "importer"],
+            source=f"{source} (trade-cost prediction)",
         )
         xb = np.zeros((n, n))
         for name, b in stage2.coef.items():
@@ -168,7 +178,9 @@ def cost_matrix(
         bad = missing & ~np.isfinite(pred)
         if bad.any():
             a, b_ = np.argwhere(bad)[0]
-            raise DataError(f"{source}: cannot predict the trade cost of {regions[a]}-{regions[b_]} (no fixed effect).")
+            raise DataError(
+                f"{source}: cannot predict the trade cost of {regions[a]}-{regions[b_]} (no fixed effect)."
+            )
         L = np.where(missing, pred, L)
         notes["pairs_predicted"] = int(missing.sum())
         notes["fill_coefficients"] = {k: float(v) for k, v in stage2.coef.items()}

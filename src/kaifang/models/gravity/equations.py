@@ -62,7 +62,9 @@ def factory_gate_price_update(Pi_hat: np.ndarray, sigma: float) -> np.ndarray:
     return Pi_hat ** (1.0 / sigma)
 
 
-def trade_hat(B: np.ndarray, Y_hat: np.ndarray, E_hat: np.ndarray, Pi_hat: np.ndarray, P_hat: np.ndarray) -> np.ndarray:
+def trade_hat(
+    B: np.ndarray, Y_hat: np.ndarray, E_hat: np.ndarray, Pi_hat: np.ndarray, P_hat: np.ndarray
+) -> np.ndarray:
     """Change of bilateral flows ``X_hat_ij = Y_hat_i E_hat_j B_ij / (Pi_hat_i P_hat_j)`` (ch. 2 eq. (1))."""
     return B * (Y_hat / Pi_hat)[..., :, None] * (E_hat / P_hat)[..., None, :]
 

@@ -46,7 +46,15 @@ from kaifang.scenario import Scenario, resolve, validate_section
 
 __all__ = ["OUTCOMES", "run"]
 
-OUTCOMES = ("exports_pct", "output_pct", "producer_price_pct", "imr_pct", "omr_pct", "welfare_pct", "real_gdp_pct")
+OUTCOMES = (
+    "exports_pct",
+    "output_pct",
+    "producer_price_pct",
+    "imr_pct",
+    "omr_pct",
+    "welfare_pct",
+    "real_gdp_pct",
+)
 
 
 class BaselineSection(BaseModel):
@@ -71,7 +79,9 @@ class ParametersSection(BaseModel):
     @model_validator(mode="after")
     def _one_elasticity(self) -> ParametersSection:
         if (self.sigma is None) == (self.theta is None):
-            raise ValueError("give exactly one of 'sigma' (elasticity of substitution) or 'theta' (= sigma - 1)")
+            raise ValueError(
+                "give exactly one of 'sigma' (elasticity of substitution) or 'theta' (= sigma - 1)"
+            )
         return self
 
     @property
@@ -145,7 +155,9 @@ def _build_baseline(
     validate_panel(data, source=f"{src} (data set {scenario.dataset})")
     years = sorted(int(y) for y in data["year"].unique())
     if base.year not in years:
-        raise ScenarioError(f"{src}: field 'baseline.year' has value {base.year}, not in the data (years: {years}).")
+        raise ScenarioError(
+            f"{src}: field 'baseline.year' has value {base.year}, not in the data (years: {years})."
+        )
     year_panel = data[data["year"] == base.year]
     regions = tuple(sorted(set(year_panel["exporter"]) | set(year_panel["importer"])))
     observed = square_matrix(year_panel, "trade", regions, what=f"{src} (baseline year {base.year})")
@@ -159,10 +171,12 @@ def _build_baseline(
     else:
         if estimate is None:
             raise ScenarioError(
-                f"{src}: field 'baseline.costs' is 'estimated' but the scenario has no [estimation] section; "
-                f"add one or use costs = \"observed\"."
+                f"{src}: field 'baseline.costs' is 'estimated' but the scenario has no 'estimation' section; "
+                f'add one or use costs = "observed".'
             )
-        ypanel = prepare_data(year_panel, est_spec.model_copy(update={"years": [], "international_only": False}), src)  # type: ignore[union-attr]
+        ypanel = prepare_data(
+            year_panel, est_spec.model_copy(update={"years": [], "international_only": False}), src
+        )  # type: ignore[union-attr]
         lnT, more = cost_matrix(
             estimate,
             ypanel,
@@ -206,12 +220,28 @@ def _policy_shocks(
         if s.from_year is not None:
             have = sorted(int(y) for y in data["year"].unique())
             if s.from_year not in have:
-                raise ScenarioError(f"{src}: field 'shocks[{k}].from_year' has value {s.from_year}, not in the data ({have}).")
+                raise ScenarioError(
+                    f"{src}: field 'shocks[{k}].from_year' has value {s.from_year}, not in the data ({have})."
+                )
             x1 = square_matrix(data[data["year"] == s.from_year], s.variable, regions, fill=0.0, what=src)
         else:
             x1 = np.full((n, n), float(s.value))  # type: ignore[arg-type]
-        imp = resolve(s.importer, regions, what="region", field=f"shocks[{k}].importer", source=src, groups=scenario.groups)
-        exp = resolve(s.exporter, regions, what="region", field=f"shocks[{k}].exporter", source=src, groups=scenario.groups)
+        imp = resolve(
+            s.importer,
+            regions,
+            what="region",
+            field=f"shocks[{k}].importer",
+            source=src,
+            groups=scenario.groups,
+        )
+        exp = resolve(
+            s.exporter,
+            regions,
+            what="region",
+            field=f"shocks[{k}].exporter",
+            source=src,
+            groups=scenario.groups,
+        )
         mask = np.zeros((n, n), dtype=bool)
         mask[np.ix_(exp, imp)] = True  # arrays are (exporter, importer)
         mask &= offdiag
@@ -223,7 +253,7 @@ def _policy_shocks(
             if estimate is None:
                 raise ScenarioError(
                     f"{src}: shocks[{k}] takes its size from the estimate {coef!r} but the scenario has no "
-                    f"[estimation] section; add one or give 'coefficient' as a number."
+                    f"'estimation' section; add one or give 'coefficient' as a number."
                 )
             if coef not in estimate.coef.index:
                 raise ScenarioError(
@@ -239,7 +269,7 @@ def _policy_shocks(
 def _log_partial(dxs: Sequence[np.ndarray], values: np.ndarray) -> np.ndarray:
     """``ln B = sum_s b_s dx_s``; ``values`` is ``(S,)`` or ``(D, S)``."""
     if not dxs:
-        return np.zeros(values.shape[:-1] + (0, 0))
+        return np.zeros((*values.shape[:-1], 0, 0))
     stack = np.stack(dxs)  # (S, N, N)
     return np.tensordot(values, stack, axes=([-1], [0]))
 
@@ -248,7 +278,9 @@ def run(scenario: Scenario, progress: Progress) -> RunResult:
     """Solve a ``model = "gravity"`` scenario (module docstring for the sections)."""
     src = scenario.source
     if "year" not in scenario.baseline:
-        raise ScenarioError(f"{src}: field 'baseline.year' is required but missing (the baseline year, e.g. 1994).")
+        raise ScenarioError(
+            f"{src}: field 'baseline.year' is required but missing (the baseline year, e.g. 1994)."
+        )
     base = validate_section(BaselineSection, scenario.baseline, scenario, "baseline")
     params = validate_section(ParametersSection, scenario.parameters, scenario, "parameters")
     solver = validate_section(SolverSection, scenario.solver, scenario, "solver")
@@ -267,7 +299,9 @@ def run(scenario: Scenario, progress: Progress) -> RunResult:
         else:
             others.append(s)
     if not scenario.shocks:
-        raise ScenarioError(f"{src}: the scenario has no [[shocks]]; add at least one (type = \"policy\" or \"iceberg\").")
+        raise ScenarioError(
+            f'{src}: the scenario has no shocks; add at least one \'shocks\' table (type = "policy" or "iceberg").'
+        )
     sigma = params.sigma_value
 
     bl, estimate = _build_baseline(scenario, base, est_spec, progress)
@@ -337,7 +371,9 @@ def run(scenario: Scenario, progress: Progress) -> RunResult:
     if output.draws:
         names = [c for c in coefs if isinstance(c, str)]
         if not names:
-            raise ScenarioError(f"{src}: [output] draws needs at least one shock whose size comes from an estimate.")
+            raise ScenarioError(
+                f"{src}: field 'output.draws' needs at least one shock whose size comes from an estimate."
+            )
         progress(f"solving {output.draws} Monte Carlo draws")
         uniq = list(dict.fromkeys(names))
         V = estimate.vcov.loc[uniq, uniq].to_numpy()  # type: ignore[union-attr]
@@ -352,8 +388,15 @@ def run(scenario: Scenario, progress: Progress) -> RunResult:
             lnBd = lnBd + (lnB - _log_partial(dxs, point))[None]
         t0 = time.perf_counter()
         sd = solve_gravity(
-            bl.X, np.exp(lnBd), sigma, imbalance=params.imbalance, normalisation=params.normalisation,
-            reference=ref, tol=solver.tol, maxiter=solver.maxiter, labels=regions,
+            bl.X,
+            np.exp(lnBd),
+            sigma,
+            imbalance=params.imbalance,
+            normalisation=params.normalisation,
+            reference=ref,
+            tol=solver.tol,
+            maxiter=solver.maxiter,
+            labels=regions,
         )
         solve_seconds += time.perf_counter() - t0
         fd = outcomes(bl.X, sd.full, sigma)
@@ -364,8 +407,13 @@ def run(scenario: Scenario, progress: Progress) -> RunResult:
                 regions_df[f"{name}{suffix}_lo"] = np.percentile(arr, lo_q, axis=0)
                 regions_df[f"{name}{suffix}_hi"] = np.percentile(arr, hi_q, axis=0)
         draw_diag.update(
-            {"seed": output.seed, "level": output.level, "method": "normal draws of the shock coefficients from the "
-             "estimated covariance; baseline held at the point estimate", "draw_iterations": sd.full.iterations}
+            {
+                "seed": output.seed,
+                "level": output.level,
+                "method": "normal draws of the shock coefficients from the "
+                "estimated covariance; baseline held at the point estimate",
+                "draw_iterations": sd.full.iterations,
+            }
         )
 
     ex, im = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
@@ -399,13 +447,17 @@ def run(scenario: Scenario, progress: Progress) -> RunResult:
         "residual_conditional": float(sol.conditional.residual),
         "pairs_shocked": int(touched.sum()),
         "world_output_change_pct": float(_pct(world1 / world0)),
+        "market_clearing_gap": float(
+            np.max(np.abs(sol.full.X.sum(axis=1) / (sol.full.p_hat * bl.X.sum(axis=1)) - 1.0))
+        ),
         "baseline": dict(bl.notes),
         "uncertainty": draw_diag,
     }
     if estimate is not None:
-        diagnostics["estimation"] = {
-            k: v for k, v in estimate.diagnostics.items() if k != "seconds"
-        } | {"nobs": estimate.nobs, "seconds": estimate.diagnostics.get("seconds")}
+        diagnostics["estimation"] = {k: v for k, v in estimate.diagnostics.items() if k != "seconds"} | {
+            "nobs": estimate.nobs,
+            "seconds": estimate.diagnostics.get("seconds"),
+        }
     from kaifang.data import get_dataset
 
     ds = get_dataset(scenario.dataset)
@@ -427,7 +479,11 @@ def run(scenario: Scenario, progress: Progress) -> RunResult:
             "costs": base.costs,
             "shock_coefficients": {str(c): float(v) for c, v in zip(coefs, point, strict=True)},
         },
-        "solver": {"tol": solver.tol, "maxiter": solver.maxiter, "method": "fixed point (MR iteration; factory-gate prices with damping 1/sigma)"},
+        "solver": {
+            "tol": solver.tol,
+            "maxiter": solver.maxiter,
+            "method": "fixed point (MR iteration; factory-gate prices with damping 1/sigma)",
+        },
         "kaifang_version": package_version(),
     }
     if estimate is not None:
