@@ -1,0 +1,128 @@
+"""Scenario validation for the web app: the library's own checks, errors split by field.
+
+The web app validates with exactly what the command line uses (:func:`kaifang.scenario.parse_scenario`,
+the shared shock language :func:`kaifang.scenario.shocks.parse_shocks`, the model registry and the
+data-set registry). On top, it refuses what a server must not do for a browser: a data set that is
+not a registered name, and any scenario field that names a file or folder.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from kaifang.data import DATASETS
+from kaifang.errors import ScenarioError, UserInputError, suggest
+from kaifang.models import RUNNERS
+from kaifang.scenario import Scenario, parse_scenario
+from kaifang.scenario.shocks import parse_shocks
+
+__all__ = ["SOURCE", "FieldError", "split_errors", "validate_text"]
+
+SOURCE = "scenario.toml"
+"""The name scenarios typed in the browser get in messages."""
+
+_FIELD = re.compile(r"field '([^']+)'")
+_SHOCK = re.compile(r"\b(shocks\[\d+\])")
+_LINE = re.compile(r"at line (\d+), column (\d+)")
+_PATHLIKE_KEY = re.compile(r"(file|files|path|paths|dir|directory|folder)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One validation message and where it points.
+
+    Attributes
+    ----------
+    field
+        Path of the field at fault (``"shocks[0].op"``, ``"dataset"``), or ``None``.
+    message
+        The sentence, as the command line prints it.
+    line, column
+        Position in the TOML text for syntax errors.
+    """
+
+    field: str | None
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+
+def split_errors(message: str) -> list[FieldError]:
+    """Split a kaifang error message (one problem a line) into :class:`FieldError` items.
+
+    The field path is the first ``field '...'`` the sentence names (kaifang's messages and
+    pydantic-derived messages both use that form), else a ``shocks[k]`` reference.
+    """
+    out = []
+    for line in [s for s in message.splitlines() if s.strip()] or [message]:
+        field = None
+        m = _FIELD.search(line)
+        if m:
+            field = m.group(1).lstrip(".")
+        else:
+            m2 = _SHOCK.search(line)
+            if m2:
+                field = m2.group(1)
+        pos = _LINE.search(line)
+        out.append(
+            FieldError(
+                field=field,
+                message=line.strip(),
+                line=int(pos.group(1)) if pos else None,
+                column=int(pos.group(2)) if pos else None,
+            )
+        )
+    return out
+
+
+def _walk(value: Any, path: str) -> Iterator[tuple[str, str, Any]]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            p = f"{path}.{k}" if path else str(k)
+            yield p, str(k), v
+            yield from _walk(v, p)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _walk(v, f"{path}[{i}]")
+
+
+def _web_checks(sc: Scenario) -> None:
+    """What the web app refuses on top of the library's checks (errors name the field)."""
+    if sc.dataset not in DATASETS:
+        raise ScenarioError(
+            f"{sc.source}: field 'dataset' has value {sc.dataset!r}, which is not a registered data set."
+            f"{suggest(sc.dataset, DATASETS)} Registered data sets: {', '.join(DATASETS)}. "
+            "The web app only reads registered data sets, never a file path."
+        )
+    if sc.model not in RUNNERS:
+        raise ScenarioError(
+            f"{sc.source}: field 'model' has unknown value {sc.model!r}.{suggest(sc.model, RUNNERS)} "
+            f"Valid models: {', '.join(RUNNERS)}."
+        )
+    data = sc.model_dump(exclude={"source", "text", "name", "description", "model", "dataset"})
+    for path, key, _ in _walk(data, ""):
+        if _PATHLIKE_KEY.search(key):
+            raise ScenarioError(
+                f"{sc.source}: field '{path}' names a file or folder; the web app never reads or writes "
+                "files named in a scenario. Remove it (run this scenario with `kaifang run` instead)."
+            )
+
+
+def validate_text(text: str) -> tuple[Scenario | None, list[FieldError]]:
+    """Validate scenario TOML text as the command line does, plus the web app's checks.
+
+    Returns
+    -------
+    (Scenario or None, list of FieldError)
+        The scenario when valid (then the list is empty).
+    """
+    try:
+        sc = parse_scenario(text, source=SOURCE)
+        _web_checks(sc)
+        parse_shocks(sc)
+    except UserInputError as exc:
+        return None, split_errors(str(exc))
+    return sc, []

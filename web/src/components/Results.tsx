@@ -1,0 +1,182 @@
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { api, type RunDoc, type Table } from "../api";
+import { fmt, label, numericColumns, welfareColumn } from "../format";
+import { BarChart } from "./BarChart";
+import { SortableTable } from "./SortableTable";
+import { WorldMap } from "./WorldMap";
+
+/** Columns of a welfare decomposition: welfare components other than the total. */
+function decomposition(cols: string[], total: string | undefined): string[] {
+  return cols.filter((c) => c !== total && c.startsWith("welfare") && c.endsWith("_pct"));
+}
+
+const TRADE = /(export|import|trade)/;
+
+export function Results({ runId, onRendered }: { runId: string; onRendered?: () => void }) {
+  const [doc, setDoc] = useState<RunDoc | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [mapCol, setMapCol] = useState<string>("");
+  useEffect(() => {
+    let live = true;
+    setDoc(null);
+    setError(null);
+    api
+      .run(runId)
+      .then((d) => {
+        if (!live) return;
+        setDoc(d);
+        const cols = numericColumns(d.document.regions);
+        setMapCol(welfareColumn(cols) ?? cols[0] ?? "");
+      })
+      .catch((e: Error) => live && setError(e.message));
+    return () => {
+      live = false;
+    };
+  }, [runId]);
+  useEffect(() => {
+    if (doc && onRendered) onRendered();
+  }, [doc]);
+  if (error) return <p class="error">Could not load run {runId}: {error}</p>;
+  if (!doc) return <p class="muted">loading run {runId}…</p>;
+  const d = doc.document;
+  const rows = d.regions;
+  const cols = numericColumns(rows);
+  const regions = rows.map((r) => String(r.region));
+  const welfare = welfareColumn(cols);
+  const parts = decomposition(cols, welfare);
+  const trade = cols.filter((c) => TRADE.test(c) && c.endsWith("_pct"));
+  const mapValues = Object.fromEntries(rows.map((r) => [String(r.region), typeof r[mapCol] === "number" ? (r[mapCol] as number) : null]));
+  const diag = d.diagnostics;
+  return (
+    <section class="results" data-run={runId}>
+      <header class="run-head">
+        <h2>
+          {d.scenario} <span class="muted">— {d.model}</span>
+        </h2>
+        {d.synthetic && <p class="badge warn">SYNTHETIC DEMO DATA: illustrative only, not real economies.</p>}
+        <p class="muted">
+          run <code>{runId}</code> · data set {String(d.provenance.dataset ?? "")} · converged {String(diag.converged)} · iterations {fmt(diag.iterations)} · residual{" "}
+          {typeof diag.residual === "number" ? diag.residual.toExponential(2) : "—"} · solve {fmt(diag.solve_seconds)} s
+        </p>
+        <nav class="downloads">
+          Download:{" "}
+          {(["csv", "parquet", "xlsx", "html"] as const).map((f) => (
+            <a key={f} class="button small" id={`dl-${f}`} href={api.downloadUrl(runId, f)} download>
+              {f === "html" ? "HTML report" : f.toUpperCase()}
+            </a>
+          ))}
+        </nav>
+      </header>
+
+      <SortableTable rows={rows} id="results-table" caption={`Change by region (${rows.length} regions) — click a header to sort`} />
+
+      <div class="charts">
+        {welfare && parts.length > 0 && (
+          <BarChart
+            id="chart-welfare"
+            title={`Welfare decomposition (${parts.map(label).join(" + ")}); total ${label(welfare)}`}
+            labels={regions}
+            stacked
+            yLabel="%"
+            series={parts.map((c) => ({ label: label(c), values: rows.map((r) => r[c] as number | null) }))}
+          />
+        )}
+        {welfare && parts.length === 0 && (
+          <BarChart id="chart-welfare" title={`Welfare: ${label(welfare)}`} labels={regions} yLabel="%" series={[{ label: label(welfare), values: rows.map((r) => r[welfare] as number | null) }]} />
+        )}
+        {trade.length > 0 && (
+          <BarChart
+            id="chart-trade"
+            title="Trade changes by region"
+            labels={regions}
+            yLabel="%"
+            series={trade.map((c) => ({ label: label(c), values: rows.map((r) => r[c] as number | null) }))}
+          />
+        )}
+        <Diversion runId={runId} doc={doc} />
+      </div>
+
+      <div class="map-controls">
+        <label>
+          Map:{" "}
+          <select id="map-column" value={mapCol} onChange={(e) => setMapCol(e.currentTarget.value)}>
+            {cols.map((c) => (
+              <option key={c} value={c}>
+                {label(c)}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {mapCol && <WorldMap values={mapValues} column={mapCol} />}
+
+      {doc.tables.length > 0 && <p class="muted">Further tables in the downloads: {doc.tables.map((t) => `${t.name} (${t.rows} rows)`).join(", ")}.</p>}
+    </section>
+  );
+}
+
+/** Trade diversion: for one importer, the change in imports from each source (bilateral table). */
+function Diversion({ runId, doc }: { runId: string; doc: RunDoc }) {
+  const info = doc.tables.find((t) => t.columns.includes("importer") && t.columns.includes("exporter"));
+  const regions = doc.document.regions.map((r) => String(r.region));
+  const [importer, setImporter] = useState<string>(regions.includes("USA") ? "USA" : regions[0] ?? "");
+  const [table, setTable] = useState<Table | null>(null);
+  useEffect(() => {
+    if (!info || !importer) return;
+    let live = true;
+    api.table(runId, info.name, [`importer=${importer}`]).then((t) => live && setTable(t)).catch(() => live && setTable(null));
+    return () => {
+      live = false;
+    };
+  }, [runId, info?.name, importer]);
+  const view = useMemo(() => (table ? diversionSeries(table, importer) : null), [table, importer]);
+  if (!info) return null;
+  return (
+    <div class="diversion">
+      <label>
+        Trade diversion — imports of{" "}
+        <select id="diversion-importer" value={importer} onChange={(e) => setImporter(e.currentTarget.value)}>
+          {regions.map((r) => (
+            <option key={r}>{r}</option>
+          ))}
+        </select>
+      </label>
+      {view && <BarChart id="chart-diversion" title={view.title} labels={view.labels} yLabel={view.unit} series={view.series} horizontal={view.labels.length > 20} />}
+    </div>
+  );
+}
+
+/** Imports of `importer` by source, summed over sectors: the change in value (or %, if only that is given). */
+function diversionSeries(t: Table, importer: string) {
+  const cols = t.columns;
+  const before = cols.find((c) => /^(value|trade|imports?|flow)s?(_base(line)?|_before|_0)$/.test(c));
+  const after = cols.find((c) => /^(value|trade|imports?|flow)s?(_counterfactual|_after|_new|_1)$/.test(c));
+  const by = new Map<string, { b: number; a: number; p: number[] }>();
+  const pct = cols.find((c) => c.endsWith("_pct"));
+  for (const r of t.rows) {
+    const ex = String(r.exporter);
+    if (ex === importer) continue;
+    const e = by.get(ex) ?? { b: 0, a: 0, p: [] };
+    if (before && after) {
+      e.b += Number(r[before] ?? 0);
+      e.a += Number(r[after] ?? 0);
+    } else if (pct && typeof r[pct] === "number") e.p.push(r[pct] as number);
+    by.set(ex, e);
+  }
+  const labels = [...by.keys()];
+  if (before && after) {
+    const total = [...by.values()].reduce((s, e) => s + e.b, 0) || 1;
+    return {
+      title: `Change in ${importer}'s imports by source, summed over sectors (share of its baseline imports, %)`,
+      unit: "% of baseline imports",
+      labels,
+      series: [{ label: "change", values: labels.map((l) => (100 * (by.get(l)!.a - by.get(l)!.b)) / total) }],
+    };
+  }
+  return {
+    title: `Change in ${importer}'s imports by source (${pct ? label(pct) : "%"}, mean over sectors)`,
+    unit: "%",
+    labels,
+    series: [{ label: "change", values: labels.map((l) => { const p = by.get(l)!.p; return p.length ? p.reduce((s, x) => s + x, 0) / p.length : null; }) }],
+  };
+}
