@@ -17,3 +17,10 @@ if "KAIFANG_DATA_MIRROR" not in os.environ and _DEFAULT_MIRROR.is_dir():
 @pytest.fixture
 def scenarios_dir() -> Path:
     return ROOT / "scenarios"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_results_store(tmp_path, monkeypatch):
+    """Every test gets its own results store, so `kaifang run` in tests never writes into the
+    working directory's kaifang-results/."""
+    monkeypatch.setenv("KAIFANG_STORE", str(tmp_path / "kaifang-store.duckdb"))

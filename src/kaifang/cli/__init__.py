@@ -18,6 +18,7 @@ import typer
 # Command modules register themselves on ``app`` when imported.
 from kaifang.cli import data as _data  # noqa: F401
 from kaifang.cli import run as _run  # noqa: F401
+from kaifang.cli import runs as _runs  # noqa: F401
 from kaifang.cli import serve as _serve  # noqa: F401
 from kaifang.cli._app import app, err_console
 from kaifang.errors import KaifangError, UserInputError

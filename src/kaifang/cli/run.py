@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import sys
+import warnings
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
 from kaifang.cli._app import app, console, err_console
+from kaifang.errors import KaifangWarning
 from kaifang.models import run_scenario
 from kaifang.results import RunResult
 from kaifang.scenario import load_scenario
@@ -48,20 +51,49 @@ def run_cmd(
         None, "--out", help="Folder for the full results (default: kaifang-results/<name>/<time>)."
     ),
     save: bool = typer.Option(True, "--save/--no-save", help="Save the full results to disk."),
+    store_path: Path | None = typer.Option(
+        None,
+        "--store",
+        help="Results store (DuckDB file) to record the runs in "
+        "(default: $KAIFANG_STORE, else kaifang-results/kaifang.duckdb).",
+    ),
+    no_store: bool = typer.Option(False, "--no-store", help="Do not record the runs in the results store."),
 ) -> None:
-    """Solve one or more scenario files and report the change for every region."""
+    """Solve one or more scenario files and report the change for every region.
+
+    Each run is recorded in the results store and its run id printed (with --json, as the
+    field ``run_id`` of the run's JSON object); `kaifang runs list` shows them.
+    """
     scenarios = [load_scenario(f) for f in files]  # validate all before solving any
+    store = None
+    if not no_store:
+        from kaifang.store import ResultsStore
+
+        store = ResultsStore(store_path)
     for sc in scenarios:
         with err_console.status(f"[bold]{sc.name}[/]: starting", spinner="dots") as status:
 
             def progress(message: str, _s=status, _n=sc.name) -> None:
                 _s.update(f"[bold]{_n}[/]: {message}")
 
-            result = run_scenario(sc, progress=progress if sys.stderr.isatty() else None)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", KaifangWarning)
+                result = run_scenario(sc, progress=progress if sys.stderr.isatty() else None)
+        for w in caught:
+            if issubclass(w.category, KaifangWarning):
+                err_console.print(f"[bold yellow]warning:[/] {w.message}", highlight=False, soft_wrap=True)
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        run_id = store.add(result, sc) if store is not None else None
         if as_json:
-            sys.stdout.write(result.to_json() + "\n")
+            doc = result.to_document()
+            if run_id is not None:
+                doc["run_id"] = run_id
+            sys.stdout.write(json.dumps(doc, allow_nan=False) + "\n")
         else:
             print_table(result)
+            if run_id is not None:
+                console.print(f"run id: [bold]{run_id}[/]  (store: {store.path})", highlight=False)
         if save:
             stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
             if out is not None and len(scenarios) == 1:
