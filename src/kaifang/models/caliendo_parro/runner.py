@@ -1,0 +1,253 @@
+"""Scenario runner of the Caliendo–Parro model: scenario file -> :class:`~kaifang.results.RunResult`.
+
+Steps (section 5.1 of Caliendo and Parro 2015):
+
+1. build the baseline from the data set (``cp2015`` or the synthetic ``demo``);
+2. solve the **baseline equilibrium**: the data's tariffs, deficits set to zero
+   (``[baseline] deficits = "zero"``, the default and the paper's choice) or kept as observed
+   (``"keep"``);
+3. solve the **counterfactual** from that equilibrium with the scenario's shocks and the same
+   deficits;
+4. report the counterfactual relative to the baseline equilibrium.
+
+Output columns (percent changes, counterfactual vs. baseline equilibrium):
+
+* ``welfare_pct`` = ``terms_of_trade_pct + volume_of_trade_pct (+ technical_efficiency_pct)``,
+  the paper's welfare measure and decomposition (:mod:`.welfare`);
+* ``real_income_pct`` = 100 (I'/I / P-hat - 1), the exact change in real income;
+* ``real_wage_pct`` = 100 (w-hat / P-hat - 1); ``wage_pct``; ``price_index_pct`` (P-hat_n);
+* ``exports_pct``, ``imports_pct``: international trade at producer prices (in units of world
+  value added, the numeraire); ``tariff_revenue_pct``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from kaifang.baseline.multisector import MultiSectorBaseline, from_raw
+from kaifang.data.registry import get_dataset
+from kaifang.errors import ScenarioError
+from kaifang.models import Progress, null_progress
+from kaifang.models.caliendo_parro.solver import Equilibrium, SolverSettings, solve
+from kaifang.models.caliendo_parro.welfare import decompose
+from kaifang.results import RunResult, package_version
+from kaifang.scenario import Scenario, validate_section
+from kaifang.scenario.shocks import compose_shocks, parse_shocks
+
+__all__ = ["BaselineSettings", "load_baseline", "run"]
+
+DATASETS = ("cp2015", "demo")
+
+
+class BaselineSettings(BaseModel):
+    """The scenario's ``[baseline]`` section.
+
+    Attributes
+    ----------
+    deficits
+        ``"zero"``: the baseline equilibrium has zero trade deficits (the paper's section 5.1);
+        ``"keep"``: deficits stay at their observed values (in units of world value added).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    deficits: Literal["zero", "keep"] = "zero"
+
+
+class ParameterSettings(BaseModel):
+    """The scenario's ``[parameters]`` section (none yet: the elasticities come with the data)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def load_baseline(dataset: str) -> tuple[MultiSectorBaseline, dict[str, Callable[[], np.ndarray]]]:
+    """The data baseline of ``dataset`` and the tariff tables it offers to shocks."""
+    if dataset == "cp2015":
+        from kaifang.data.cp2015 import read_cp2015, read_tariffs
+
+        tables = {name: (lambda name=name: read_tariffs(name)) for name in ("tariffs1993", "tariffs2005")}
+        return from_raw(read_cp2015()), tables
+    if dataset == "demo":
+        from kaifang.data.demo import generate
+
+        return from_raw(generate()), {}
+    raise ValueError(dataset)
+
+
+def _pct(new: np.ndarray, old: np.ndarray) -> np.ndarray:
+    """100 (new/old - 1); NaN (null in JSON) where the baseline value is zero."""
+    new, old = np.asarray(new, dtype=float), np.asarray(old, dtype=float)
+    out = np.full(np.broadcast(new, old).shape, np.nan)
+    np.divide(new, old, out=out, where=old != 0)
+    return 100.0 * (out - 1.0)
+
+
+def _international(x: np.ndarray) -> np.ndarray:
+    out = x.copy()
+    n = x.shape[0]
+    out[np.arange(n), np.arange(n)] = 0.0
+    return out
+
+
+def tables(e: Equilibrium) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """The per-region table and the extra tables of a solved counterfactual."""
+    b = e.baseline
+    regions, sectors = list(b.regions), list(b.sectors)
+    n, j = b.n_regions, b.n_sectors
+    dec = decompose(e)
+    tot_r = dec.tot.sum(axis=(1, 2))
+    vot_r = dec.vot.sum(axis=(1, 2))
+    eff_r = dec.efficiency.sum(axis=(1, 2))
+    x0, x1 = _international(b.flows), _international(e.flows)
+    reg = pd.DataFrame(
+        {
+            "region": regions,
+            "welfare_pct": 100 * (tot_r + vot_r + eff_r),
+            "terms_of_trade_pct": 100 * tot_r,
+            "volume_of_trade_pct": 100 * vot_r,
+            "real_wage_pct": _pct(e.real_wage, 1.0),
+            "exports_pct": _pct(x1.sum(axis=(0, 2)), x0.sum(axis=(0, 2))),
+            "imports_pct": _pct(x1.sum(axis=(1, 2)), x0.sum(axis=(1, 2))),
+            "real_income_pct": _pct(e.real_income, 1.0),
+            "wage_pct": _pct(e.w_hat, 1.0),
+            "price_index_pct": _pct(e.price_index, 1.0),
+            "tariff_revenue_pct": _pct(e.tariff_revenue, b.tariff_revenue),
+            "technical_efficiency_pct": 100 * eff_r,
+        }
+    )
+    rr, ss = np.meshgrid(np.arange(n), np.arange(j), indexing="ij")
+    sec = pd.DataFrame(
+        {
+            "region": np.array(regions)[rr.ravel()],
+            "sector": np.array(sectors)[ss.ravel()],
+            "price_index_pct": _pct(e.p_hat, 1.0).ravel(),
+            "input_cost_pct": _pct(e.c_hat, 1.0).ravel(),
+            "gross_output_pct": _pct(e.gross_output, b.gross_output).ravel(),
+            "exports_pct": _pct(x1.sum(axis=0), x0.sum(axis=0)).ravel(),
+            "imports_pct": _pct(x1.sum(axis=1), x0.sum(axis=1)).ravel(),
+            "expenditure_pct": _pct(e.expenditure, b.expenditure).ravel(),
+            "domestic_share_pct": _pct(
+                e.shares[np.arange(n), np.arange(n)], b.shares[np.arange(n), np.arange(n)]
+            ).ravel(),
+            "terms_of_trade_pct": 100 * dec.tot.sum(axis=1).ravel(),
+            "volume_of_trade_pct": 100 * dec.vot.sum(axis=1).ravel(),
+        }
+    )
+    ii, pp = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    off = (ii != pp).ravel()
+    bil = pd.DataFrame(
+        {
+            "region": np.array(regions)[ii.ravel()],
+            "partner": np.array(regions)[pp.ravel()],
+            "terms_of_trade_pct": 100 * dec.tot.sum(axis=2).ravel(),
+            "volume_of_trade_pct": 100 * dec.vot.sum(axis=2).ravel(),
+            "exports_pct": _pct(
+                b.flows.sum(axis=2).T * 0 + e.flows.sum(axis=2).T, b.flows.sum(axis=2).T
+            ).ravel(),
+            "imports_pct": _pct(e.flows.sum(axis=2), b.flows.sum(axis=2)).ravel(),
+        }
+    )[off]
+    nz = b.flows > 0
+    idx = np.argwhere(nz)
+    flows = pd.DataFrame(
+        {
+            "importer": np.array(regions)[idx[:, 0]],
+            "exporter": np.array(regions)[idx[:, 1]],
+            "sector": np.array(sectors)[idx[:, 2]],
+            "baseline": b.flows[nz],
+            "counterfactual": e.flows[nz],
+            "change_pct": _pct(e.flows[nz], b.flows[nz]),
+            "tariff_baseline_pct": 100 * b.tariff[nz],
+            "tariff_counterfactual_pct": 100 * e.tariff_new[nz],
+        }
+    )
+    return reg, {"sectors": sec, "bilateral": bil.reset_index(drop=True), "flows": flows}
+
+
+def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
+    """Run a Caliendo–Parro scenario (see the module docstring for the steps and columns)."""
+    if scenario.dataset not in DATASETS:
+        get_dataset(scenario.dataset)  # unknown names get the registry's message
+        raise ScenarioError(
+            f"{scenario.source}: field 'dataset' has value {scenario.dataset!r}, but the caliendo_parro "
+            f"model needs a multi-sector data set: one of {', '.join(DATASETS)}."
+        )
+    bset = validate_section(BaselineSettings, scenario.baseline, scenario, "baseline")
+    validate_section(ParameterSettings, scenario.parameters, scenario, "parameters")
+    settings = validate_section(SolverSettings, scenario.solver, scenario, "solver")
+    shocks = parse_shocks(scenario)
+
+    progress(f"reading data set {scenario.dataset}")
+    b0, tariff_tables = load_baseline(scenario.dataset)
+    composed = compose_shocks(
+        shocks,
+        regions=b0.regions,
+        sectors=b0.sectors,
+        tariff_base=np.asarray(b0.tariff),
+        scenario=scenario,
+        tables=tariff_tables,
+    )
+    if bset.deficits == "zero":
+        d_new = np.zeros(b0.n_regions)
+    else:  # observed deficits, with the rounding residual spread so that they sum to zero
+        va = b0.value_added
+        d_new = b0.deficit - b0.deficit.sum() * va / va.sum()
+
+    t0 = time.perf_counter()
+    progress("solving the baseline equilibrium")
+    e0 = solve(b0, b0.tariff, None, d_new, settings)
+    b1 = e0.to_baseline(note=f"equilibrium of the {scenario.dataset} data with deficits '{bset.deficits}'")
+    progress("solving the counterfactual")
+    e1 = solve(b1, composed.tariff_new, composed.dhat, d_new, settings)
+    solve_seconds = time.perf_counter() - t0
+
+    progress("tabulating")
+    regions, extra = tables(e1)
+    ds = get_dataset(scenario.dataset)
+    diagnostics = {
+        "converged": True,
+        "iterations": e0.diagnostics.iterations + e1.diagnostics.iterations,
+        "residual": max(e0.diagnostics.residual, e1.diagnostics.residual),
+        "solve_seconds": solve_seconds,
+        "method": e1.diagnostics.method,
+        "equilibria": {
+            name: {
+                "iterations": e.diagnostics.iterations,
+                "residual": e.diagnostics.residual,
+                "seconds": e.diagnostics.seconds,
+                **{f"{k}_error": v for k, v in e.residuals.items()},
+            }
+            for name, e in (("baseline", e0), ("counterfactual", e1))
+        },
+        "shocked_cells": int(composed.touched.sum()),
+    }
+    provenance = {
+        "dataset": ds.name,
+        "citation": ds.citation,
+        "files": dict(b0.files),
+        "scenario_sha256": scenario.sha256,
+        "scenario_text": scenario.text,
+        "scenario_source": scenario.source,
+        "parameters": {
+            "theta": dict(zip(b0.sectors, b0.theta.tolist(), strict=True)),
+            "deficits": bset.deficits,
+        },
+        "solver": settings.model_dump(),
+        "baseline_note": b0.note,
+        "kaifang_version": package_version(),
+    }
+    return RunResult(
+        model="caliendo_parro",
+        scenario=scenario.name,
+        regions=regions,
+        tables=extra,
+        diagnostics=diagnostics,
+        provenance=provenance,
+        synthetic=ds.synthetic or b0.synthetic,
+    )
