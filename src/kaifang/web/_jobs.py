@@ -1,12 +1,12 @@
 """Background runs for the web app: warm worker processes that can be terminated.
 
 A numpy solve cannot be interrupted from another thread, so every run happens in a worker
-*process*. Cancelling a run terminates that process and starts a fresh one; the server itself
+*process* (a ``python`` subprocess started by the server, talking over a socket pair). Cancelling a run terminates that process and starts a fresh one; the server itself
 never blocks on a solve. Each worker slot has one dispatcher thread that feeds it queued jobs,
 relays its progress messages and, when a run finishes, hands the result to ``on_result`` (which
 saves it in the results store) in the server process.
 
-Messages from a worker (over a :func:`multiprocessing.Pipe`)::
+Messages from a worker (pickled over :class:`multiprocessing.connection.Connection`)::
 
     ("ready",)                          the worker has imported kaifang and waits for jobs
     ("progress", message)               a progress message from the model's runner
@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
-import multiprocessing as mp
 import os
 import queue
 import threading
@@ -77,32 +76,70 @@ def _worker_main(conn: Connection, runners: Mapping[str, str]) -> None:  # pragm
             conn.send(("internal_error", type(exc).__name__))
 
 
+_BOOT = (
+    "import json, os, sys; sys.path[:0] = json.loads(os.environ['KAIFANG_WORKER_PATH']); "
+    "from kaifang.web._jobs import _worker_entry; _worker_entry(int(sys.argv[1]))"
+)
+
+
+def _worker_entry(fd: int) -> None:  # pragma: no cover - subprocess
+    """Entry point of a worker subprocess: ``fd`` is its end of a socket pair."""
+    import json
+
+    conn = Connection(fd)
+    runners = json.loads(os.environ.get("KAIFANG_WORKER_RUNNERS", "{}"))
+    _worker_main(conn, runners)
+
+
 class _Worker:
-    """One worker process and the server's end of its pipe."""
+    """One worker subprocess and the server's end of its socket pair.
+
+    The worker is a plain ``python -c`` subprocess (not :mod:`multiprocessing` spawn, which
+    would re-import the server's ``__main__``); messages are pickled over the socket with
+    :class:`multiprocessing.connection.Connection`.
+    """
 
     def __init__(self, runners: Mapping[str, str]) -> None:
-        ctx = mp.get_context("spawn")  # fork is unsafe in a threaded server
-        self.conn, child = ctx.Pipe(duplex=True)
-        self.process = ctx.Process(target=_worker_main, args=(child, dict(runners)), daemon=True)
-        self.process.start()
+        import json
+        import socket
+        import subprocess
+        import sys
+
+        parent, child = socket.socketpair()
+        env = dict(os.environ)
+        env["KAIFANG_WORKER_PATH"] = json.dumps([p for p in sys.path if p])
+        env["KAIFANG_WORKER_RUNNERS"] = json.dumps(dict(runners))
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _BOOT, str(child.fileno())],
+            pass_fds=(child.fileno(),),
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
         child.close()
+        self.conn = Connection(parent.detach())
         self.ready = False
 
     def alive(self) -> bool:
-        return self.process.is_alive()
+        return self.process.poll() is None
+
+    @property
+    def exitcode(self) -> int | None:
+        return self.process.poll()
 
     def stop(self, *, kill: bool) -> None:
         """End the process: politely (``kill=False``) or at once (used to cancel a run)."""
-        if self.process.is_alive():
+        if self.alive():
             if kill:
                 self.process.kill()
             else:
                 with contextlib.suppress(OSError, BrokenPipeError):
                     self.conn.send(None)
-                self.process.join(2)
-                if self.process.is_alive():
+                try:
+                    self.process.wait(2)
+                except Exception:
                     self.process.kill()
-        self.process.join(5)
+        with contextlib.suppress(Exception):
+            self.process.wait(5)
         with contextlib.suppress(OSError):
             self.conn.close()
 
@@ -299,7 +336,7 @@ class JobManager:
                     self._workers[slot] = None
                     with self._lock:
                         job._set(state="failed", finished=time.time(), error_kind="WorkerDied",
-                                 error=f"the worker process ended unexpectedly (exit code {w.process.exitcode}).")
+                                 error=f"the worker process ended unexpectedly (exit code {w.exitcode}).")
                     return
                 continue
             try:

@@ -34,25 +34,27 @@ def _available(name: str) -> bool:
 
 @functools.cache
 def dataset_labels(name: str) -> dict[str, list[str]]:
-    """Region and sector labels (and tariff tables) of a data set, when its reader says.
+    """Region and sector labels (and tariff tables) of a data set, from its reader module.
 
-    A data set's reader module ``kaifang.data.<name>`` may define ``labels() -> dict`` with keys
-    ``regions``, ``sectors`` and optionally ``tables``; without one (or without the data
-    locally) the builder takes free text and the run checks the labels.
+    The reader ``kaifang.data.<name>`` names its labels in ``REGIONS`` and ``SECTORS`` (constants,
+    no file is read); tariff tables for ``from_table`` come from ``TARIFF_TABLES`` when it exists,
+    else from the data set's files called ``tariffs*``. Without a reader the builder takes free
+    text and the run checks the labels.
     """
     try:
         mod = importlib.import_module(f"kaifang.data.{name}")
     except ImportError:
         return {}
-    fn = getattr(mod, "labels", None)
-    if fn is None or not _available(name):
-        return {}
-    try:
-        got = fn()
-    except Exception:  # the builder still works with free text
-        log.warning("could not read the labels of data set %s", name, exc_info=True)
-        return {}
-    return {k: [str(x) for x in v] for k, v in dict(got).items() if k in ("regions", "sectors", "tables", "models")}
+    out: dict[str, list[str]] = {}
+    for key, attr in (("regions", "REGIONS"), ("sectors", "SECTORS")):
+        val = getattr(mod, attr, None)
+        if isinstance(val, (tuple, list)):
+            out[key] = [str(x) for x in val]
+    tables = getattr(mod, "TARIFF_TABLES", None)
+    if tables is None:
+        tables = [Path(f.name).stem for f in DATASETS[name].files if f.name.startswith("tariffs")]
+    out["tables"] = [str(t) for t in tables]
+    return out
 
 
 def meta() -> Any:
