@@ -49,4 +49,13 @@ def get_runner(model: str, source: str = "<string>") -> Callable[..., RunResult]
 def run_scenario(scenario: Scenario, progress: Progress | None = None) -> RunResult:
     """Solve ``scenario`` with its model and return the :class:`RunResult`."""
     runner = get_runner(scenario.model, scenario.source)
-    return runner(scenario, progress=progress or null_progress)
+    result = runner(scenario, progress=progress or null_progress)
+    if "groups" not in result.provenance and "region" in result.regions.columns:
+        # every run lists, for each group its shocks name, the members absent from the data set
+        from dataclasses import replace
+
+        from kaifang.scenario.select import selection_report
+
+        prov = {**result.provenance, "groups": selection_report(scenario, list(result.regions["region"]))}
+        result = replace(result, provenance=prov)
+    return result

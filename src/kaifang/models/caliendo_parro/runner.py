@@ -37,12 +37,15 @@ from kaifang.models import Progress, null_progress
 from kaifang.models.caliendo_parro.solver import Equilibrium, SolverSettings, solve
 from kaifang.models.caliendo_parro.welfare import decompose
 from kaifang.results import RunResult, package_version
+from kaifang.results.diversion import diversion_tables
 from kaifang.scenario import Scenario, validate_section
-from kaifang.scenario.shocks import compose_shocks, parse_shocks
+from kaifang.scenario.shocks import check_supported, compose_shocks, parse_shocks, scale_deficits
 
 __all__ = ["BaselineSettings", "load_baseline", "run"]
 
 DATASETS = ("cp2015", "demo")
+#: Shock types this model applies (kaifang.scenario.shocks); others are refused, not ignored.
+SHOCK_TYPES = ("tariff", "retaliation", "iceberg", "ntb", "embargo", "productivity", "deficit")
 
 
 class BaselineSettings(BaseModel):
@@ -182,6 +185,7 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
     validate_section(ParameterSettings, scenario.parameters, scenario, "parameters")
     settings = validate_section(SolverSettings, scenario.solver, scenario, "solver")
     shocks = parse_shocks(scenario)
+    check_supported(shocks, SHOCK_TYPES, scenario, "caliendo_parro")
 
     progress(f"reading data set {scenario.dataset}")
     b0, tariff_tables = load_baseline(scenario.dataset)
@@ -198,17 +202,21 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
     else:  # observed deficits, with the rounding residual spread so that they sum to zero
         va = b0.value_added
         d_new = b0.deficit - b0.deficit.sum() * va / va.sum()
+    # deficit shocks scale the counterfactual deficits (world total kept at zero)
+    d_cf = scale_deficits(d_new, composed.deficit_scale, b0.value_added)
 
     t0 = time.perf_counter()
     progress("solving the baseline equilibrium")
     e0 = solve(b0, b0.tariff, None, d_new, settings)
     b1 = e0.to_baseline(note=f"equilibrium of the {scenario.dataset} data with deficits '{bset.deficits}'")
     progress("solving the counterfactual")
-    e1 = solve(b1, composed.tariff_new, composed.dhat, d_new, settings)
+    # productivity enters as a cost change of the producers' deliveries (ShockArrays.cost_factor)
+    e1 = solve(b1, composed.tariff_new, composed.cost_factor(), d_cf, settings)
     solve_seconds = time.perf_counter() - t0
 
     progress("tabulating")
     regions, extra = tables(e1)
+    extra.update(diversion_tables(b1.flows, e1.flows, b1.regions))
     ds = get_dataset(scenario.dataset)
     diagnostics = {
         "converged": True,
@@ -240,6 +248,7 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
         },
         "solver": settings.model_dump(),
         "baseline_note": b0.note,
+        "groups": dict(composed.groups),
         "kaifang_version": package_version(),
     }
     return RunResult(
