@@ -1,3 +1,5 @@
+import type { ShockField } from "./scenario";
+
 // Typed calls to the kaifang JSON API (documented at /docs and /openapi.json).
 
 export interface FieldError {
@@ -16,14 +18,14 @@ export interface Dataset {
   regions: string[];
   sectors: string[];
   tables: string[];
-  models: string[];
+  sector_groups: string[];
 }
 
 export interface Meta {
   datasets: Dataset[];
   models: { name: string }[];
   groups: Record<string, string[]>;
-  shock_types: { type: string; description: string; ops: string[] }[];
+  shock_types: { type: string; description: string; fields: ShockField[] }[];
 }
 
 export interface Validation {

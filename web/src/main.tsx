@@ -1,11 +1,11 @@
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, type FieldError, type Job, type Meta } from "./api";
-import { Builder, formFields } from "./components/Builder";
+import { Builder, formFields, shockSpecs } from "./components/Builder";
 import { Compare } from "./components/Compare";
 import { Results } from "./components/Results";
 import { Runs } from "./components/Runs";
-import { fromParsed, newShock, toToml, type ScenarioForm } from "./scenario";
+import { fromParsed, toToml, type ScenarioForm } from "./scenario";
 import "./styles.css";
 
 type View = "build" | "results" | "runs" | "compare";
@@ -24,7 +24,7 @@ const DEFAULT_FORM: ScenarioForm = {
   model: "caliendo_parro",
   dataset: "demo",
   groups: [],
-  shocks: [newShock("tariff")],
+  shocks: [{ type: "tariff", values: { op: "add", value: "10", importer: "XAA", exporter: "XBB", sector: "all" } }],
   other: {},
 };
 
@@ -35,7 +35,7 @@ function App() {
   const [view, setView] = useState<View>("build");
   const [mode, setMode] = useState<"form" | "toml">("form");
   const [form, setForm] = useState<ScenarioForm>(DEFAULT_FORM);
-  const [text, setText] = useState<string>(toToml(DEFAULT_FORM));
+  const [text, setText] = useState<string>(toToml(DEFAULT_FORM, {}));
   const [errors, setErrors] = useState<FieldError[]>([]);
   const [valid, setValid] = useState<boolean | null>(null);
   const [job, setJob] = useState<Job | null>(null);
@@ -46,7 +46,13 @@ function App() {
   const clickAt = useRef<number | null>(null);
 
   useEffect(() => {
-    api.meta().then(setMeta).catch((e: Error) => setMetaError(e.message));
+    api
+      .meta()
+      .then((m) => {
+        setMeta(m);
+        setText(toToml(DEFAULT_FORM, shockSpecs(m)));
+      })
+      .catch((e: Error) => setMetaError(e.message));
     api.examples().then(setExamples).catch(() => setExamples({}));
   }, []);
 
@@ -70,7 +76,7 @@ function App() {
 
   const editForm = (f: ScenarioForm) => {
     setForm(f);
-    setText(toToml(f));
+    setText(toToml(f, meta ? shockSpecs(meta) : {}));
   };
   const loadText = (t: string) => {
     setText(t);

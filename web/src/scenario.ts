@@ -1,19 +1,23 @@
 // The scenario form and its TOML text. The text is what the server validates and runs
 // (the same file `kaifang run` reads); the form is a convenient editor for it.
 
-export type ShockType = "tariff" | "iceberg";
-
+/** A shock table: its type and the fields as typed (strings, booleans for checkboxes). */
 export interface ShockForm {
-  type: ShockType;
-  op: "set" | "add" | "scale";
-  value: string; // kept as typed, so validation can point at a bad number
-  from_table: string;
-  importer: string; // "all", a label, a group, or a comma-separated list
-  exporter: string;
-  sector: string;
-  label: string;
-  include_domestic: boolean;
+  type: string;
+  values: Record<string, string | boolean>;
 }
+
+/** How the form edits one field of a shock type (from /api/meta, derived from the library's schema). */
+export interface ShockField {
+  name: string;
+  kind: "selector" | "number" | "integer_or_name" | "enum" | "bool" | "string";
+  options: string[];
+  default: unknown;
+  required: boolean;
+  description: string;
+}
+
+export type ShockSpecs = Record<string, ShockField[]>;
 
 export interface GroupForm {
   name: string;
@@ -31,17 +35,25 @@ export interface ScenarioForm {
   other: Record<string, unknown>;
 }
 
-export const newShock = (type: ShockType = "tariff"): ShockForm => ({
-  type,
-  op: "add",
-  value: type === "tariff" ? "10" : "-5",
-  from_table: "",
-  importer: "all",
-  exporter: "all",
-  sector: "all",
-  label: "",
-  include_domestic: false,
-});
+const STARTER: Record<string, Record<string, string>> = {
+  tariff: { op: "add", value: "10" },
+  iceberg: { value: "-5" },
+  ntb: { value: "10" },
+  productivity: { value: "5" },
+  deficit: { value: "0.5" },
+  agreement: { op: "join", members: "", estimate: "0.5" },
+  retaliation: { against: "0" },
+};
+
+/** A new shock of ``type`` with the schema's defaults and a starting value. */
+export function newShock(type: string, specs: ShockSpecs): ShockForm {
+  const values: Record<string, string | boolean> = {};
+  for (const f of specs[type] ?? []) {
+    if (f.kind === "bool") values[f.name] = Boolean(f.default);
+    else values[f.name] = f.default == null ? "" : String(f.default);
+  }
+  return { type, values: { ...values, ...(STARTER[type] ?? {}) } };
+}
 
 const q = (s: string) => JSON.stringify(s); // TOML basic strings share JSON's escapes
 
@@ -83,7 +95,7 @@ function table(name: string, obj: Record<string, unknown>, out: string[]): void 
 }
 
 /** The TOML text of a form (what the server receives). */
-export function toToml(f: ScenarioForm): string {
+export function toToml(f: ScenarioForm, specs: ShockSpecs): string {
   const out: string[] = [];
   out.push(`name = ${q(f.name)}`);
   if (f.description) out.push(`description = ${q(f.description)}`);
@@ -111,16 +123,23 @@ export function toToml(f: ScenarioForm): string {
   }
   for (const s of f.shocks) {
     out.push("", "[[shocks]]", `type = ${q(s.type)}`);
-    if (s.label) out.push(`label = ${q(s.label)}`);
-    if (s.type === "tariff") {
-      out.push(`op = ${q(s.op)}`);
-      if (s.from_table) out.push(`from_table = ${q(s.from_table)}`);
-      else out.push(`value = ${numberOrString(s.value)}`);
-    } else {
-      out.push(`value = ${numberOrString(s.value)}`);
-      if (s.include_domestic) out.push("include_domestic = true");
+    const fields = specs[s.type] ?? [];
+    const known = new Set(fields.map((x) => x.name));
+    for (const fd of fields) {
+      const v = s.values[fd.name];
+      if (v === undefined) continue;
+      if (fd.kind === "bool") {
+        if (v === true) out.push(`${fd.name} = true`);
+        continue;
+      }
+      const t = String(v).trim();
+      if (t === "") continue; // left empty: the library's default applies
+      if (fd.kind === "selector") out.push(`${fd.name} = ${selector(t)}`);
+      else if (fd.kind === "number" || fd.kind === "integer_or_name") out.push(`${fd.name} = ${numberOrString(t)}`);
+      else out.push(`${fd.name} = ${q(t)}`);
     }
-    out.push(`importer = ${selector(s.importer)}`, `exporter = ${selector(s.exporter)}`, `sector = ${selector(s.sector)}`);
+    // fields the form does not know (e.g. from a newer library) are kept as they were
+    for (const [k, v] of Object.entries(s.values)) if (!known.has(k) && v !== "" && v !== false) out.push(`${key(k)} = ${scalar(v)}`);
   }
   return out.join("\n") + "\n";
 }
@@ -131,8 +150,6 @@ function numberOrString(v: string): string {
   const t = v.trim();
   return t !== "" && Number.isFinite(Number(t)) ? String(Number(t)) : q(t);
 }
-
-const sel = (v: unknown): string => (Array.isArray(v) ? v.map(String).join(", ") : v == null ? "all" : String(v));
 
 /** The form of a parsed scenario (the `scenario` of a successful /api/validate). */
 export function fromParsed(p: Record<string, unknown>): ScenarioForm {
@@ -146,17 +163,15 @@ export function fromParsed(p: Record<string, unknown>): ScenarioForm {
     name,
     members: m.join(", "),
   }));
-  const shocks = ((p.shocks ?? []) as Record<string, unknown>[]).map((s) => ({
-    type: (s.type === "iceberg" ? "iceberg" : "tariff") as ShockType,
-    op: (["set", "add", "scale"].includes(String(s.op)) ? s.op : "add") as ShockForm["op"],
-    value: s.value == null ? "" : String(s.value),
-    from_table: s.from_table == null ? "" : String(s.from_table),
-    importer: sel(s.importer),
-    exporter: sel(s.exporter),
-    sector: sel(s.sector),
-    label: s.label == null ? "" : String(s.label),
-    include_domestic: Boolean(s.include_domestic),
-  }));
+  const shocks = ((p.shocks ?? []) as Record<string, unknown>[]).map((raw) => {
+    const type = String(raw.type ?? "tariff");
+    const values: Record<string, string | boolean> = {};
+    for (const [k, v] of Object.entries(raw)) {
+      if (k === "type") continue;
+      values[k] = typeof v === "boolean" ? v : Array.isArray(v) ? v.map(String).join(", ") : v == null ? "" : String(v);
+    }
+    return { type, values };
+  });
   return {
     name: String(p.name ?? ""),
     description: String(p.description ?? ""),

@@ -256,6 +256,7 @@ def create_app(
     runners: Mapping[str, str] | None = None,
     allowed_hosts: list[str] | None = None,
     report: Callable[[list[RunResult], Path], Path] | None = None,
+    prestart: bool = True,
 ) -> FastAPI:
     """Build the web app.
 
@@ -273,6 +274,9 @@ def create_app(
         accepts any.
     report
         Override of the HTML report writer ``(results, path) -> path`` (default: kaifang.report).
+    prestart
+        Start the worker processes when the app starts (so the first run finds them warm);
+        otherwise on the first submitted run.
 
     Returns
     -------
@@ -284,7 +288,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        jobs.start()
+        if prestart:
+            jobs.start()
         try:
             yield
         finally:

@@ -6,6 +6,7 @@ import functools
 import importlib
 import logging
 import os
+import typing
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,9 @@ from kaifang.data import DATASETS, status
 from kaifang.models import RUNNERS
 from kaifang.results import RunResult
 from kaifang.scenario import BUILTIN_GROUPS
-from kaifang.scenario.shocks import IcebergShock, TariffShock
-from kaifang.web._schemas import DatasetOut, MetaOut, ModelOut, ShockTypeOut
+from kaifang.scenario.groups import sector_groups
+from kaifang.scenario.shocks import Shock
+from kaifang.web._schemas import DatasetOut, MetaOut, ModelOut, ShockFieldOut, ShockTypeOut
 
 __all__ = ["dataset_labels", "examples", "meta", "write_report"]
 
@@ -54,6 +56,7 @@ def dataset_labels(name: str) -> dict[str, list[str]]:
     if tables is None:
         tables = [Path(f.name).stem for f in DATASETS[name].files if f.name.startswith("tariffs")]
     out["tables"] = [str(t) for t in tables]
+    out["sector_groups"] = list(sector_groups(name, out.get("sectors", [])))
     return out
 
 
@@ -72,24 +75,11 @@ def meta() -> Any:
                 regions=labels.get("regions", []),
                 sectors=labels.get("sectors", []),
                 tables=labels.get("tables", []),
-                models=labels.get("models", []),
+                sector_groups=labels.get("sector_groups", []),
             )
         )
     groups = _groups()
-    shock_types = [
-        ShockTypeOut(
-            type="tariff",
-            description=(TariffShock.__doc__ or "").strip(),
-            ops=["set", "add", "scale"],
-            fields=TariffShock.model_json_schema(),
-        ),
-        ShockTypeOut(
-            type="iceberg",
-            description=(IcebergShock.__doc__ or "").strip(),
-            ops=[],
-            fields=IcebergShock.model_json_schema(),
-        ),
-    ]
+    shock_types = shock_type_specs()
     return MetaOut(
         datasets=datasets,
         models=[ModelOut(name=m) for m in RUNNERS],
@@ -99,15 +89,57 @@ def meta() -> Any:
 
 
 def _groups() -> dict[str, list[str]]:
-    """Built-in country groups the scenario language knows (``kaifang.groups`` when present)."""
-    out = {k: list(v) for k, v in BUILTIN_GROUPS.items()}
-    try:
-        mod = importlib.import_module("kaifang.groups")
-        extra = getattr(mod, "GROUPS", None) or {}
-        for k, v in dict(extra).items():
-            out.setdefault(str(k), [str(x) for x in (v() if callable(v) else v)])
-    except Exception:
-        pass
+    """Built-in country groups of the scenario language, with their current members."""
+    return {str(k): [str(x) for x in v] for k, v in BUILTIN_GROUPS.items()}
+
+
+def _kind(prop: dict[str, Any]) -> tuple[str, list[str]]:
+    """Form input kind of a JSON-Schema property of a shock table."""
+    alts = prop.get("anyOf", [prop])
+    types = {a.get("type") for a in alts if "type" in a}
+    enums = [str(e) for a in alts for e in a.get("enum", [])]
+    if enums:
+        return "enum", enums
+    if "array" in types:
+        return "selector", []
+    if types <= {"boolean", "null"} and "boolean" in types:
+        return "bool", []
+    if "integer" in types and "string" in types:
+        return "integer_or_name", []
+    if types & {"number", "integer"}:
+        return "number", []
+    return "string", []
+
+
+@functools.cache
+def shock_type_specs() -> list[ShockTypeOut]:
+    """Every shock type of :mod:`kaifang.scenario.shocks`, with the fields of its table."""
+    out = []
+    for cls in typing.get_args(typing.get_args(Shock)[0]):
+        schema = cls.model_json_schema()
+        props = schema.get("properties", {})
+        required = set(schema.get("required", []))
+        name = props["type"].get("const") or props["type"].get("enum", [cls.__name__])[0]
+        fields = []
+        for fname, prop in props.items():
+            if fname == "type":
+                continue
+            kind, options = _kind(prop)
+            fields.append(
+                ShockFieldOut(
+                    name=fname,
+                    kind=kind,  # type: ignore[arg-type]
+                    options=options,
+                    default=prop.get("default"),
+                    required=fname in required,
+                    description=str(prop.get("description", "")),
+                )
+            )
+        out.append(
+            ShockTypeOut(
+                type=str(name), description=(cls.__doc__ or "").strip(), fields=fields, json_schema=schema
+            )
+        )
     return out
 
 

@@ -48,18 +48,31 @@ class DatasetOut(_Out):
     regions: list[str] = Field(default_factory=list, description="region labels, when known")
     sectors: list[str] = Field(default_factory=list, description="sector labels, when known")
     tables: list[str] = Field(default_factory=list, description="tariff tables for shocks' from_table")
-    models: list[str] = Field(default_factory=list, description="models that run on this data set")
+    sector_groups: list[str] = Field(default_factory=list, description="sector group names (goods, services...)")
 
 
 class ModelOut(_Out):
     name: str
 
 
+class ShockFieldOut(_Out):
+    """One field of a shock table, as the form shows it."""
+
+    name: str
+    kind: Literal["selector", "number", "integer_or_name", "enum", "bool", "string"]
+    options: list[str] = Field(default_factory=list, description="choices of an enum")
+    default: Any = None
+    required: bool
+    description: str = ""
+
+
 class ShockTypeOut(_Out):
+    """A shock type of the scenario language (:mod:`kaifang.scenario.shocks`)."""
+
     type: str
     description: str
-    ops: list[str]
-    fields: dict[str, Any] = Field(description="JSON Schema of the shock table")
+    fields: list[ShockFieldOut]
+    json_schema: dict[str, Any] = Field(description="JSON Schema of the shock table")
 
 
 class MetaOut(_Out):

@@ -17,7 +17,7 @@ from kaifang.data import DATASETS
 from kaifang.errors import ScenarioError, UserInputError, suggest
 from kaifang.models import RUNNERS
 from kaifang.scenario import Scenario, parse_scenario
-from kaifang.scenario.shocks import parse_shocks
+from kaifang.scenario.shocks import SHOCK_TYPES, parse_shocks
 
 __all__ = ["SOURCE", "FieldError", "split_errors", "validate_text"]
 
@@ -26,6 +26,7 @@ SOURCE = "scenario.toml"
 
 _FIELD = re.compile(r"field '([^']+)'")
 _SHOCK = re.compile(r"\b(shocks\[\d+\])")
+_TAG = re.compile(r"^(shocks\[\d+\])\.(?:" + "|".join(SHOCK_TYPES) + r")\b")
 _LINE = re.compile(r"at line (\d+), column (\d+)")
 _PATHLIKE_KEY = re.compile(r"(file|files|path|paths|dir|directory|folder)$", re.IGNORECASE)
 
@@ -61,7 +62,8 @@ def split_errors(message: str) -> list[FieldError]:
         field = None
         m = _FIELD.search(line)
         if m:
-            field = m.group(1).lstrip(".")
+            # pydantic puts the discriminator tag in the path (shocks[0].tariff.op): drop it
+            field = _TAG.sub(r"\1", m.group(1).lstrip("."))
         else:
             m2 = _SHOCK.search(line)
             if m2:

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from "preact";
 import type { Dataset, FieldError, Meta } from "../api";
-import { newShock, type ScenarioForm, type ShockForm } from "../scenario";
+import { newShock, type ScenarioForm, type ShockForm, type ShockSpecs } from "../scenario";
 
 interface Props {
   meta: Meta;
@@ -18,9 +18,10 @@ export function errorsFor(errors: FieldError[], field: string, prefix = false): 
 export function formFields(f: ScenarioForm): Set<string> {
   const s = new Set(["name", "description", "model", "dataset", "groups"]);
   f.groups.forEach((g) => s.add(`groups.${g.name}`));
-  f.shocks.forEach((_, k) => {
-    for (const x of ["", ".type", ".op", ".value", ".from_table", ".importer", ".exporter", ".sector", ".label", ".include_domestic"])
-      s.add(`shocks[${k}]${x}`);
+  f.shocks.forEach((sh, k) => {
+    s.add(`shocks[${k}]`);
+    s.add(`shocks[${k}].type`);
+    for (const x of Object.keys(sh.values)) s.add(`shocks[${k}].${x}`);
   });
   return s;
 }
@@ -52,8 +53,8 @@ function Field({ label, field, errors, children, hint }: { label: string; field:
 export function Builder({ meta, form, onChange, errors }: Props) {
   const ds: Dataset | undefined = meta.datasets.find((d) => d.name === form.dataset);
   const set = (patch: Partial<ScenarioForm>) => onChange({ ...form, ...patch });
-  const setShock = (k: number, patch: Partial<ShockForm>) =>
-    set({ shocks: form.shocks.map((s, i) => (i === k ? { ...s, ...patch } : s)) });
+  const specs = shockSpecs(meta);
+  const setShock = (k: number, x: ShockForm) => set({ shocks: form.shocks.map((s, i) => (i === k ? x : s)) });
   const groupNames = [...Object.keys(meta.groups), ...form.groups.map((g) => g.name).filter(Boolean)];
   const regionHint = ds?.regions.length ? `regions: ${ds.regions.join(", ")}` : "region codes (e.g. USA), groups, or all";
   return (
@@ -69,8 +70,13 @@ export function Builder({ meta, form, onChange, errors }: Props) {
       </datalist>
       <datalist id="dl-sectors">
         <option value="all" />
-        {(ds?.sectors ?? []).map((s) => (
+        {[...(ds?.sector_groups ?? []), ...(ds?.sectors ?? [])].map((s) => (
           <option key={s} value={s} />
+        ))}
+      </datalist>
+      <datalist id="dl-tables">
+        {(ds?.tables ?? []).map((t) => (
+          <option key={t} value={t} />
         ))}
       </datalist>
       <div class="grid2">
@@ -131,83 +137,96 @@ export function Builder({ meta, form, onChange, errors }: Props) {
 
       <fieldset class="shocks">
         <legend>Shocks</legend>
-        {form.shocks.map((s, k) => {
-          const f = (x: string) => `shocks[${k}].${x}`;
+        {form.shocks.map((s, k) => (
+          <ShockEditor key={k} k={k} shock={s} meta={meta} errors={errors} regionHint={k === 0 ? regionHint : undefined} onChange={(x) => setShock(k, x)} onRemove={() => set({ shocks: form.shocks.filter((_, i) => i !== k) })} />
+        ))}
+        <label class="add-shock">
+          Add a shock:{" "}
+          <select id="add-shock" value="" onChange={(e) => {
+            const t = e.currentTarget.value;
+            if (t) set({ shocks: [...form.shocks, newShock(t, specs)] });
+            e.currentTarget.value = "";
+          }}>
+            <option value="">(type)</option>
+            {meta.shock_types.map((t) => (
+              <option key={t.type} value={t.type} title={t.description}>
+                {t.type} — {t.description}
+              </option>
+            ))}
+          </select>
+        </label>
+      </fieldset>
+    </div>
+  );
+}
+
+/** Shock fields by type, as /api/meta describes them. */
+export function shockSpecs(meta: Meta): ShockSpecs {
+  return Object.fromEntries(meta.shock_types.map((t) => [t.type, t.fields]));
+}
+
+const REGION_FIELDS = new Set(["importer", "exporter", "members", "region"]);
+
+function ShockEditor({ k, shock, meta, errors, regionHint, onChange, onRemove }: {
+  k: number;
+  shock: ShockForm;
+  meta: Meta;
+  errors: FieldError[];
+  regionHint?: string;
+  onChange: (s: ShockForm) => void;
+  onRemove: () => void;
+}) {
+  const spec = meta.shock_types.find((t) => t.type === shock.type);
+  const f = (x: string) => `shocks[${k}].${x}`;
+  const setValue = (name: string, v: string | boolean) => onChange({ ...shock, values: { ...shock.values, [name]: v } });
+  const fields = spec?.fields ?? [];
+  return (
+    <div class="shock" data-field={`shocks[${k}]`} data-shock={k} data-type={shock.type}>
+      <div class="shock-head">
+        <strong>
+          Shock {k + 1}: {shock.type}
+        </strong>
+        <span class="hint">{spec?.description}</span>
+        <button type="button" class="small" onClick={onRemove}>
+          remove
+        </button>
+      </div>
+      <FieldMsg errors={errors} field={`shocks[${k}]`} />
+      <FieldMsg errors={errors} field={f("type")} />
+      <div class="grid4">
+        {fields.map((fd) => {
+          const v = shock.values[fd.name];
+          const cls = `s-${fd.name}`;
+          const title = fd.description || undefined;
+          let input;
+          if (fd.kind === "bool") {
+            input = <input type="checkbox" class={cls} checked={v === true} onChange={(e) => setValue(fd.name, e.currentTarget.checked)} />;
+          } else if (fd.kind === "enum") {
+            input = (
+              <select class={cls} value={String(v ?? "")} onChange={(e) => setValue(fd.name, e.currentTarget.value)}>
+                {!fd.required && <option value="">(default)</option>}
+                {fd.options.map((o) => (
+                  <option key={o} value={o}>
+                    {o}
+                  </option>
+                ))}
+              </select>
+            );
+          } else if (fd.name === "from_table") {
+            input = <input class={cls} list="dl-tables" value={String(v ?? "")} onInput={(e) => setValue(fd.name, e.currentTarget.value)} placeholder="(none)" />;
+          } else {
+            const list = fd.kind === "selector" ? (REGION_FIELDS.has(fd.name) ? "dl-regions" : "dl-sectors") : undefined;
+            input = (
+              <input class={cls} list={list} value={String(v ?? "")} inputMode={fd.kind === "number" ? "decimal" : undefined} placeholder={fd.default == null ? "" : String(fd.default)} onInput={(e) => setValue(fd.name, e.currentTarget.value)} />
+            );
+          }
           return (
-            <div class="shock" key={k} data-field={`shocks[${k}]`} data-shock={k}>
-              <div class="shock-head">
-                <strong>Shock {k + 1}</strong>
-                <button type="button" class="small" onClick={() => set({ shocks: form.shocks.filter((_, i) => i !== k) })}>
-                  remove
-                </button>
-              </div>
-              <FieldMsg errors={errors} field={`shocks[${k}]`} />
-              <div class="grid4">
-                <Field label="Type" field={f("type")} errors={errors}>
-                  <select class="s-type" value={s.type} onChange={(e) => setShock(k, { type: e.currentTarget.value as ShockForm["type"] })}>
-                    {meta.shock_types.map((t) => (
-                      <option key={t.type} value={t.type} title={t.description}>
-                        {t.type}
-                      </option>
-                    ))}
-                  </select>
-                </Field>
-                {s.type === "tariff" && (
-                  <Field label="Operation" field={f("op")} errors={errors} hint={s.op === "scale" ? "factor" : "percent (points)"}>
-                    <select class="s-op" value={s.op} onChange={(e) => setShock(k, { op: e.currentTarget.value as ShockForm["op"] })}>
-                      <option value="set">set to</option>
-                      <option value="add">add points</option>
-                      <option value="scale">scale by</option>
-                    </select>
-                  </Field>
-                )}
-                {s.type === "tariff" && s.op === "set" && (ds?.tables.length ?? 0) > 0 && (
-                  <Field label="From table" field={f("from_table")} errors={errors}>
-                    <select class="s-table" value={s.from_table} onChange={(e) => setShock(k, { from_table: e.currentTarget.value })}>
-                      <option value="">(a value)</option>
-                      {ds!.tables.map((t) => (
-                        <option key={t} value={t}>
-                          {t}
-                        </option>
-                      ))}
-                    </select>
-                  </Field>
-                )}
-                {!(s.type === "tariff" && s.from_table) && (
-                  <Field label={s.type === "iceberg" ? "Change in trade costs (%)" : "Value"} field={f("value")} errors={errors}>
-                    <input class="s-value" value={s.value} inputMode="decimal" onInput={(e) => setShock(k, { value: e.currentTarget.value })} />
-                  </Field>
-                )}
-                <Field label="Label" field={f("label")} errors={errors}>
-                  <input class="s-label" value={s.label} onInput={(e) => setShock(k, { label: e.currentTarget.value })} />
-                </Field>
-              </div>
-              <div class="grid3">
-                <Field label="Importer" field={f("importer")} errors={errors} hint={k === 0 ? regionHint : undefined}>
-                  <input class="s-importer" list="dl-regions" value={s.importer} onInput={(e) => setShock(k, { importer: e.currentTarget.value })} />
-                </Field>
-                <Field label="Exporter" field={f("exporter")} errors={errors}>
-                  <input class="s-exporter" list="dl-regions" value={s.exporter} onInput={(e) => setShock(k, { exporter: e.currentTarget.value })} />
-                </Field>
-                <Field label="Sector" field={f("sector")} errors={errors}>
-                  <input class="s-sector" list="dl-sectors" value={s.sector} onInput={(e) => setShock(k, { sector: e.currentTarget.value })} />
-                </Field>
-              </div>
-              {s.type === "iceberg" && (
-                <label class="check">
-                  <input type="checkbox" checked={s.include_domestic} onChange={(e) => setShock(k, { include_domestic: e.currentTarget.checked })} /> also domestic pairs
-                </label>
-              )}
-            </div>
+            <Field key={fd.name} label={fd.name.replace(/_/g, " ")} field={f(fd.name)} errors={errors} hint={fd.name === "importer" ? regionHint : title}>
+              {input}
+            </Field>
           );
         })}
-        <button type="button" id="add-tariff" class="small" onClick={() => set({ shocks: [...form.shocks, newShock("tariff")] })}>
-          + tariff shock
-        </button>{" "}
-        <button type="button" id="add-iceberg" class="small" onClick={() => set({ shocks: [...form.shocks, newShock("iceberg")] })}>
-          + trade-cost shock
-        </button>
-      </fieldset>
+      </div>
     </div>
   );
 }

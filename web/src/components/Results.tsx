@@ -5,12 +5,15 @@ import { BarChart } from "./BarChart";
 import { SortableTable } from "./SortableTable";
 import { WorldMap } from "./WorldMap";
 
-/** Columns of a welfare decomposition: welfare components other than the total. */
+// Components of a welfare decomposition (Caliendo and Parro 2015, eq. 29: terms of trade, volume
+// of trade and, with input-output links, technical efficiency), plus any welfare_*_pct column.
+const COMPONENTS = ["terms_of_trade_pct", "volume_of_trade_pct", "technical_efficiency_pct"];
+
 function decomposition(cols: string[], total: string | undefined): string[] {
-  return cols.filter((c) => c !== total && c.startsWith("welfare") && c.endsWith("_pct"));
+  return cols.filter((c) => c !== total && (COMPONENTS.includes(c) || (c.startsWith("welfare_") && c.endsWith("_pct"))));
 }
 
-const TRADE = /(export|import|trade)/;
+const TRADE = /^(exports|imports|trade)(_|$)/;
 
 export function Results({ runId, onRendered }: { runId: string; onRendered?: () => void }) {
   const [doc, setDoc] = useState<RunDoc | null>(null);
@@ -149,10 +152,10 @@ function Diversion({ runId, doc }: { runId: string; doc: RunDoc }) {
 /** Imports of `importer` by source, summed over sectors: the change in value (or %, if only that is given). */
 function diversionSeries(t: Table, importer: string) {
   const cols = t.columns;
-  const before = cols.find((c) => /^(value|trade|imports?|flow)s?(_base(line)?|_before|_0)$/.test(c));
-  const after = cols.find((c) => /^(value|trade|imports?|flow)s?(_counterfactual|_after|_new|_1)$/.test(c));
+  const before = cols.find((c) => /^((value|trade|imports?|flows?)_)?(baseline|before)$/.test(c));
+  const after = cols.find((c) => /^((value|trade|imports?|flows?)_)?(counterfactual|after)$/.test(c));
   const by = new Map<string, { b: number; a: number; p: number[] }>();
-  const pct = cols.find((c) => c.endsWith("_pct"));
+  const pct = cols.find((c) => c === "change_pct") ?? cols.find((c) => c.endsWith("_pct") && !c.startsWith("tariff"));
   for (const r of t.rows) {
     const ex = String(r.exporter);
     if (ex === importer) continue;
