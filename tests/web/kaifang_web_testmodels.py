@@ -38,6 +38,10 @@ def run(scenario: Scenario, progress) -> RunResult:
         scenario=scenario.name,
         regions=regions,
         diagnostics={"converged": True, "iterations": step, "residual": 0.0, "solve_seconds": seconds},
-        provenance={"dataset": scenario.dataset, "scenario_sha256": scenario.sha256, "scenario_text": scenario.text},
+        provenance={
+            "dataset": scenario.dataset,
+            "scenario_sha256": scenario.sha256,
+            "scenario_text": scenario.text,
+        },
         synthetic=True,
     )

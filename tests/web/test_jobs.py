@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import time
 
-from conftest import wait_job
 from kaifang_web_testmodels import SECRET
+
+from conftest import wait_job
 
 
 def _slow(name: str, **params) -> str:
@@ -29,7 +30,9 @@ def _pid_alive(pid: int) -> bool:
         return False
 
 
-def test_cancel_terminates_the_running_solve_and_the_server_stays_responsive(fresh_client, slow_model, tmp_path):
+def test_cancel_terminates_the_running_solve_and_the_server_stays_responsive(
+    fresh_client, slow_model, tmp_path
+):
     client = fresh_client
     pid_file = tmp_path / "pid"
     job = client.post("/api/runs", json={"text": _slow("long", seconds=120, pid_to=str(pid_file))}).json()
@@ -67,7 +70,9 @@ def test_cancel_terminates_the_running_solve_and_the_server_stays_responsive(fre
 
 
 def test_internal_errors_reach_the_browser_without_details(fresh_client, slow_model):
-    job = wait_job(fresh_client, fresh_client.post("/api/runs", json={"text": _slow("crash", crash=True)}).json())
+    job = wait_job(
+        fresh_client, fresh_client.post("/api/runs", json={"text": _slow("crash", crash=True)}).json()
+    )
     assert job["state"] == "failed" and job["error_kind"] == "RuntimeError"
     assert SECRET not in job["error"] and "Traceback" not in job["error"]
     assert "server log" in job["error"]

@@ -147,6 +147,7 @@ export const api = {
   deleteRun: (id: string) => call<void>("DELETE", `/api/runs/${encodeURIComponent(id)}`),
   compare: (ids: string[]) =>
     call<Compare>("GET", "/api/compare?" + ids.map((r) => `run=${encodeURIComponent(r)}`).join("&")),
+  compareReportUrl: (ids: string[]) => "/api/compare/report?" + ids.map((r) => `run=${encodeURIComponent(r)}`).join("&"),
   downloadUrl: (id: string, fmt: "csv" | "parquet" | "xlsx" | "html") =>
     `/api/runs/${encodeURIComponent(id)}/download?fmt=${fmt}`,
 };

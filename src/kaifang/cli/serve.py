@@ -26,9 +26,15 @@ def serve_cmd(
     """Start the web app: build, run, compare and explore scenarios in the browser."""
     import socket
 
-    import uvicorn
+    try:
+        import uvicorn
 
-    from kaifang.web import create_app
+        from kaifang.web import create_app
+    except ImportError as exc:
+        raise UserInputError(
+            f"the web app needs the optional dependencies FastAPI and uvicorn ({exc}); install them "
+            'with `pip install "kaifang[web]"`.'
+        ) from None
 
     bind = "127.0.0.1" if host is None else host
     local = bind in _LOCAL
@@ -52,7 +58,11 @@ def serve_cmd(
     hosts = ["127.0.0.1", "localhost", "[::1]", "::1"] if local else None
     web = create_app(store, workers=workers, allowed_hosts=hosts)
     shown = f"[{bind}]" if ":" in bind else bind
-    console.print(f"kaifang web app: http://{shown}:{real_port}/  (API docs: /docs; Ctrl+C stops)", highlight=False, soft_wrap=True)
+    console.print(
+        f"kaifang web app: http://{shown}:{real_port}/  (API docs: /docs; Ctrl+C stops)",
+        highlight=False,
+        soft_wrap=True,
+    )
     config = uvicorn.Config(web, log_level="warning", access_log=False, timeout_graceful_shutdown=5)
     server = uvicorn.Server(config)
     server.run(sockets=[sock])

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-from fastapi import FastAPI, HTTPException, Path as PathParam, Query, Request
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -63,6 +64,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "not found"},
     413: {"model": ErrorBody, "description": "request too large"},
     422: {"model": ErrorBody, "description": "invalid input (fields named in `errors`)"},
+    501: {"model": ErrorBody, "description": "a feature missing from this installation (HTML reports)"},
 }
 
 
@@ -112,13 +114,17 @@ class _BodyLimit:
 
     async def _reject(self, send: Send) -> None:
         body = ErrorBody(
-            error="too_large", message=f"request body over {self.limit} bytes; scenarios are small text files."
+            error="too_large",
+            message=f"request body over {self.limit} bytes; scenarios are small text files.",
         ).model_dump_json()
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": body.encode()})
@@ -256,7 +262,7 @@ def create_app(
     workers: int | None = None,
     runners: Mapping[str, str] | None = None,
     allowed_hosts: list[str] | None = None,
-    report: Callable[[list[RunResult], Path], Path] | None = None,
+    report: Callable[[list[tuple[str, RunResult]], Path], Path] | None = None,
     prestart: bool = True,
 ) -> FastAPI:
     """Build the web app.
@@ -274,7 +280,8 @@ def create_app(
         Accepted ``Host`` headers (guards a localhost server against DNS rebinding); ``None``
         accepts any.
     report
-        Override of the HTML report writer ``(results, path) -> path`` (default: kaifang.report).
+        Override of the HTML report writer ``([(run_id, result), ...], path) -> path`` (default:
+        :mod:`kaifang.report`, the code of ``kaifang report``).
     prestart
         Start the worker processes when the app starts (so the first run finds them warm);
         otherwise on the first submitted run.
@@ -311,10 +318,22 @@ def create_app(
     app.state.jobs = jobs
     app.state.store = store
 
+    def _report(runs: list[tuple[str, RunResult]], path: Path) -> Path:
+        try:
+            return Path((report or _meta.write_report)(runs, path))
+        except _meta.ReportUnavailable as exc:
+            raise HTTPException(501, str(exc)) from None
+
     # -- error handling: JSON bodies, never a traceback --------------------------------------------
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        kinds = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 409: "conflict"}
+        kinds = {
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "too_large",
+            409: "conflict",
+            501: "unavailable",
+        }
         return _error(exc.status_code, kinds.get(exc.status_code, "bad_request"), str(exc.detail))
 
     @app.exception_handler(RequestValidationError)
@@ -322,7 +341,9 @@ def create_app(
         errs = []
         for e in exc.errors():
             loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body")
-            errs.append(FieldError(field=loc or None, message=f"{loc or 'request'}: {e.get('msg', 'invalid')}"))
+            errs.append(
+                FieldError(field=loc or None, message=f"{loc or 'request'}: {e.get('msg', 'invalid')}")
+            )
         return _error(422, "invalid_request", "the request does not match the API schema", errs)
 
     @app.exception_handler(UserInputError)
@@ -332,13 +353,21 @@ def create_app(
     @app.exception_handler(Exception)
     async def _internal_error(_: Request, exc: Exception) -> JSONResponse:
         log.error("internal error", exc_info=exc)
-        return _error(500, "internal", f"internal error ({type(exc).__name__}); details are in the server log.")
+        return _error(
+            500, "internal", f"internal error ({type(exc).__name__}); details are in the server log."
+        )
 
     # -- API ------------------------------------------------------------------------------------
     @app.get("/api/health", response_model=Health, tags=["server"])
     def health() -> Health:
         """The server is up; which store and how many workers it uses."""
-        return Health(status="ok", version=package_version(), store=store.path, workers=jobs._n)
+        return Health(
+            status="ok",
+            version=package_version(),
+            store=store.path,
+            workers=jobs._n,
+            workers_ready=jobs.ready_workers(),
+        )
 
     @app.get("/api/meta", response_model=MetaOut, tags=["scenarios"])
     def meta() -> MetaOut:
@@ -409,7 +438,10 @@ def create_app(
         return RunOut(
             run_id=run_id,
             document=result.to_document(),
-            tables=[TableInfo(name=k, rows=len(v), columns=[str(c) for c in v.columns]) for k, v in result.tables.items()],
+            tables=[
+                TableInfo(name=k, rows=len(v), columns=[str(c) for c in v.columns])
+                for k, v in result.tables.items()
+            ],
         )
 
     @app.get("/api/runs/{run_id}/tables/{name}", response_model=TableOut, tags=["results"])
@@ -422,17 +454,25 @@ def create_app(
         """An extra table of a run (e.g. sectors, bilateral), optionally filtered by `column=value`."""
         result = store.get(run_id)
         if name != "regions" and name not in result.tables:
-            raise HTTPException(404, f"run {run_id!r} has no table {name!r}; tables: {', '.join(result.tables) or 'none'}")
+            raise HTTPException(
+                404, f"run {run_id!r} has no table {name!r}; tables: {', '.join(result.tables) or 'none'}"
+            )
         df = result.to_frame(name)
         for cond in where:
             col, sep, val = cond.partition("=")
             if not sep or col not in df.columns:
                 raise HTTPException(400, f"filter {cond!r}: give column=value with a column of {name!r}")
             df = df[df[col].astype(str) == val]
-        return TableOut(name=name, columns=[str(c) for c in df.columns], rows=_records(df.head(limit)), total_rows=len(df))
+        return TableOut(
+            name=name, columns=[str(c) for c in df.columns], rows=_records(df.head(limit)), total_rows=len(df)
+        )
 
-    @app.get("/api/runs/{run_id}/scenario", response_class=Response, tags=["results"],
-             responses={200: {"content": {"application/toml": {}}}})
+    @app.get(
+        "/api/runs/{run_id}/scenario",
+        response_class=Response,
+        tags=["results"],
+        responses={200: {"content": {"application/toml": {}}}},
+    )
     def get_run_scenario(run_id: str = PathParam(pattern=RUN_ID_PATTERN)) -> Response:
         """The exact scenario text of a run (to edit and run again)."""
         return Response(store.scenario_text(run_id), media_type="application/toml")
@@ -458,7 +498,7 @@ def create_app(
         try:
             if fmt == "html":
                 result = store.get(run_id)
-                path = Path((report or _meta.write_report)([result], tmp / f"{run_id}.html"))
+                path = _report([(run_id, result)], tmp / f"{run_id}.html")
             else:
                 path = store.export(run_id, tmp, fmt)
             if path.is_dir():  # a folder of files (e.g. one CSV per table): send a zip
@@ -505,12 +545,49 @@ def create_app(
             regions += [str(x) for x in f.index if str(x) not in regions]
         values = {
             c: {
-                reg: [_finite(float(f.at[reg, c])) if reg in f.index else None for f in frames] for reg in regions
+                reg: [_finite(float(f.at[reg, c])) if reg in f.index else None for f in frames]
+                for reg in regions
             }
             for c in cols
         }
-        return CompareOut(runs=[listing[r] for r in run if r in listing], columns=[str(c) for c in cols],
-                          regions=regions, values=values)
+        return CompareOut(
+            runs=[listing[r] for r in run if r in listing],
+            columns=[str(c) for c in cols],
+            regions=regions,
+            values=values,
+        )
+
+    @app.get(
+        "/api/compare/report",
+        response_class=FileResponse,
+        tags=["results"],
+        responses={
+            200: {"content": {"text/html": {}}, "description": "the HTML report"},
+            501: {"model": ErrorBody},
+        },
+    )
+    def compare_report(
+        run: list[str] = Query(..., min_length=1, max_length=12, description="run ids"),
+    ) -> FileResponse:
+        """One HTML report of several runs (the `kaifang report` page), to download."""
+        import re
+
+        for r in run:
+            if not re.fullmatch(RUN_ID_PATTERN, r):
+                raise HTTPException(400, f"run id {r!r} is malformed")
+        pairs = [(r, store.get(r)) for r in run]
+        tmp = Path(tempfile.mkdtemp(prefix="kaifang-web-"))
+        try:
+            path = _report(pairs, tmp / "kaifang-report.html")
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return FileResponse(
+            path,
+            media_type="text/html",
+            filename=path.name,
+            background=BackgroundTask(shutil.rmtree, tmp, True),
+        )
 
     # -- front end ------------------------------------------------------------------------------
     index = STATIC_DIR / "index.html"

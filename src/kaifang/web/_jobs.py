@@ -122,6 +122,19 @@ class _Worker:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    def wait_ready(self, timeout: float = 120.0) -> bool:
+        """Wait for the worker's ``("ready",)`` (its imports done); True when ready."""
+        deadline = time.monotonic() + timeout
+        while not self.ready and self.alive() and time.monotonic() < deadline:
+            if self.conn.poll(0.1):
+                try:
+                    msg = self.conn.recv()
+                except (EOFError, OSError):
+                    return False
+                if msg and msg[0] == "ready":
+                    self.ready = True
+        return self.ready
+
     @property
     def exitcode(self) -> int | None:
         return self.process.poll()
@@ -227,7 +240,9 @@ class JobManager:
             self._started = True
             for slot in range(self._n):
                 self._workers.append(None)
-                t = threading.Thread(target=self._dispatch, args=(slot,), name=f"kaifang-web-{slot}", daemon=True)
+                t = threading.Thread(
+                    target=self._dispatch, args=(slot,), name=f"kaifang-web-{slot}", daemon=True
+                )
                 self._threads.append(t)
                 t.start()
 
@@ -299,9 +314,13 @@ class JobManager:
             self._workers[slot] = w
         return w
 
+    def ready_workers(self) -> int:
+        """How many worker processes have finished their imports and wait for runs."""
+        return sum(1 for w in list(self._workers) if w is not None and w.ready and w.alive())
+
     def _dispatch(self, slot: int) -> None:
         with contextlib.suppress(Exception):
-            self._worker(slot)  # start warm, before the first job arrives
+            self._worker(slot).wait_ready()  # start warm, before the first job arrives
         while True:
             job = self._queue.get()
             if job is None:
@@ -315,8 +334,12 @@ class JobManager:
             except Exception as exc:  # never let a dispatcher thread die
                 log.exception("job %s failed in the dispatcher", job.id)
                 with self._lock:
-                    job._set(state="failed", finished=time.time(), error_kind=type(exc).__name__,
-                             error="internal error while running the scenario (see the server log)")
+                    job._set(
+                        state="failed",
+                        finished=time.time(),
+                        error_kind=type(exc).__name__,
+                        error="internal error while running the scenario (see the server log)",
+                    )
 
     def _run(self, slot: int, job: Job) -> None:
         w = self._worker(slot)
@@ -329,14 +352,18 @@ class JobManager:
                     job._set(state="cancelled", finished=time.time())
                 # a fresh warm worker for the next job
                 with contextlib.suppress(Exception):
-                    self._worker(slot)
+                    self._worker(slot).wait_ready()
                 return
             if not w.conn.poll(0.02):
                 if not w.alive():
                     self._workers[slot] = None
                     with self._lock:
-                        job._set(state="failed", finished=time.time(), error_kind="WorkerDied",
-                                 error=f"the worker process ended unexpectedly (exit code {w.exitcode}).")
+                        job._set(
+                            state="failed",
+                            finished=time.time(),
+                            error_kind="WorkerDied",
+                            error=f"the worker process ended unexpectedly (exit code {w.exitcode}).",
+                        )
                     return
                 continue
             try:
@@ -366,8 +393,12 @@ class JobManager:
                 return
             elif kind == "internal_error":
                 with self._lock:
-                    job._set(state="failed", finished=time.time(), error_kind=msg[1],
-                             error=f"internal error ({msg[1]}) while solving; details are in the server log.")
+                    job._set(
+                        state="failed",
+                        finished=time.time(),
+                        error_kind=msg[1],
+                        error=f"internal error ({msg[1]}) while solving; details are in the server log.",
+                    )
                 return
 
 

@@ -171,8 +171,23 @@ def examples() -> dict[str, str]:
     return out
 
 
-def write_report(results: Sequence[RunResult], path: Path) -> Path:
-    """Write the HTML report of ``results`` with :mod:`kaifang.report` (the ``kaifang report`` code)."""
-    from kaifang import report
+def write_report(runs: Sequence[tuple[str, RunResult]], path: Path) -> Path:
+    """Write the HTML report of ``(run_id, result)`` pairs with :mod:`kaifang.report`.
 
-    return Path(report.write_report(list(results), path))
+    The same code as ``kaifang report``; ``ReportUnavailable`` when that module is not installed.
+    """
+    try:
+        from kaifang import report
+    except ImportError:
+        raise ReportUnavailable(
+            "HTML reports need kaifang.report (`kaifang report`), not present here"
+        ) from None
+    labelled: dict[str, tuple[str | None, RunResult]] = {}
+    for run_id, res in runs:
+        label = res.scenario if res.scenario not in labelled else f"{res.scenario} ({run_id})"
+        labelled[label] = (run_id, res)
+    return Path(report.write_report(labelled, path))
+
+
+class ReportUnavailable(RuntimeError):
+    """The report module is missing from this installation."""

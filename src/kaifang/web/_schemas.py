@@ -37,6 +37,7 @@ class Health(_Out):
     version: str
     store: str = Field(description="the results store file this server uses")
     workers: int
+    workers_ready: int = Field(description="worker processes started and waiting for runs")
 
 
 class DatasetOut(_Out):
@@ -48,7 +49,9 @@ class DatasetOut(_Out):
     regions: list[str] = Field(default_factory=list, description="region labels, when known")
     sectors: list[str] = Field(default_factory=list, description="sector labels, when known")
     tables: list[str] = Field(default_factory=list, description="tariff tables for shocks' from_table")
-    sector_groups: list[str] = Field(default_factory=list, description="sector group names (goods, services...)")
+    sector_groups: list[str] = Field(
+        default_factory=list, description="sector group names (goods, services...)"
+    )
 
 
 class ModelOut(_Out):

@@ -41,6 +41,9 @@ export function Compare({ ids }: { ids: string[] }) {
           ))}
         </select>
       </label>
+      <a class="button small" id="compare-report" href={api.compareReportUrl(ids)} download>
+        HTML report of these runs
+      </a>
       <BarChart
         id="chart-compare"
         title={`${label(col)} in each run`}
