@@ -53,10 +53,14 @@ def anderson(
 ) -> FixedPointResult:
     """Solve ``x = g(x)`` by Anderson acceleration (type II) of the damped iteration.
 
+    The least-squares problem of each step is solved through its small (memory x memory)
+    Gram matrix, updated incrementally, so one step costs a few vector products beyond the
+    evaluation of ``g``.
+
     Parameters
     ----------
     g
-        The map; must return an array shaped like its argument.
+        The map; must return a 1-d array shaped like its argument.
     x0
         Starting point.
     tol
@@ -77,21 +81,25 @@ def anderson(
         tolerance and last residual.
     """
     t0 = time.perf_counter()
-    x = np.asarray(x0, dtype=float).copy()
-    dxs: list[np.ndarray] = []
-    dfs: list[np.ndarray] = []
+    x = np.array(x0, dtype=float)
+    dim = x.size
+    m = int(memory)
+    df_buf = np.zeros((max(m, 1), dim))
+    step_buf = np.zeros((max(m, 1), dim))  # dx + damping * df
+    gram = np.zeros((max(m, 1), max(m, 1)))
+    filled = 0
+    slot = 0
     f_prev = x_prev = None
     best = np.inf
     res = np.inf
     method = (
-        f"Anderson acceleration (memory {memory}, damping {damping:g})"
-        if memory
+        f"Anderson acceleration (memory {m}, damping {damping:g})"
+        if m
         else f"damped fixed-point iteration (damping {damping:g})"
     )
     for it in range(1, max_iter + 1):
-        gx = g(x)
-        f = gx - x
-        res = float(np.max(np.abs(f)))
+        f = g(x) - x
+        res = float(np.abs(f).max())
         if not np.isfinite(res):
             raise ConvergenceError(
                 f"{what}: {method} produced a non-finite value at iteration {it}. {hint}".strip(),
@@ -102,22 +110,31 @@ def anderson(
             diag = SolverDiagnostics(method, it, res, True, time.perf_counter() - t0, tol)
             log.debug("%s converged: %s", what, diag)
             return FixedPointResult(x, diag)
-        if res > 1e3 * best and dxs:  # diverging extrapolation: restart the memory
-            dxs.clear()
-            dfs.clear()
+        if res > 1e3 * best:  # a diverging extrapolation: forget the history
+            filled = 0
         best = min(best, res)
-        if memory and f_prev is not None:
-            dxs.append(x - x_prev)
-            dfs.append(f - f_prev)
-            if len(dxs) > memory:
-                dxs.pop(0)
-                dfs.pop(0)
+        if m and f_prev is not None:
+            df = f - f_prev
+            df_buf[slot] = df
+            np.subtract(x, x_prev, out=step_buf[slot])
+            step_buf[slot] += damping * df
+            filled = min(filled + 1, m)
+            row = df_buf[:filled] @ df
+            gram[slot, :filled] = row
+            gram[:filled, slot] = row
+            slot = (slot + 1) % m
         x_prev, f_prev = x, f
-        if memory and dfs:
-            df = np.stack(dfs, axis=1)
-            dx = np.stack(dxs, axis=1)
-            gamma, *_ = np.linalg.lstsq(df, f, rcond=1e-12)
-            x = x + damping * f - (dx + damping * df) @ gamma
+        if m and filled:
+            k = filled
+            a = gram[:k, :k]
+            reg = 1e-13 * np.trace(a) / k
+            try:
+                gamma = np.linalg.solve(a + reg * np.eye(k), df_buf[:k] @ f)
+            except np.linalg.LinAlgError:
+                filled = 0
+                x = x + damping * f
+                continue
+            x = x + damping * f - gamma @ step_buf[:k]
         else:
             x = x + damping * f
     raise ConvergenceError(
