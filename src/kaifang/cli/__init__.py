@@ -15,8 +15,11 @@ import traceback
 import click
 import typer
 
+from kaifang.cli import compare as _compare  # noqa: F401
+
 # Command modules register themselves on ``app`` when imported.
 from kaifang.cli import data as _data  # noqa: F401
+from kaifang.cli import report as _report  # noqa: F401
 from kaifang.cli import run as _run  # noqa: F401
 from kaifang.cli import runs as _runs  # noqa: F401
 from kaifang.cli import serve as _serve  # noqa: F401

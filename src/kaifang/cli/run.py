@@ -15,7 +15,7 @@ from kaifang.cli._app import app, console, err_console
 from kaifang.errors import KaifangWarning
 from kaifang.models import run_scenario
 from kaifang.results import RunResult
-from kaifang.scenario import load_scenario
+from kaifang.scenario import Scenario, load_scenario
 
 _MAX_COLS = 9
 
@@ -39,6 +39,28 @@ def print_table(result: RunResult) -> None:
         console.print("diagnostics: " + ", ".join(bits), style="dim")
     if len(df.columns) > _MAX_COLS:
         console.print(f"({len(df.columns) - _MAX_COLS} more columns in the saved results)", style="dim")
+
+
+def solve_with_messages(sc: Scenario) -> RunResult:
+    """Solve one scenario, showing progress on a terminal and KaifangWarnings (e.g. group
+    members folded into ROW) as one ``warning:`` line each on stderr."""
+    with err_console.status(f"[bold]{sc.name}[/]: starting", spinner="dots") as status:
+
+        def progress(message: str) -> None:
+            status.update(f"[bold]{sc.name}[/]: {message}")
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", KaifangWarning)
+            result = run_scenario(sc, progress=progress if sys.stderr.isatty() else None)
+    seen: set[str] = set()
+    for w in caught:
+        if issubclass(w.category, KaifangWarning):
+            if str(w.message) not in seen:
+                seen.add(str(w.message))
+                err_console.print(f"[bold yellow]warning:[/] {w.message}", highlight=False, soft_wrap=True)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return result
 
 
 @app.command("run")
@@ -71,19 +93,7 @@ def run_cmd(
 
         store = ResultsStore(store_path)
     for sc in scenarios:
-        with err_console.status(f"[bold]{sc.name}[/]: starting", spinner="dots") as status:
-
-            def progress(message: str, _s=status, _n=sc.name) -> None:
-                _s.update(f"[bold]{_n}[/]: {message}")
-
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", KaifangWarning)
-                result = run_scenario(sc, progress=progress if sys.stderr.isatty() else None)
-        for w in caught:
-            if issubclass(w.category, KaifangWarning):
-                err_console.print(f"[bold yellow]warning:[/] {w.message}", highlight=False, soft_wrap=True)
-            else:
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        result = solve_with_messages(sc)
         run_id = store.add(result, sc) if store is not None else None
         if as_json:
             doc = result.to_document()

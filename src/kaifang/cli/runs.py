@@ -47,7 +47,9 @@ def list_(
         return
     t = Table(title=f"runs in {st.path}", title_justify="left")
     for col in ("run_id", "created_at", "scenario", "model", "dataset", "solve s"):
-        t.add_column(col, justify="right" if col == "solve s" else "left")
+        t.add_column(
+            col, justify="right" if col == "solve s" else "left", no_wrap=col in ("run_id", "created_at")
+        )
     for r in rows:
         sec = "" if r["solve_seconds"] is None else f"{r['solve_seconds']:.3f}"
         name = r["scenario"] + (" [SYNTHETIC]" if r["synthetic"] else "")

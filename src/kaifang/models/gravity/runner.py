@@ -1,0 +1,442 @@
+"""Runner of ``model = "gravity"`` scenarios: estimate, build the baseline, shock, solve, report.
+
+Scenario sections (validated here):
+
+``[baseline]``
+    ``file`` (data-set file), ``year`` (baseline year), ``costs = "estimated" | "observed"``.
+``[estimation]``
+    An :class:`kaifang.estimate.EstimationSpec` without ``dataset`` (taken from the scenario),
+    plus ``fill_regressors`` (second-stage prediction of unidentified pair costs).
+``[parameters]``
+    ``sigma`` (or ``theta = sigma - 1``), ``reference`` (ISO3), ``imbalance =
+    "multiplicative" | "additive"``, ``normalisation = "reference" | "world_output"``.
+``[[shocks]]``
+    ``type = "policy"``: a pair-level policy variable changes -- ``variable``, either
+    ``value`` (new value) or ``from_year`` (its value in that year), ``importer``/``exporter``
+    selectors (international pairs only), and ``coefficient``: the name of an estimated
+    coefficient (default: ``variable``) or a number; the partial effect is
+    ``B_ij = exp(b * (x'_ij - x_ij))``. ``type = "iceberg"`` shocks of the shared language
+    also work: ``B = dhat^(1-sigma)``.
+``[solver]``
+    ``tol`` (default 1e-12), ``maxiter``.
+``[output]``
+    ``draws`` (Monte Carlo draws of the shock coefficients from the estimated covariance; 0 =
+    none), ``seed``, ``level`` (of the intervals; 0.95): adds ``<column>_lo``/``_hi``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from kaifang.errors import DataError, ScenarioError, suggest
+from kaifang.estimate import PPMLEstimate
+from kaifang.estimate.spec import EstimationSpec, derive_columns, prepare_data, read_dataset, run_spec
+from kaifang.models import Progress
+from kaifang.models.gravity.baseline import GravityBaseline, calibrate_flows, cost_matrix, square_matrix
+from kaifang.models.gravity.equations import exports_international
+from kaifang.models.gravity.solver import GESolution, solve_gravity
+from kaifang.results import RunResult, package_version
+from kaifang.scenario import Scenario, resolve, validate_section
+
+__all__ = ["OUTCOMES", "run"]
+
+OUTCOMES = ("exports_pct", "output_pct", "producer_price_pct", "imr_pct", "omr_pct", "welfare_pct", "real_gdp_pct")
+
+
+class BaselineSection(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    file: str | None = None
+    year: int
+    costs: Literal["estimated", "observed"] = "observed"
+
+
+class EstimationSection(EstimationSpec):
+    fill_regressors: list[str] = Field(default_factory=list)
+
+
+class ParametersSection(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    sigma: float | None = Field(None, gt=1)
+    theta: float | None = Field(None, gt=0)
+    reference: str | None = None
+    imbalance: Literal["multiplicative", "additive"] = "multiplicative"
+    normalisation: Literal["reference", "world_output"] = "reference"
+
+    @model_validator(mode="after")
+    def _one_elasticity(self) -> ParametersSection:
+        if (self.sigma is None) == (self.theta is None):
+            raise ValueError("give exactly one of 'sigma' (elasticity of substitution) or 'theta' (= sigma - 1)")
+        return self
+
+    @property
+    def sigma_value(self) -> float:
+        return float(self.sigma if self.sigma is not None else self.theta + 1.0)  # type: ignore[operator]
+
+
+class PolicyShock(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    type: Literal["policy"]
+    variable: str
+    value: float | None = None
+    from_year: int | None = None
+    coefficient: str | float | None = None
+    importer: str | list[str] = "all"
+    exporter: str | list[str] = "all"
+    label: str = ""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PolicyShock:
+        if (self.value is None) == (self.from_year is None):
+            raise ValueError("give exactly one of 'value' (new value of the variable) or 'from_year'")
+        return self
+
+
+class SolverSection(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    tol: float = Field(1e-12, gt=0)
+    maxiter: int = Field(100_000, gt=0)
+
+
+class OutputSection(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    draws: int = Field(0, ge=0)
+    seed: int = 1
+    level: float = Field(0.95, gt=0, lt=1)
+
+
+def _pct(x: np.ndarray) -> np.ndarray:
+    return (x - 1.0) * 100.0
+
+
+def outcomes(X: np.ndarray, sol: GESolution, sigma: float) -> dict[str, np.ndarray]:
+    """Percent changes per country (last axis) of one equilibrium; works on a batch axis.
+
+    ``exports_pct`` international exports; ``output_pct`` ``Y``; ``producer_price_pct``
+    factory-gate price ``p``; ``imr_pct``/``omr_pct`` inward/outward multilateral resistance
+    (``P``, ``Pi``, not raised to ``1-sigma``); ``welfare_pct`` real expenditure ``E/P``;
+    ``real_gdp_pct`` ``Y/P`` (equal to welfare with multiplicative imbalances).
+    """
+    inv = 1.0 / (1.0 - sigma)
+    P = sol.P_hat**inv
+    return {
+        "exports_pct": _pct(exports_international(sol.X) / exports_international(X)),
+        "output_pct": _pct(sol.Y_hat),
+        "producer_price_pct": _pct(sol.p_hat),
+        "imr_pct": _pct(P),
+        "omr_pct": _pct(sol.Pi_hat**inv),
+        "welfare_pct": _pct(sol.E_hat / P),
+        "real_gdp_pct": _pct(sol.Y_hat / P),
+    }
+
+
+def _build_baseline(
+    scenario: Scenario, base: BaselineSection, est_spec: EstimationSection | None, progress: Progress
+) -> tuple[GravityBaseline, PPMLEstimate | None]:
+    src = scenario.source
+    data = read_dataset(scenario.dataset, base.file, src)
+    from kaifang.estimate.panel import validate_panel
+
+    validate_panel(data, source=f"{src} (data set {scenario.dataset})")
+    years = sorted(int(y) for y in data["year"].unique())
+    if base.year not in years:
+        raise ScenarioError(f"{src}: field 'baseline.year' has value {base.year}, not in the data (years: {years}).")
+    year_panel = data[data["year"] == base.year]
+    regions = tuple(sorted(set(year_panel["exporter"]) | set(year_panel["importer"])))
+    observed = square_matrix(year_panel, "trade", regions, what=f"{src} (baseline year {base.year})")
+    estimate = None
+    if est_spec is not None:
+        progress("estimating the gravity equation (PPML)")
+        estimate = run_spec(est_spec, data, source=src)
+    notes: dict[str, object] = {"costs": base.costs}
+    if base.costs == "observed":
+        X = observed
+    else:
+        if estimate is None:
+            raise ScenarioError(
+                f"{src}: field 'baseline.costs' is 'estimated' but the scenario has no [estimation] section; "
+                f"add one or use costs = \"observed\"."
+            )
+        ypanel = prepare_data(year_panel, est_spec.model_copy(update={"years": [], "international_only": False}), src)  # type: ignore[union-attr]
+        lnT, more = cost_matrix(
+            estimate,
+            ypanel,
+            regions,
+            pair_effect=est_spec.pair_effect,  # type: ignore[union-attr]
+            fill_regressors=est_spec.fill_regressors,  # type: ignore[union-attr]
+            source=src,
+        )
+        notes.update(more)
+        X = calibrate_flows(np.exp(lnT), observed.sum(axis=1), observed.sum(axis=0))
+    bl = GravityBaseline(regions=regions, year=base.year, X=X, data=data, notes=notes)
+    return bl, estimate
+
+
+def _policy_shocks(
+    scenario: Scenario,
+    shocks: Sequence[tuple[int, PolicyShock]],
+    bl: GravityBaseline,
+    estimate: PPMLEstimate | None,
+) -> tuple[list[np.ndarray], list[str | float], np.ndarray]:
+    """For each policy shock: ``dx`` (N, N) and its coefficient (a name or a number)."""
+    src = scenario.source
+    regions = list(bl.regions)
+    n = len(regions)
+    data = bl.data
+    assert data is not None
+    offdiag = ~np.eye(n, dtype=bool)
+    dxs: list[np.ndarray] = []
+    coefs: list[str | float] = []
+    touched = np.zeros((n, n), dtype=bool)
+    for k, s in shocks:
+        try:
+            data = derive_columns(data, [s.variable], src)
+        except DataError:
+            raise ScenarioError(
+                f"{src}: field 'shocks[{k}].variable' has unknown value {s.variable!r}.{suggest(s.variable, data.columns)} "
+                f"Columns of {scenario.dataset}: {', '.join(map(str, data.columns))}."
+            ) from None
+        yp = data[data["year"] == bl.year]
+        x0 = square_matrix(yp, s.variable, regions, fill=0.0, what=src)
+        if s.from_year is not None:
+            have = sorted(int(y) for y in data["year"].unique())
+            if s.from_year not in have:
+                raise ScenarioError(f"{src}: field 'shocks[{k}].from_year' has value {s.from_year}, not in the data ({have}).")
+            x1 = square_matrix(data[data["year"] == s.from_year], s.variable, regions, fill=0.0, what=src)
+        else:
+            x1 = np.full((n, n), float(s.value))  # type: ignore[arg-type]
+        imp = resolve(s.importer, regions, what="region", field=f"shocks[{k}].importer", source=src, groups=scenario.groups)
+        exp = resolve(s.exporter, regions, what="region", field=f"shocks[{k}].exporter", source=src, groups=scenario.groups)
+        mask = np.zeros((n, n), dtype=bool)
+        mask[np.ix_(exp, imp)] = True  # arrays are (exporter, importer)
+        mask &= offdiag
+        if not mask.any():
+            raise ScenarioError(f"{src}: shocks[{k}] selects no international pair.")
+        dx = np.where(mask, x1 - x0, 0.0)
+        coef: str | float = s.coefficient if s.coefficient is not None else s.variable
+        if isinstance(coef, str):
+            if estimate is None:
+                raise ScenarioError(
+                    f"{src}: shocks[{k}] takes its size from the estimate {coef!r} but the scenario has no "
+                    f"[estimation] section; add one or give 'coefficient' as a number."
+                )
+            if coef not in estimate.coef.index:
+                raise ScenarioError(
+                    f"{src}: field 'shocks[{k}].coefficient' names the estimate {coef!r}, which does not exist."
+                    f"{suggest(coef, estimate.coef.index)} Estimated coefficients: {', '.join(estimate.coef.index)}."
+                )
+        dxs.append(dx)
+        coefs.append(coef)
+        touched |= mask & (dx != 0)
+    return dxs, coefs, touched
+
+
+def _log_partial(dxs: Sequence[np.ndarray], values: np.ndarray) -> np.ndarray:
+    """``ln B = sum_s b_s dx_s``; ``values`` is ``(S,)`` or ``(D, S)``."""
+    if not dxs:
+        return np.zeros(values.shape[:-1] + (0, 0))
+    stack = np.stack(dxs)  # (S, N, N)
+    return np.tensordot(values, stack, axes=([-1], [0]))
+
+
+def run(scenario: Scenario, progress: Progress) -> RunResult:
+    """Solve a ``model = "gravity"`` scenario (module docstring for the sections)."""
+    src = scenario.source
+    if "year" not in scenario.baseline:
+        raise ScenarioError(f"{src}: field 'baseline.year' is required but missing (the baseline year, e.g. 1994).")
+    base = validate_section(BaselineSection, scenario.baseline, scenario, "baseline")
+    params = validate_section(ParametersSection, scenario.parameters, scenario, "parameters")
+    solver = validate_section(SolverSection, scenario.solver, scenario, "solver")
+    output = validate_section(OutputSection, scenario.output, scenario, "output")
+    est_spec = None
+    if scenario.estimation:
+        est = dict(scenario.estimation)
+        est.setdefault("dataset", scenario.dataset)
+        est.setdefault("file", base.file)
+        est_spec = validate_section(EstimationSection, est, scenario, "estimation")
+    policy: list[tuple[int, PolicyShock]] = []
+    others: list[dict] = []
+    for k, s in enumerate(scenario.shocks):
+        if s.get("type") == "policy":
+            policy.append((k, validate_section(PolicyShock, s, scenario, f"shocks[{k}]")))
+        else:
+            others.append(s)
+    if not scenario.shocks:
+        raise ScenarioError(f"{src}: the scenario has no [[shocks]]; add at least one (type = \"policy\" or \"iceberg\").")
+    sigma = params.sigma_value
+
+    bl, estimate = _build_baseline(scenario, base, est_spec, progress)
+    regions = list(bl.regions)
+    n = len(regions)
+    ref = None
+    if params.reference is not None:
+        ref = resolve(params.reference, regions, what="region", field="parameters.reference", source=src)[0]
+    elif params.normalisation == "reference":
+        raise ScenarioError(
+            f"{src}: field 'parameters.reference' is required with normalisation = 'reference' (e.g. reference = \"DEU\")."
+        )
+    dxs, coefs, touched = _policy_shocks(scenario, policy, bl, estimate)
+    arr = None
+    if others:
+        from kaifang.scenario.shocks import check_supported, compose_shocks, parse_shocks
+
+        sub = scenario.model_copy(update={"shocks": others})
+        parsed = parse_shocks(sub)
+        check_supported(parsed, ("iceberg", "ntb", "embargo", "agreement"), sub, "gravity")
+        arr = compose_shocks(parsed, regions=regions, sectors=["all"], tariff_base=np.zeros((n, n, 1)), scenario=sub)
+        if (arr.tariff_new != 0).any():
+            raise ScenarioError(f"{src}: the gravity model has no tariffs; use type = \"policy\" or \"iceberg\" shocks.")
+        # agreement shocks: a policy dummy switching on (join, +1) or off (leave, -1) for the
+        # selected pairs, sized by 'estimate' or the named estimated 'coefficient' (so Monte
+        # Carlo draws cover it too); shared arrays are (importer, exporter), ours (exporter, importer)
+        for a, mask in arr.agreements:
+            m = mask[:, :, 0].T
+            coef: str | float = a.coefficient if a.coefficient is not None else float(a.estimate)  # type: ignore[arg-type]
+            if isinstance(coef, str) and (estimate is None or coef not in estimate.coef.index):
+                have = ", ".join(estimate.coef.index) if estimate is not None else "none (no [estimation] section)"
+                raise ScenarioError(
+                    f"{src}: an agreement shock takes its size from the estimate {coef!r}, which this scenario "
+                    f"does not estimate.{suggest(coef, estimate.coef.index) if estimate is not None else ''} "
+                    f"Estimated coefficients: {have}; or give 'estimate' as a number."
+                )
+            dxs.append(np.where(m, 1.0 if a.op == "join" else -1.0, 0.0))
+            coefs.append(coef)
+    point = np.array([estimate.coef[c] if isinstance(c, str) else c for c in coefs], dtype=float)  # type: ignore[union-attr]
+    lnB = _log_partial(dxs, point) if dxs else np.zeros((n, n))
+    if arr is not None:
+        lnB = lnB + (1.0 - sigma) * np.log(arr.dhat[:, :, 0].T)
+        touched |= arr.touched[:, :, 0].T
+    progress("solving the general equilibrium")
+    sol = solve_gravity(
+        bl.X,
+        np.exp(lnB),
+        sigma,
+        imbalance=params.imbalance,
+        normalisation=params.normalisation,
+        reference=ref,
+        tol=solver.tol,
+        maxiter=solver.maxiter,
+        labels=regions,
+    )
+    full = outcomes(bl.X, sol.full, sigma)
+    cond = outcomes(bl.X, sol.conditional, sigma)
+    table = {"region": regions}
+    for name in OUTCOMES:
+        table[name] = full[name]
+    for name in OUTCOMES:
+        table[f"{name}_conditional"] = cond[name]
+    regions_df = pd.DataFrame(table)
+    solve_seconds = sol.solve_seconds
+
+    draw_diag: dict[str, object] = {"draws": output.draws}
+    if output.draws:
+        names = [c for c in coefs if isinstance(c, str)]
+        if not names:
+            raise ScenarioError(f"{src}: [output] draws needs at least one shock whose size comes from an estimate.")
+        progress(f"solving {output.draws} Monte Carlo draws")
+        uniq = list(dict.fromkeys(names))
+        V = estimate.vcov.loc[uniq, uniq].to_numpy()  # type: ignore[union-attr]
+        rng = np.random.default_rng(output.seed)
+        draws = rng.multivariate_normal(estimate.coef[uniq].to_numpy(), V, size=output.draws)  # type: ignore[union-attr]
+        vals = np.repeat(point[None, :], output.draws, axis=0)
+        for s, c in enumerate(coefs):
+            if isinstance(c, str):
+                vals[:, s] = draws[:, uniq.index(c)]
+        lnBd = _log_partial(dxs, vals)
+        if others:
+            lnBd = lnBd + (lnB - _log_partial(dxs, point))[None]
+        t0 = time.perf_counter()
+        sd = solve_gravity(
+            bl.X, np.exp(lnBd), sigma, imbalance=params.imbalance, normalisation=params.normalisation,
+            reference=ref, tol=solver.tol, maxiter=solver.maxiter, labels=regions,
+        )
+        solve_seconds += time.perf_counter() - t0
+        fd = outcomes(bl.X, sd.full, sigma)
+        cd = outcomes(bl.X, sd.conditional, sigma)
+        lo_q, hi_q = 50 * (1 - output.level), 100 - 50 * (1 - output.level)
+        for name in OUTCOMES:
+            for suffix, arr in (("", fd[name]), ("_conditional", cd[name])):
+                regions_df[f"{name}{suffix}_lo"] = np.percentile(arr, lo_q, axis=0)
+                regions_df[f"{name}{suffix}_hi"] = np.percentile(arr, hi_q, axis=0)
+        draw_diag.update(
+            {"seed": output.seed, "level": output.level, "method": "normal draws of the shock coefficients from the "
+             "estimated covariance; baseline held at the point estimate", "draw_iterations": sd.full.iterations}
+        )
+
+    ex, im = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    bilateral = pd.DataFrame(
+        {
+            "exporter": np.array(regions)[ex.ravel()],
+            "importer": np.array(regions)[im.ravel()],
+            "trade_baseline": bl.X.ravel(),
+            "trade_conditional": sol.conditional.X.ravel(),
+            "trade_full": sol.full.X.ravel(),
+            "partial_effect": np.exp(lnB).ravel(),
+        }
+    )
+    bilateral["trade_conditional_pct"] = _pct(bilateral["trade_conditional"] / bilateral["trade_baseline"])
+    bilateral["trade_full_pct"] = _pct(bilateral["trade_full"] / bilateral["trade_baseline"])
+    tables = {"bilateral": bilateral}
+    if estimate is not None:
+        tables["estimates"] = estimate.table()
+
+    world0, world1 = bl.X.sum(), sol.full.X.sum()
+    diagnostics = {
+        "converged": bool(sol.full.converged and sol.conditional.converged),
+        "iterations": int(sol.full.iterations),
+        "residual": float(sol.full.residual),
+        "solve_seconds": float(solve_seconds),
+        "iterations_conditional": int(sol.conditional.iterations),
+        "residual_conditional": float(sol.conditional.residual),
+        "pairs_shocked": int(touched.sum()),
+        "world_output_change_pct": float(_pct(world1 / world0)),
+        "baseline": dict(bl.notes),
+        "uncertainty": draw_diag,
+    }
+    if estimate is not None:
+        diagnostics["estimation"] = {
+            k: v for k, v in estimate.diagnostics.items() if k != "seconds"
+        } | {"nobs": estimate.nobs, "seconds": estimate.diagnostics.get("seconds")}
+    from kaifang.data import get_dataset
+
+    ds = get_dataset(scenario.dataset)
+    used = {base.file} if base.file else {f.name for f in ds.files}
+    if scenario.dataset == "agtpa" and not base.file:
+        used = {"agtpa_applications.csv.gz"}
+    files = {f.name: f.sha256 for f in ds.files if f.name in used}
+    provenance = {
+        "dataset": scenario.dataset,
+        "files": files,
+        "scenario_sha256": scenario.sha256,
+        "scenario_text": scenario.text,
+        "parameters": {
+            "sigma": sigma,
+            "reference": params.reference,
+            "imbalance": params.imbalance,
+            "normalisation": params.normalisation,
+            "baseline_year": base.year,
+            "costs": base.costs,
+            "shock_coefficients": {str(c): float(v) for c, v in zip(coefs, point, strict=True)},
+        },
+        "solver": {"tol": solver.tol, "maxiter": solver.maxiter, "method": "fixed point (MR iteration; factory-gate prices with damping 1/sigma)"},
+        "kaifang_version": package_version(),
+    }
+    if estimate is not None:
+        provenance["estimation"] = {
+            "spec": est_spec.model_dump() if est_spec is not None else None,
+            "coefficients": {k: float(v) for k, v in estimate.coef.items()},
+            "std_errors": {k: float(v) for k, v in estimate.se.items()},
+        }
+    return RunResult(
+        model="gravity",
+        scenario=scenario.name,
+        regions=regions_df,
+        tables=tables,
+        diagnostics=diagnostics,
+        provenance=provenance,
+    )

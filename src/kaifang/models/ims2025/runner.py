@@ -1,0 +1,240 @@
+"""Scenario runner of the ims2025 model: ``[baseline]``, ``[parameters]``, ``[[shocks]]``,
+``[policy]``, ``[solver]`` -> :class:`~kaifang.results.RunResult`.
+
+Order in which the new tariffs are built: the shocks (shared shock language, one sector
+``"goods"``, table ``ustr2025`` for ``from_table``), then ``[policy] optimal_tariff``, then each
+``[[policy.retaliation]]`` in file order.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from kaifang.errors import ScenarioError
+from kaifang.models.ims2025 import policy as pol
+from kaifang.models.ims2025.calibration import calibrate
+from kaifang.models.ims2025.model import ModelSettings, build_economy
+from kaifang.models.ims2025.outcomes import outcomes, weighted_average
+from kaifang.models.ims2025.solver import SolverSettings, solve, solve_reference
+from kaifang.results import RunResult, package_version
+from kaifang.scenario import Scenario, validate_section
+from kaifang.scenario.select import resolve
+from kaifang.scenario.shocks import IcebergShock, check_supported, compose_shocks, parse_shocks
+
+__all__ = ["SECTORS", "TABLES", "BaselineSection", "ParametersSection", "PolicySection", "run"]
+
+#: The model's one sector (for ``sector = "goods"`` in shocks).
+SECTORS = ("goods",)
+#: Named tariff tables for ``from_table``.
+TABLES = ("ustr2025",)
+
+Selector = str | list[str]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class BaselineSection(_Section):
+    """``[baseline]``: an optional replacement of the data set's announced-tariff file."""
+
+    tariff_file: str | None = Field(
+        default=None,
+        description="CSV like tariffs.csv (column applied_tariff, one row per region); relative to the scenario file",
+    )
+
+
+class ParametersSection(_Section):
+    """``[parameters]`` (see :class:`~kaifang.models.ims2025.model.ModelSettings`)."""
+
+    eps: float = Field(default=4.0, gt=0)
+    kappa: float = Field(default=0.5, ge=0)
+    psi: float | None = Field(default=None, ge=0)
+    pass_through: Literal["complete", "incomplete"] = "complete"
+    revenue_use: Literal["income_tax_relief", "lump_sum"] = "income_tax_relief"
+    variant: Literal["benchmark", "eaton_kortum"] = "benchmark"
+
+
+class SolverSection(_Section):
+    """``[solver]``."""
+
+    method: Literal["newton", "scipy_lm"] = "newton"
+    tol: float = Field(default=1e-12, gt=0)
+    max_iterations: int = Field(default=50, ge=1)
+
+
+class Retaliation(_Section):
+    """One ``[[policy.retaliation]]`` entry: ``by`` (a region, group or list; one coalition)
+    retaliates against one region."""
+
+    kind: Literal["reciprocal", "optimal"]
+    against: str
+    by: Selector = "all"
+
+
+class PolicySection(_Section):
+    """``[policy]``: optimal uniform import tariffs and retaliation."""
+
+    optimal_tariff: Selector | None = None
+    retaliation: list[Retaliation] = Field(default_factory=list)
+
+
+def _one_region(sel: str, regions, field: str, sc: Scenario) -> int:
+    idx = resolve(sel, regions, what="region", field=field, source=sc.source, groups=sc.groups)
+    if len(idx) != 1:
+        raise ScenarioError(
+            f"{sc.source}: field {field!r} must name one region, got {sel!r} ({len(idx)} regions)."
+        )
+    return idx[0]
+
+
+def _tariff_file(sc: Scenario, b: BaselineSection) -> Path | None:
+    if b.tariff_file is None:
+        return None
+    p = Path(b.tariff_file)
+    if not p.is_absolute() and sc.source != "<string>":
+        p = Path(sc.source).parent / p
+    return p
+
+
+def build_tariffs(sc: Scenario, econ, data, cal) -> tuple[np.ndarray, dict[str, Any]]:
+    """New tariffs ``t[exporter, importer]`` of a scenario, and the policy rates used."""
+    regions = list(cal.regions)
+    n = cal.n
+    shocks = parse_shocks(sc)
+    for k, s in enumerate(shocks):
+        if isinstance(s, IcebergShock):
+            raise ScenarioError(
+                f"{sc.source}: shocks[{k}] is an iceberg shock; the ims2025 model has tariffs only "
+                f"(type = 'tariff'). Use the gravity or caliendo_parro model for trade-cost shocks."
+            )
+    check_supported(shocks, ("tariff", "retaliation"), sc, "ims2025")
+    ustr = pol.ustr_tariffs(data.tariffs, cal.us)
+    arrays = compose_shocks(
+        shocks,
+        regions=regions,
+        sectors=SECTORS,
+        tariff_base=np.zeros((n, n, 1)),
+        scenario=sc,
+        tables={"ustr2025": lambda: ustr.T[:, :, None]},
+    )
+    t = arrays.tariff_new[:, :, 0].T.copy()
+    p = validate_section(PolicySection, sc.policy, sc, "policy")
+    rates: dict[str, Any] = {}
+    if p.optimal_tariff is not None:
+        for i in resolve(
+            p.optimal_tariff,
+            regions,
+            what="region",
+            field="policy.optimal_tariff",
+            source=sc.source,
+            groups=sc.groups,
+        ):
+            t = pol.optimal_tariff(t, econ, i)
+            rates[f"optimal_tariff[{regions[i]}]"] = pol.optimal_tariff_rate(econ, i)
+    for k, r in enumerate(p.retaliation):
+        target = _one_region(r.against, regions, f"policy.retaliation[{k}].against", sc)
+        by = resolve(
+            r.by,
+            regions,
+            what="region",
+            field=f"policy.retaliation[{k}].by",
+            source=sc.source,
+            groups=sc.groups,
+        )
+        by = [b for b in by if b != target]
+        if not by:
+            raise ScenarioError(
+                f"{sc.source}: field 'policy.retaliation[{k}].by' selects only the target {regions[target]!r}; "
+                f"name the regions that retaliate."
+            )
+        if r.kind == "reciprocal":
+            t = pol.reciprocal_retaliation(t, target, by)
+        else:
+            t = pol.optimal_retaliation(t, econ, by, target)
+            rr = pol.optimal_retaliation_rate(econ, by, target)
+            rates[f"retaliation[{k}] optimal rate (first member {regions[by[0]]})"] = float(rr[by[0]])
+    return t, rates
+
+
+def run(scenario: Scenario, progress) -> RunResult:
+    """Solve an ims2025 scenario (see the module docstring and docs/ims2025.md)."""
+    from kaifang.data import liberation2025 as lib
+
+    sc = scenario
+    if sc.dataset != lib.DATASET:
+        raise ScenarioError(
+            f"{sc.source}: field 'dataset' has value {sc.dataset!r}; the ims2025 model runs on "
+            f"dataset = {lib.DATASET!r}."
+        )
+    b = validate_section(BaselineSection, sc.baseline, sc, "baseline")
+    prm = validate_section(ParametersSection, sc.parameters, sc, "parameters")
+    sol_s = validate_section(SolverSection, sc.solver, sc, "solver")
+    validate_section(PolicySection, sc.policy, sc, "policy")
+    progress("loading data")
+    data = lib.load(tariff_file=_tariff_file(sc, b))
+    cal = calibrate(data.trade, data.gdp, data.regions)
+    settings = ModelSettings(**prm.model_dump())
+    econ = build_economy(cal, settings)
+    t, rates = build_tariffs(sc, econ, data, cal)
+    progress("solving the equilibrium")
+    t0 = time.perf_counter()
+    if sol_s.method == "newton":
+        sol = solve(econ, t, SolverSettings(tol=sol_s.tol, max_iterations=sol_s.max_iterations))
+    else:
+        sol = solve_reference(econ, t)
+    solve_seconds = time.perf_counter() - t0
+    regions = outcomes(econ, sol.eq, cal.regions)
+    us = np.zeros(cal.n, dtype=bool)
+    us[cal.us] = True
+    avg = pd.DataFrame(
+        [
+            {"group": "USA", **weighted_average(regions, cal.E, us)},
+            {"group": "non-US (average)", **weighted_average(regions, cal.E, ~us)},
+        ]
+    )
+    j, i = np.nonzero(t)
+    tariffs = pd.DataFrame(
+        {"importer": [cal.regions[k] for k in i], "exporter": [cal.regions[k] for k in j], "tariff": t[j, i]}
+    )
+    walras = float(np.abs(sol.eq.residual_a[-1]))
+    diagnostics = {
+        "converged": sol.converged,
+        "iterations": sol.iterations,
+        "residual": sol.residual,
+        "walras_residual": walras,
+        "solve_seconds": solve_seconds,
+        "method": sol.method,
+    }
+    provenance = {
+        "dataset": lib.DATASET,
+        "files": dict(data.files),
+        "scenario_sha256": sc.sha256,
+        "scenario_text": sc.text,
+        "parameters": {
+            **asdict(settings),
+            "psi_value": settings.psi_value,
+            "nu_nonUS": cal.nu_pair[0],
+            "nu_US": cal.nu_pair[1],
+            "phi_US": float(econ.phi[cal.us]),
+            "phi_nonUS": float(econ.phi[0 if cal.us != 0 else 1]),
+            "policy_rates": rates,
+        },
+        "solver": sol_s.model_dump(),
+        "kaifang_version": package_version(),
+    }
+    return RunResult(
+        model="ims2025",
+        scenario=sc.name,
+        regions=regions,
+        tables={"averages": avg, "tariffs": tariffs},
+        diagnostics=diagnostics,
+        provenance=provenance,
+    )

@@ -1,0 +1,161 @@
+"""The HTML report: self-contained (no http/https resource), drawn in headless Chromium."""
+
+from __future__ import annotations
+
+import base64
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).parent))
+from browser import chromium_driver
+
+from kaifang.cli import main
+from kaifang.report import offline_safe, render_report, write_report
+from kaifang.results import RunResult
+from kaifang.results.diversion import diversion_tables
+from kaifang.scenario import parse_scenario
+from kaifang.store import ResultsStore
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+REGIONS = ["CHN", "USA", "DEU", "JPN", "MEX", "ROW"]
+SECTORS = ["Agriculture", "Textile", "Auto", "Finance"]
+TEXT = (
+    'name = "us-china"\ndescription = "US +25 points on Chinese goods; China retaliates"\n'
+    'model = "caliendo_parro"\ndataset = "cp2015"\n'
+    '[[shocks]]\ntype = "tariff"\nop = "add"\nimporter = "USA"\nexporter = "CHN"\nvalue = 25\nmirror = true\n'
+)
+
+
+def make_result(seed: int = 0, name: str = "us-china") -> RunResult:
+    """A run with the shape of a Caliendo-Parro result (values random: the report is under test)."""
+    rng = np.random.default_rng(seed)
+    n = len(REGIONS)
+    tot, vot = rng.normal(size=n), rng.normal(size=n)
+    regions = pd.DataFrame(
+        {
+            "region": REGIONS,
+            "welfare_pct": tot + vot,
+            "terms_of_trade_pct": tot,
+            "volume_of_trade_pct": vot,
+            "real_wage_pct": rng.normal(size=n),
+            "exports_pct": rng.normal(size=n) * 5,
+            "imports_pct": rng.normal(size=n) * 5,
+        }
+    )
+    b = rng.uniform(1, 10, (n, n, len(SECTORS)))
+    c = b * rng.uniform(0.5, 1.5, b.shape)
+    rr, ss = np.meshgrid(range(n), range(len(SECTORS)), indexing="ij")
+    sectors = pd.DataFrame(
+        {
+            "region": np.array(REGIONS)[rr.ravel()],
+            "sector": np.array(SECTORS)[ss.ravel()],
+            "gross_output_pct": rng.normal(size=rr.size),
+            "exports_pct": rng.normal(size=rr.size),
+        }
+    )
+    sc = parse_scenario(TEXT.replace("us-china", name))
+    return RunResult(
+        model="caliendo_parro",
+        scenario=name,
+        regions=regions,
+        tables={"sectors": sectors, **diversion_tables(b, c, REGIONS)},
+        diagnostics={"converged": True, "iterations": 10, "residual": 1e-13, "solve_seconds": 0.5},
+        provenance={
+            "dataset": "cp2015",
+            "files": {"B.txt": "ab" * 32},
+            "scenario_text": sc.text,
+            "scenario_sha256": sc.sha256,
+            "kaifang_version": "test",
+            "groups": {"CPTPP": {"present": ["JPN", "MEX"], "absent": ["VNM"], "absent_in": "ROW"}},
+        },
+    )
+
+
+def _no_web_resources(text: str) -> None:
+    assert not re.search(r"(?i)https?://", text), "the report references an http(s) address"
+    assert "cdn.plot.ly/un" not in text and "topojson/" in text
+
+
+def test_report_is_self_contained(tmp_path):
+    html = render_report([make_result(0), make_result(1, "second")])
+    _no_web_resources(html)
+    assert html.count('class="world-map"') == 2
+    assert 'data-iso3="CHN"' in html and "Welfare by country" in html and "Sector detail" in html
+    assert "Import diversion" in html and "Side by side" in html
+    assert "@media print" in html
+    assert "<script src" not in html and "<link" not in html
+
+
+def test_offline_safe_rewrites_urls_everywhere():
+    page = '<p>see https://example.org</p><script>var a="http://x.y/";</script>'
+    out = offline_safe(page)
+    assert "https:&#47;&#47;example.org" in out and 'var a="http:\\/\\/x.y/"' in out
+
+
+def test_cli_report_from_store(tmp_path, capsys):
+    store = ResultsStore(tmp_path / "s.duckdb")
+    rid = store.add(make_result(), parse_scenario(TEXT))
+    out = tmp_path / "r.html"
+    assert main(["report", rid, "--out", str(out), "--store", str(store.path)]) == 0
+    _no_web_resources(out.read_text())
+
+
+def test_cli_report_bad_input(tmp_path, capsys):
+    store = ResultsStore(tmp_path / "s.duckdb")
+    rid = store.add(make_result(), parse_scenario(TEXT))
+    assert main(["report", rid, "--out", str(tmp_path / "r.pdf"), "--store", str(store.path)]) == 2
+    assert "ending in .html" in capsys.readouterr().err
+    assert (
+        main(["report", rid[:-3] + "zzz", "--out", str(tmp_path / "r.html"), "--store", str(store.path)]) == 2
+    )
+    assert "Did you mean" in capsys.readouterr().err
+
+
+def test_report_draws_in_headless_chromium(tmp_path):
+    """Open the file offline in Chromium: plotly draws every chart, the map has coloured
+    countries, no console error; save a screenshot and a PDF print under artifacts/."""
+    path = write_report([make_result(0), make_result(1, "second")], tmp_path / "report.html")
+    driver = chromium_driver()
+    try:
+        driver.get(path.as_uri())
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        WebDriverWait(driver, 60).until(
+            lambda d: d.execute_script(
+                "return document.querySelectorAll('.js-plotly-plot .main-svg').length >= 8"
+            )
+        )
+        charts = driver.execute_script(
+            "return Array.from(document.querySelectorAll('.js-plotly-plot')).map(e => "
+            "[e.id, e.querySelectorAll('.main-svg').length, e.querySelectorAll('.bars .point, .heatmaplayer image, .hm image, .scatterlayer .point').length])"
+        )
+        # 2 runs x (welfare, trade, diversion, sectors)
+        assert len(charts) == 8
+        assert all(svgs >= 1 and marks >= 1 for _, svgs, marks in charts), charts
+        maps = driver.execute_script(
+            "return Array.from(document.querySelectorAll('svg.world-map')).map(s => {"
+            "const r = s.getBoundingClientRect();"
+            "return [s.querySelectorAll('g.country.shown').length, s.querySelectorAll('g.country path').length, r.width, r.height];})"
+        )
+        assert len(maps) == 2
+        for shown, paths, w, h in maps:
+            assert shown == 5  # CHN USA DEU JPN MEX (ROW is drawn over the other countries)
+            assert paths > 1000 and w > 500 and h > 200
+        fill = driver.execute_script(
+            "const g = document.querySelector('svg.world-map g[data-iso3=\"CHN\"]');"
+            "return getComputedStyle(g.querySelector('path')).fill;"
+        )
+        assert fill not in ("", "none", "rgb(0, 0, 0)")
+        errors = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
+        assert not errors, errors
+        ARTIFACTS.mkdir(exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / "report.png"))
+        pdf = base64.b64decode(driver.print_page())
+        assert pdf[:5] == b"%PDF-" and len(pdf) > 50_000
+        (ARTIFACTS / "report.pdf").write_bytes(pdf)
+    finally:
+        driver.quit()
