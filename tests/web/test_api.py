@@ -62,7 +62,7 @@ def test_validate_accepts_the_demo_scenario(client):
         ('dataset = "demo"', 'dataset = "../../etc/passwd"', "dataset", "not a registered data set"),
         ('dataset = "demo"', 'dataset = "dmeo"', "dataset", "Did you mean 'demo'"),
         ('model = "caliendo_parro"', 'model = "caliendo"', "model", "unknown value 'caliendo'"),
-        ("[baseline]", '[baseline]\nfile = "/etc/passwd"', "baseline.file", "never reads or writes files"),
+        ("[baseline]", '[baseline]\nfile = "/etc/passwd"', "baseline.file", "never a path"),
         ('name = "demo-tariff"', 'name = "demo-tariff"\nmodle = "x"', "modle", "unknown field 'modle'"),
         ("value = 25", "value = 1e9", "shocks[0]", "more than 2000 points"),
     ],
@@ -191,3 +191,19 @@ def test_html_report_download_uses_kaifang_report(fresh_client):
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert "demo-tariff" in r.text and run_id in r.text
     assert both.status_code == 200 and "demo-tariff" in both.text
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.toml")), ids=lambda p: p.name)
+def test_every_library_scenario_passes_the_web_validation(client, path):
+    """What `kaifang run` accepts from the scenario library, the web app accepts too."""
+    r = client.post("/api/validate", json={"text": path.read_text()}).json()
+    assert r["valid"], r["errors"]
+
+
+def test_a_data_set_file_name_is_accepted_but_a_path_is_not(client):
+    text = (ROOT / "scenarios" / "agtpa-no-borders.toml").read_text()
+    assert 'file = "agtpa_applications.csv.gz"' in text
+    assert client.post("/api/validate", json={"text": text}).json()["valid"]
+    bad = text.replace('file = "agtpa_applications.csv.gz"', 'file = "../agtpa/agtpa_applications.csv.gz"')
+    r = client.post("/api/validate", json={"text": bad}).json()
+    assert not r["valid"] and r["errors"][0]["field"] == "baseline.file"

@@ -3,7 +3,8 @@
 The web app validates with exactly what the command line uses (:func:`kaifang.scenario.parse_scenario`,
 the shared shock language :func:`kaifang.scenario.shocks.parse_shocks`, the model registry and the
 data-set registry). On top, it refuses what a server must not do for a browser: a data set that is
-not a registered name, and any scenario field that names a file or folder.
+not a registered name, and any scenario field named like a file or folder (``file``, ``path``,
+``dir``...) unless its value is the name of one of that data set's registered files.
 """
 
 from __future__ import annotations
@@ -104,12 +105,14 @@ def _web_checks(sc: Scenario) -> None:
             f"{sc.source}: field 'model' has unknown value {sc.model!r}.{suggest(sc.model, RUNNERS)} "
             f"Valid models: {', '.join(RUNNERS)}."
         )
+    files = {f.name for f in DATASETS[sc.dataset].files}
     data = sc.model_dump(exclude={"source", "text", "name", "description", "model", "dataset"})
-    for path, key, _ in _walk(data, ""):
-        if _PATHLIKE_KEY.search(key):
+    for path, key, value in _walk(data, ""):
+        if _PATHLIKE_KEY.search(key) and not (isinstance(value, str) and value in files):
             raise ScenarioError(
-                f"{sc.source}: field '{path}' names a file or folder; the web app never reads or writes "
-                "files named in a scenario. Remove it (run this scenario with `kaifang run` instead)."
+                f"{sc.source}: field '{path}' has value {value!r}; the web app reads only the registered files "
+                f"of data set {sc.dataset!r} ({', '.join(sorted(files)) or 'none'}), never a path. Use one of "
+                "those names, or run this scenario with `kaifang run`."
             )
 
 
@@ -124,7 +127,8 @@ def validate_text(text: str) -> tuple[Scenario | None, list[FieldError]]:
     try:
         sc = parse_scenario(text, source=SOURCE)
         _web_checks(sc)
-        parse_shocks(sc)
+        if all(isinstance(x, dict) and x.get("type") in SHOCK_TYPES for x in sc.shocks):
+            parse_shocks(sc)  # the shared shock language; a model's own shock types it checks when it runs
     except UserInputError as exc:
         return None, split_errors(str(exc))
     return sc, []
