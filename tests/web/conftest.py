@@ -62,7 +62,7 @@ def fresh_client(store_path: Path) -> Iterator:
 def wait_job(client, job: dict, timeout: float = 60) -> dict:
     """Follow a job with long polling until it is final."""
     t0 = time.monotonic()
-    while job["state"] in ("queued", "running"):
+    while job["state"] in ("queued", "running", "saving"):
         assert time.monotonic() - t0 < timeout, f"job still {job['state']} after {timeout} s: {job}"
         job = client.get(f"/api/jobs/{job['id']}", params={"after": job["version"], "wait": 5}).json()
     return job

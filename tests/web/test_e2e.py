@@ -25,7 +25,14 @@ pytestmark = pytest.mark.slow
 
 
 def _wait(driver, cond, timeout=60, what=""):
-    return WebDriverWait(driver, timeout, poll_frequency=0.02).until(lambda d: cond(d), message=what)
+    try:
+        return WebDriverWait(driver, timeout, poll_frequency=0.02).until(lambda d: cond(d), message=what)
+    except Exception:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        name = "failed-" + "".join(c if c.isalnum() else "-" for c in what or "wait")
+        driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+        (ARTIFACTS / f"{name}.txt").write_text(driver.find_element(By.TAG_NAME, "body").text)
+        raise
 
 
 def _css(driver, sel):

@@ -34,7 +34,7 @@ export interface Validation {
   scenario: Record<string, unknown> | null;
 }
 
-export type JobState = "queued" | "running" | "done" | "failed" | "cancelled";
+export type JobState = "queued" | "running" | "saving" | "done" | "failed" | "cancelled";
 
 export interface Job {
   id: string;
@@ -66,7 +66,7 @@ export interface RunRow {
 export type Row = Record<string, string | number | boolean | null>;
 
 export interface RunDoc {
-  run_id: string;
+  run_id: string | null;
   document: {
     scenario: string;
     model: string;
@@ -130,6 +130,7 @@ export const api = {
   submit: (text: string) => call<Job>("POST", "/api/runs", { text }),
   job: (id: string, after = -1, wait = 0) =>
     call<Job>("GET", `/api/jobs/${encodeURIComponent(id)}?after=${after}&wait=${wait}`),
+  jobResult: (id: string) => call<RunDoc>("GET", `/api/jobs/${encodeURIComponent(id)}/result`),
   cancel: (id: string) => call<Job>("POST", `/api/jobs/${encodeURIComponent(id)}/cancel`),
   runs: () => call<RunRow[]>("GET", "/api/runs"),
   run: (id: string) => call<RunDoc>("GET", `/api/runs/${encodeURIComponent(id)}`),

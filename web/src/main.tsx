@@ -1,6 +1,6 @@
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, ApiError, type FieldError, type Job, type Meta } from "./api";
+import { api, ApiError, type FieldError, type Job, type Meta, type RunDoc } from "./api";
 import { Builder, formFields, shockSpecs } from "./components/Builder";
 import { Compare } from "./components/Compare";
 import { Results } from "./components/Results";
@@ -39,7 +39,7 @@ function App() {
   const [errors, setErrors] = useState<FieldError[]>([]);
   const [valid, setValid] = useState<boolean | null>(null);
   const [job, setJob] = useState<Job | null>(null);
-  const [runId, setRunId] = useState<string | null>(null);
+  const [current, setCurrent] = useState<{ doc: RunDoc; runId: string | null } | null>(null);
   const [compareIds, setCompareIds] = useState<string[]>([]);
   const [refresh, setRefresh] = useState(0);
   const [timing, setTiming] = useState<number | null>(null);
@@ -97,14 +97,27 @@ function App() {
     try {
       let j = await api.submit(text);
       setJob(j);
-      while (j.state === "queued" || j.state === "running") {
+      let shown = false;
+      while (j.state === "queued" || j.state === "running" || j.state === "saving") {
+        if (j.state === "saving" && !shown) {
+          // solved: show the results while the store saves them
+          shown = true;
+          const doc = await api.jobResult(j.id);
+          setCurrent({ doc, runId: doc.run_id });
+          setView("results");
+        }
         j = await api.job(j.id, j.version, 5);
         setJob(j);
       }
       if (j.state === "done" && j.run_id) {
-        setRunId(j.run_id);
+        const runId = j.run_id;
+        if (shown) setCurrent((c) => (c ? { ...c, runId } : c));
+        else {
+          const doc = await api.run(runId);
+          setCurrent({ doc, runId });
+          setView("results");
+        }
         setRefresh((r) => r + 1);
-        setView("results");
       } else if (j.state === "failed") {
         setErrors(j.errors.length ? j.errors : [{ field: null, message: j.error ?? "failed" }]);
       }
@@ -126,7 +139,15 @@ function App() {
   if (!meta) return <p class="muted">loading…</p>;
   const shown = mode === "form" ? formFields(form) : new Set<string>();
   const other = errors.filter((e) => e.field === null || !shown.has(e.field));
-  const busy = job !== null && (job.state === "queued" || job.state === "running");
+  const busy = job !== null && (job.state === "queued" || job.state === "running" || job.state === "saving");
+  const openRun = (id: string) =>
+    api
+      .run(id)
+      .then((doc) => {
+        setCurrent({ doc, runId: id });
+        setView("results");
+      })
+      .catch((e: Error) => setErrors([{ field: null, message: e.message }]));
 
   return (
     <div class="app">
@@ -224,14 +245,16 @@ function App() {
         </main>
       )}
 
-      {view === "results" && (runId ? <Results runId={runId} onRendered={rendered} /> : <p class="muted">Run a scenario or open one from the past runs.</p>)}
+      {view === "results" &&
+        (current ? (
+          <Results key={current.doc.document.provenance.scenario_sha256 as string} doc={current.doc} runId={current.runId} onRendered={rendered} />
+        ) : (
+          <p class="muted">Run a scenario or open one from the past runs.</p>
+        ))}
       {view === "runs" && (
         <Runs
           refresh={refresh}
-          onOpen={(id) => {
-            setRunId(id);
-            setView("results");
-          }}
+          onOpen={openRun}
           onCompare={(ids) => {
             setCompareIds(ids);
             setView("compare");

@@ -62,6 +62,7 @@ MAX_BODY_BYTES = 512 * 1024
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "bad request"},
     404: {"model": ErrorBody, "description": "not found"},
+    409: {"model": ErrorBody, "description": "not in a state for this (e.g. a job without result)"},
     413: {"model": ErrorBody, "description": "request too large"},
     422: {"model": ErrorBody, "description": "invalid input (fields named in `errors`)"},
     501: {"model": ErrorBody, "description": "a feature missing from this installation (HTML reports)"},
@@ -252,6 +253,17 @@ def _job_out(job: Job) -> JobOut:
     )
 
 
+def _run_out(run_id: str | None, result: RunResult) -> RunOut:
+    return RunOut(
+        run_id=run_id,
+        document=result.to_document(),
+        tables=[
+            TableInfo(name=k, rows=len(v), columns=[str(c) for c in v.columns])
+            for k, v in result.tables.items()
+        ],
+    )
+
+
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(k): _finite(v) for k, v in r.items()} for r in df.to_dict(orient="records")]
 
@@ -416,6 +428,19 @@ def create_app(
         while job.version <= after and not job.final and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
         return _job_out(job)
+
+    @app.get("/api/jobs/{job_id}/result", response_model=RunOut, tags=["runs"])
+    def get_job_result(job_id: str = PathParam(pattern=JOB_ID_PATTERN)) -> RunOut:
+        """A finished job's result, readable as soon as it is solved (before the store has saved it)."""
+        job = jobs.get(job_id)
+        if job is None:
+            raise HTTPException(404, f"no job {job_id!r}")
+        result, run_id = job.result, job.run_id
+        if result is None and run_id is not None:
+            result = store.get(run_id)
+        if result is None:
+            raise HTTPException(409, f"job {job_id!r} has no result (state {job.state})")
+        return _run_out(run_id, result)
 
     @app.post("/api/jobs/{job_id}/cancel", response_model=JobOut, tags=["runs"])
     def cancel_job(job_id: str = PathParam(pattern=JOB_ID_PATTERN)) -> JobOut:

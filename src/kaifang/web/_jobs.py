@@ -10,7 +10,7 @@ Messages from a worker (pickled over :class:`multiprocessing.connection.Connecti
 
     ("ready",)                          the worker has imported kaifang and waits for jobs
     ("progress", message)               a progress message from the model's runner
-    ("done", RunResult)                 the run finished
+    ("done", RunResult)                 the run finished (job state "saving", then "done" once stored)
     ("user_error", kind, message)       a UserInputError (bad scenario, data, non-convergence)
     ("internal_error", kind)            anything else (details only in the server log)
 """
@@ -39,7 +39,7 @@ __all__ = ["Job", "JobManager", "JobState"]
 
 log = logging.getLogger(__name__)
 
-JobState = Literal["queued", "running", "done", "failed", "cancelled"]
+JobState = Literal["queued", "running", "saving", "done", "failed", "cancelled"]
 _FINAL: tuple[str, ...] = ("done", "failed", "cancelled")
 _MAX_PROGRESS = 200
 
@@ -169,6 +169,7 @@ class Job:
     finished: float | None = None
     progress: list[str] = field(default_factory=list)
     run_id: str | None = None
+    result: RunResult | None = None  # held while it is being saved (state "saving")
     error_kind: str | None = None
     error: str | None = None
     version: int = 0
@@ -383,9 +384,30 @@ class JobManager:
                     with self._lock:
                         job._set(state="cancelled", finished=time.time())
                     return
-                run_id = self._on_result(result, job.scenario)
+                # the result can be shown while it is being saved in the store
                 with self._lock:
-                    job._set(state="done", finished=time.time(), run_id=str(run_id))
+                    job._set(state="saving", result=result)
+                try:
+                    run_id = self._on_result(result, job.scenario)
+                except Exception as exc:
+                    log.exception("saving the result of job %s failed", job.id)
+                    from kaifang.errors import UserInputError
+
+                    msg = (
+                        str(exc)
+                        if isinstance(exc, UserInputError)
+                        else "saving the result failed (see the server log)"
+                    )
+                    with self._lock:
+                        job._set(
+                            state="failed",
+                            finished=time.time(),
+                            error_kind=type(exc).__name__,
+                            error=f"the run finished but was not saved: {msg}",
+                        )
+                    return
+                with self._lock:
+                    job._set(state="done", finished=time.time(), run_id=str(run_id), result=None)
                 return
             elif kind == "user_error":
                 with self._lock:

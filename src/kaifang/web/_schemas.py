@@ -104,7 +104,9 @@ class ValidationOut(_Out):
 
 class JobOut(_Out):
     id: str
-    state: Literal["queued", "running", "done", "failed", "cancelled"]
+    state: Literal["queued", "running", "saving", "done", "failed", "cancelled"] = Field(
+        description="'saving': solved, result readable at /api/jobs/{id}/result, being saved in the store"
+    )
     scenario: str
     model: str
     dataset: str
@@ -136,7 +138,7 @@ class TableInfo(_Out):
 
 
 class RunOut(_Out):
-    run_id: str
+    run_id: str | None = Field(description="the results-store id (null while a job's result is being saved)")
     document: dict[str, Any] = Field(
         description="the JSON document of `kaifang run --json`: regions, diagnostics, provenance"
     )

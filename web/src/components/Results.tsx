@@ -15,32 +15,14 @@ function decomposition(cols: string[], total: string | undefined): string[] {
 
 const TRADE = /^(exports|imports|trade)(_|$)/;
 
-export function Results({ runId, onRendered }: { runId: string; onRendered?: () => void }) {
-  const [doc, setDoc] = useState<RunDoc | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [mapCol, setMapCol] = useState<string>("");
+/** The results of one run: `doc` (from the job as soon as it is solved, or from the store); `runId`
+ * once the store has saved it (downloads and extra tables need it). */
+export function Results({ doc, runId, onRendered }: { doc: RunDoc; runId: string | null; onRendered?: () => void }) {
+  const cols0 = numericColumns(doc.document.regions);
+  const [mapCol, setMapCol] = useState<string>(welfareColumn(cols0) ?? cols0[0] ?? "");
   useEffect(() => {
-    let live = true;
-    setDoc(null);
-    setError(null);
-    api
-      .run(runId)
-      .then((d) => {
-        if (!live) return;
-        setDoc(d);
-        const cols = numericColumns(d.document.regions);
-        setMapCol(welfareColumn(cols) ?? cols[0] ?? "");
-      })
-      .catch((e: Error) => live && setError(e.message));
-    return () => {
-      live = false;
-    };
-  }, [runId]);
-  useEffect(() => {
-    if (doc && onRendered) onRendered();
+    if (onRendered) onRendered();
   }, [doc]);
-  if (error) return <p class="error">Could not load run {runId}: {error}</p>;
-  if (!doc) return <p class="muted">loading run {runId}…</p>;
   const d = doc.document;
   const rows = d.regions;
   const cols = numericColumns(rows);
@@ -51,24 +33,28 @@ export function Results({ runId, onRendered }: { runId: string; onRendered?: () 
   const mapValues = Object.fromEntries(rows.map((r) => [String(r.region), typeof r[mapCol] === "number" ? (r[mapCol] as number) : null]));
   const diag = d.diagnostics;
   return (
-    <section class="results" data-run={runId}>
+    <section class="results" data-run={runId ?? ""}>
       <header class="run-head">
         <h2>
           {d.scenario} <span class="muted">— {d.model}</span>
         </h2>
         {d.synthetic && <p class="badge warn">SYNTHETIC DEMO DATA: illustrative only, not real economies.</p>}
         <p class="muted">
-          run <code>{runId}</code> · data set {String(d.provenance.dataset ?? "")} · converged {String(diag.converged)} · iterations {fmt(diag.iterations)} · residual{" "}
+          run <code>{runId ?? "(saving…)"}</code> · data set {String(d.provenance.dataset ?? "")} · converged {String(diag.converged)} · iterations {fmt(diag.iterations)} · residual{" "}
           {typeof diag.residual === "number" ? diag.residual.toExponential(2) : "—"} · solve {fmt(diag.solve_seconds)} s
         </p>
-        <nav class="downloads">
-          Download:{" "}
-          {(["csv", "parquet", "xlsx", "html"] as const).map((f) => (
-            <a key={f} class="button small" id={`dl-${f}`} href={api.downloadUrl(runId, f)} download>
-              {f === "html" ? "HTML report" : f.toUpperCase()}
-            </a>
-          ))}
-        </nav>
+        {runId ? (
+          <nav class="downloads">
+            Download:{" "}
+            {(["csv", "parquet", "xlsx", "html"] as const).map((f) => (
+              <a key={f} class="button small" id={`dl-${f}`} href={api.downloadUrl(runId, f)} download>
+                {f === "html" ? "HTML report" : f.toUpperCase()}
+              </a>
+            ))}
+          </nav>
+        ) : (
+          <p class="muted">saving in the results store…</p>
+        )}
       </header>
 
       <SortableTable rows={rows} id="results-table" caption={`Change by region (${rows.length} regions) — click a header to sort`} />
@@ -96,7 +82,7 @@ export function Results({ runId, onRendered }: { runId: string; onRendered?: () 
             series={trade.map((c) => ({ label: label(c), values: rows.map((r) => r[c] as number | null) }))}
           />
         )}
-        <Diversion runId={runId} doc={doc} />
+        {runId && <Diversion runId={runId} doc={doc} />}
       </div>
 
       <div class="map-controls">
