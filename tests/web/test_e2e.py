@@ -101,6 +101,8 @@ def test_build_run_explore_compare_and_download_on_the_demo_world(server, browse
     assert _css(d, "#chart-welfare canvas") and _css(d, "#chart-trade canvas")
     assert len(_css(d, "#world-map path")) > 100
     _wait(d, lambda d: _css(d, "#chart-diversion canvas"), what="diversion chart")
+    Select(_css(d, "#diversion-region")[0]).select_by_visible_text("XBB")
+    _wait(d, lambda d: "XBB" in _css(d, "#chart-diversion figcaption")[0].text, what="diversion of XBB")
     _shot(d, "02-results-demo.png")
 
     # sortable table: welfare descending, then ascending

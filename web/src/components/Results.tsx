@@ -104,35 +104,63 @@ export function Results({ doc, runId, onRendered }: { doc: RunDoc; runId: string
   );
 }
 
-/** Trade diversion: for one importer, the change in imports from each source (bilateral table). */
+/** Trade diversion: for one region, how its trade shifts between partners. Uses the run's
+ * `diversion` table (partner shares of a region's imports/exports, change in percentage points)
+ * when the model gives one, else the bilateral `flows` table (change in imports by source). */
 function Diversion({ runId, doc }: { runId: string; doc: RunDoc }) {
-  const info = doc.tables.find((t) => t.columns.includes("importer") && t.columns.includes("exporter"));
+  const dedicated = doc.tables.find((t) => t.name === "diversion" && ["region", "partner", "flow", "share_change_pp"].every((c) => t.columns.includes(c)));
+  const info = dedicated ?? doc.tables.find((t) => t.columns.includes("importer") && t.columns.includes("exporter"));
   const regions = doc.document.regions.map((r) => String(r.region));
-  const [importer, setImporter] = useState<string>(regions.includes("USA") ? "USA" : regions[0] ?? "");
+  const [region, setRegion] = useState<string>(regions.includes("USA") ? "USA" : regions[0] ?? "");
+  const [flow, setFlow] = useState<"imports" | "exports">("imports");
   const [table, setTable] = useState<Table | null>(null);
   useEffect(() => {
-    if (!info || !importer) return;
+    if (!info || !region) return;
     let live = true;
-    api.table(runId, info.name, [`importer=${importer}`]).then((t) => live && setTable(t)).catch(() => live && setTable(null));
+    const where = dedicated ? [`region=${region}`, `flow=${flow}`] : [`importer=${region}`];
+    api.table(runId, info.name, where).then((t) => live && setTable(t)).catch(() => live && setTable(null));
     return () => {
       live = false;
     };
-  }, [runId, info?.name, importer]);
-  const view = useMemo(() => (table ? diversionSeries(table, importer) : null), [table, importer]);
+  }, [runId, info?.name, region, flow]);
+  const view = useMemo(() => (table ? (dedicated ? shareSeries(table, region, flow) : diversionSeries(table, region)) : null), [table, region, flow]);
   if (!info) return null;
   return (
     <div class="diversion">
       <label>
-        Trade diversion — imports of{" "}
-        <select id="diversion-importer" value={importer} onChange={(e) => setImporter(e.currentTarget.value)}>
+        Trade diversion — {dedicated ? (
+          <select id="diversion-flow" value={flow} onChange={(e) => setFlow(e.currentTarget.value as "imports" | "exports")}>
+            <option value="imports">imports</option>
+            <option value="exports">exports</option>
+          </select>
+        ) : (
+          "imports"
+        )}{" "}
+        of{" "}
+        <select id="diversion-region" value={region} onChange={(e) => setRegion(e.currentTarget.value)}>
           {regions.map((r) => (
             <option key={r}>{r}</option>
           ))}
         </select>
       </label>
-      {view && <BarChart id="chart-diversion" title={view.title} labels={view.labels} yLabel={view.unit} series={view.series} horizontal={view.labels.length > 20} />}
+      {view && view.labels.length > 0 && <BarChart id="chart-diversion" title={view.title} labels={view.labels} yLabel={view.unit} series={view.series} horizontal={view.labels.length > 20} />}
     </div>
   );
+}
+
+/** Change in each partner's share of a region's imports (or exports), percentage points. */
+function shareSeries(t: Table, region: string, flow: string) {
+  const rows = [...t.rows].sort((a, b) => Number(a.share_change_pp ?? 0) - Number(b.share_change_pp ?? 0));
+  const labels = rows.map((r) => String(r.partner));
+  const series = [{ label: "share change (pp)", values: rows.map((r) => (typeof r.share_change_pp === "number" ? r.share_change_pp : null)) }];
+  if (t.columns.includes("value_change_pct"))
+    series.push({ label: "value change (%)", values: rows.map((r) => (typeof r.value_change_pct === "number" ? r.value_change_pct : null)) });
+  return {
+    title: `Trade diversion: change in each partner's share of ${region}'s ${flow} (percentage points) and in their value (%)`,
+    unit: "pp / %",
+    labels,
+    series,
+  };
 }
 
 /** Imports of `importer` by source, summed over sectors: the change in value (or %, if only that is given). */
