@@ -188,6 +188,8 @@ def test_nafta_from_the_example_library_with_timing(server, browser):
     usa = _css(d, '#world-map path[data-iso3="USA"]')
     assert usa and "has-value" in usa[0].get_attribute("class")
     _shot(d, "05-nafta-results.png")
+    d.execute_script("document.getElementById('world-map').scrollIntoView()")
+    _shot(d, "06-nafta-map.png")
     runs = httpx.get(server + "/api/runs").json()
     record = {
         "scenario": "cp2015-nafta",

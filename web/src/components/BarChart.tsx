@@ -43,7 +43,7 @@ export function BarChart({ labels, series, stacked = false, title, yLabel, id, h
         plugins: { legend: { display: series.length > 1 }, tooltip: { enabled: true } },
         scales: {
           x: { stacked, ticks: { autoSkip: false, maxRotation: 90 } },
-          y: { stacked, title: { display: Boolean(yLabel), text: yLabel ?? "" } },
+          y: { stacked, ticks: { autoSkip: false }, title: { display: Boolean(yLabel), text: yLabel ?? "" } },
         },
       },
     });
