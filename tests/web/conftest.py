@@ -71,12 +71,24 @@ def wait_job(client, job: dict, timeout: float = 60) -> dict:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """`kaifang serve --port 0` in a subprocess on a temporary store; yields its base URL."""
+    yield from _serve(
+        ["-m", "kaifang", "serve", "--port", "0", "--store", str(tmp_path / "runs.duckdb")], tmp_path
+    )
+
+
+@pytest.fixture
+def slow_server(tmp_path: Path) -> Iterator[str]:
+    """The app with the test-only ``slow_test`` model (tests/web/serve_slow.py), in a subprocess."""
+    yield from _serve([str(HERE / "serve_slow.py"), str(tmp_path / "runs.duckdb")], tmp_path)
+
+
+def _serve(args: list[str], tmp_path: Path) -> Iterator[str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
     env["PYTHONUNBUFFERED"] = "1"
     env["KAIFANG_SCENARIOS"] = str(ROOT / "scenarios")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kaifang", "serve", "--port", "0", "--store", str(tmp_path / "runs.duckdb")],
+        [sys.executable, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -200,3 +200,35 @@ def test_nafta_from_the_example_library_with_timing(server, browser):
     print("NAFTA click-to-table:", json.dumps(record))
     # generous bound only (timing on a shared machine); the number is reported, not asserted tight
     assert all(t["click_to_table_ms_in_page"] < 60_000 for t in timings)
+
+
+def test_a_long_run_shows_progress_and_can_be_cancelled(slow_server, browser):
+    d = browser
+    d.get(slow_server + "/")
+    _wait(d, lambda d: _css(d, "#mode-toml"), what="the builder")
+    _css(d, "#mode-toml")[0].click()
+    editor = _css(d, "#toml")[0]
+    _type(editor, 'name = "long-run"\nmodel = "slow_test"\ndataset = "demo"\n\n[parameters]\nseconds = 300\n')
+    _wait(d, lambda d: "✓" in d.find_element(By.ID, "validity").text, what="valid TOML")
+    _wait_workers(slow_server)
+    _css(d, "#run")[0].click()
+    _wait(
+        d, lambda d: _css(d, "#progress li") and "step" in _css(d, "#progress li")[-1].text, what="progress"
+    )
+    _shot(d, "07-long-run-progress.png")
+    _css(d, "#cancel")[0].click()
+    _wait(
+        d,
+        lambda d: _css(d, "#job") and _css(d, "#job")[0].get_attribute("data-state") == "cancelled",
+        timeout=20,
+        what="cancelled",
+    )
+    assert not _css(d, "#cancel")
+    _shot(d, "08-long-run-cancelled.png")
+    # a TOML syntax error is reported with its line
+    _type(_css(d, "#toml")[0], 'name = "x"\nmodel = \n')
+    _wait(
+        d,
+        lambda d: _css(d, "#errors li") and "line 2" in _css(d, "#errors li")[0].text,
+        what="syntax error line",
+    )
