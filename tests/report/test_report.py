@@ -159,3 +159,44 @@ def test_report_draws_in_headless_chromium(tmp_path):
         (ARTIFACTS / "report.pdf").write_bytes(pdf)
     finally:
         driver.quit()
+
+
+def test_cli_report_of_scenario_file_end_to_end(tmp_path, capsys, scenarios_dir):
+    """`kaifang report FILE`: solves the (synthetic demo) scenario, stores it, writes the page."""
+    out = tmp_path / "demo.html"
+    assert main(["report", str(scenarios_dir / "demo-tariff.toml"), "--out", str(out)]) == 0
+    html = out.read_text()
+    _no_web_resources(html)
+    assert "SYNTHETIC DEMO DATA" in html and "synthetic codes" in html  # no real country on the map
+    assert len(ResultsStore().run_ids()) == 1
+    assert (
+        main(
+            [
+                "report",
+                str(scenarios_dir / "demo-tariff.toml"),
+                "--out",
+                str(out),
+                "--measure",
+                "real_income_pct",
+            ]
+        )
+        == 0
+    )
+    assert "real_income_pct by region" in out.read_text()
+    assert (
+        main(["report", str(scenarios_dir / "demo-tariff.toml"), "--out", str(out), "--measure", "welfar"])
+        == 2
+    )
+    assert "welfare_pct" in capsys.readouterr().err
+
+
+def test_map_colours():
+    from kaifang.report.worldmap import diverging_colour
+
+    assert diverging_colour(0.0, 1.0) == "#f7f7f7"
+    assert diverging_colour(1.0, 1.0) == "#2166ac" and diverging_colour(-5.0, 1.0) == "#b2182b"  # clipped
+    assert diverging_colour(float("nan"), 1.0) == "#d9d9d9"
+    # square-root scale: a quarter of the maximum is half-way in colour
+    assert diverging_colour(0.25, 1.0) == "#{:02x}{:02x}{:02x}".format(
+        *[round(m + (e - m) * 0.5) for m, e in zip((247, 247, 247), (33, 102, 172), strict=True)]
+    )

@@ -132,6 +132,8 @@ def test_country_not_separate_region_points_to_row():
 
 def test_country_names_resolve():
     assert resolve(["China", "United States"], REG, what="region", field="f", source="s") == [3, 4]
+    # country_converter's name patterns: common short names
+    assert resolve(["UK", "Korea"], ["GBR", "KOR", "ROW"], what="region", field="f", source="s") == [0, 1]
 
 
 def test_unknown_region_suggests_closest():

@@ -7,8 +7,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from helpers import require_dataset
 
+from helpers import require_dataset
 from kaifang.cli import main
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.toml"))

@@ -221,3 +221,21 @@ def test_two_processes_write_at_once(tmp_path):
     assert len(df) == 16
     assert sorted(df["scenario"]) == sorted([f"{t}{k}" for t in "ab" for k in range(8)])
     assert df["run_id"].is_unique
+
+
+def test_threads_of_one_process_share_a_store(tmp_path):
+    """A web server's threads writing and reading one store at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = ResultsStore(tmp_path / "t.duckdb")
+    sc = parse_scenario(TEXT)
+
+    def work(k: int) -> str:
+        rid = store.add(make_result(k, name=f"n{k}"), sc)
+        store.list()
+        pd.testing.assert_frame_equal(store.get(rid).regions, make_result(k).regions)
+        return rid
+
+    with ThreadPoolExecutor(4) as ex:
+        ids = list(ex.map(work, range(12)))
+    assert len(set(ids)) == 12 and sorted(store.run_ids()) == sorted(ids)

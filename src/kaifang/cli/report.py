@@ -17,6 +17,9 @@ def report_cmd(
     items: list[str] = typer.Argument(..., help="Run ids (see `kaifang runs list`) or scenario files."),
     out: Path = typer.Option(Path("report.html"), "--out", "-o", help="The HTML file to write."),
     title: str | None = typer.Option(None, "--title", help="Page title."),
+    measure: str | None = typer.Option(
+        None, "--measure", help="Outcome for the headline, welfare chart and map (default: welfare_pct)."
+    ),
     store: Path | None = typer.Option(None, "--store", help=_STORE_HELP),
     no_store: bool = typer.Option(False, "--no-store", help="Do not record runs of scenario files."),
 ) -> None:
@@ -30,5 +33,5 @@ def report_cmd(
     if out.exists() and out.is_dir():
         raise UserInputError(f"--out {str(out)!r} is a folder; give a file name ending in .html.")
     runs = load_runs(items, store, no_store=no_store)
-    path = write_report(runs, out, title=title)
+    path = write_report(runs, out, title=title, measure=measure)
     console.print(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB)", highlight=False)

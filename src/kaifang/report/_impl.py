@@ -67,13 +67,17 @@ def _groups_info(res: RunResult) -> list[dict[str, Any]]:
     return out
 
 
-def _headline(label: str, rid: str | None, res: RunResult) -> dict[str, Any]:
+def _measure(reg: pd.DataFrame, measure: str | None) -> str | None:
+    if measure is not None and measure in reg.columns:
+        return measure
+    if "welfare_pct" in reg.columns:
+        return "welfare_pct"
+    return next((c for c in reg.columns if c.endswith("_pct")), None)
+
+
+def _headline(label: str, rid: str | None, res: RunResult, measure: str | None = None) -> dict[str, Any]:
     reg = res.regions
-    col = (
-        "welfare_pct"
-        if "welfare_pct" in reg.columns
-        else next((c for c in reg.columns if c.endswith("_pct")), None)
-    )
+    col = _measure(reg, measure)
     best = worst = ("", float("nan"))
     if col is not None and reg[col].notna().any():
         i, j = reg[col].idxmax(), reg[col].idxmin()
@@ -95,7 +99,9 @@ def _headline(label: str, rid: str | None, res: RunResult) -> dict[str, Any]:
     }
 
 
-def _run_section(idx: int, label: str, rid: str | None, res: RunResult) -> dict[str, Any]:
+def _run_section(
+    idx: int, label: str, rid: str | None, res: RunResult, measure: str | None = None
+) -> dict[str, Any]:
     from kaifang.report import charts
     from kaifang.report.worldmap import world_map_svg
 
@@ -116,13 +122,9 @@ def _run_section(idx: int, label: str, rid: str | None, res: RunResult) -> dict[
         "diversification_table": None,
         "sectors_table": None,
     }
-    col = (
-        "welfare_pct"
-        if "welfare_pct" in reg.columns
-        else next((c for c in reg.columns if c.endswith("_pct")), None)
-    )
+    col = _measure(reg, measure)
     if col is not None:
-        sec["charts"]["welfare"] = charts.welfare_chart(reg, f"welfare-{idx}", f"{col} by region")
+        sec["charts"]["welfare"] = charts.welfare_chart(reg, f"welfare-{idx}", f"{col} by region", col)
         values = {
             str(r): float(v)
             for r, v in zip(reg["region"], reg[col], strict=True)
@@ -235,7 +237,10 @@ def _plotly_js() -> str:
 
 
 def render_report(
-    runs: Mapping[str, tuple[str | None, RunResult]] | Sequence[RunResult], *, title: str | None = None
+    runs: Mapping[str, tuple[str | None, RunResult]] | Sequence[RunResult],
+    *,
+    title: str | None = None,
+    measure: str | None = None,
 ) -> str:
     """The report as one self-contained HTML page (charts, map and styles inlined).
 
@@ -245,6 +250,9 @@ def render_report(
         Label -> (run id or ``None``, result), or plain results.
     title
         Page title; default from the scenario names.
+    measure
+        The outcome column for the headline, the welfare chart and the map (default
+        ``welfare_pct``, else the first ``_pct`` column); it must exist in some run.
     """
     import jinja2
 
@@ -260,8 +268,17 @@ def render_report(
         raise ValueError("no runs to report")
     from kaifang.report.compare import compare_runs
 
-    sections = [_run_section(i, label, rid, res) for i, (label, (rid, res)) in enumerate(runs.items())]
-    headline = [_headline(label, rid, res) for label, (rid, res) in runs.items()]
+    if measure is not None and not any(measure in r.regions.columns for _, r in runs.values()):
+        from kaifang.errors import UserInputError, suggest
+
+        cols = list(dict.fromkeys(c for _, r in runs.values() for c in r.regions.columns if c != "region"))
+        raise UserInputError(
+            f"no run has the outcome {measure!r} (--measure).{suggest(measure, cols)} Outcomes: {', '.join(cols)}."
+        )
+    sections = [
+        _run_section(i, label, rid, res, measure) for i, (label, (rid, res)) in enumerate(runs.items())
+    ]
+    headline = [_headline(label, rid, res, measure) for label, (rid, res) in runs.items()]
     comparison = None
     if len(runs) > 1:
         comp = compare_runs({k: v[1] for k, v in runs.items()})
@@ -293,9 +310,11 @@ def write_report(
     path: str | Path,
     *,
     title: str | None = None,
+    measure: str | None = None,
 ) -> Path:
     """Write :func:`render_report` to ``path`` (UTF-8); return the path."""
     out = Path(path)
+    page = render_report(runs, title=title, measure=measure)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_report(runs, title=title), encoding="utf-8")
+    out.write_text(page, encoding="utf-8")
     return out

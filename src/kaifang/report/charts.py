@@ -19,12 +19,12 @@ def _html(fig, div_id: str) -> str:
     return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=_CONFIG)
 
 
-def welfare_chart(regions: pd.DataFrame, div_id: str, title: str) -> str:
+def welfare_chart(regions: pd.DataFrame, div_id: str, title: str, col: str | None = None) -> str:
     """Welfare change by region: its decomposition as stacked bars (where the model has one)
     and the total as markers; else bars of the total."""
     import plotly.graph_objects as go
 
-    col = "welfare_pct" if "welfare_pct" in regions.columns else _first_pct(regions)
+    col = col or ("welfare_pct" if "welfare_pct" in regions.columns else _first_pct(regions))
     df = regions.sort_values(col)
     fig = go.Figure()
     parts = [c for c in _DECOMP if c in df.columns and df[c].abs().sum() > 0]

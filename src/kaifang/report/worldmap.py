@@ -58,14 +58,20 @@ def _shapes() -> tuple[str, tuple[tuple[str, str], ...]]:
     return view, tuple(out)
 
 
+#: Colour intensity grows with |value / vmax| ** GAMMA: a square-root scale, so that small
+#: changes of most countries stay visible beside one large change.
+GAMMA = 0.5
+
+
 def diverging_colour(value: float, vmax: float) -> str:
-    """A red (negative) - white - blue (positive) colour for ``value`` on ``[-vmax, vmax]``."""
+    """A red (negative) - white - blue (positive) colour for ``value`` on ``[-vmax, vmax]``
+    (square-root scale, see :data:`GAMMA`)."""
     if value is None or not math.isfinite(value):
         return "#d9d9d9"
     t = 0.0 if vmax <= 0 else max(-1.0, min(1.0, value / vmax))
     lo, mid, hi = (178, 24, 43), (247, 247, 247), (33, 102, 172)
     end = hi if t > 0 else lo
-    a = abs(t)
+    a = abs(t) ** GAMMA
     rgb = [round(m + (e - m) * a) for m, e in zip(mid, end, strict=True)]
     return "#{:02x}{:02x}{:02x}".format(*rgb)
 
@@ -124,8 +130,8 @@ def world_map_svg(
 
 def _legend(vmax: float, label: str) -> str:
     stops = "".join(
-        f'<stop offset="{k / 10:.1f}" stop-color="{diverging_colour(-vmax + 2 * vmax * k / 10, vmax)}"/>'
-        for k in range(11)
+        f'<stop offset="{k / 20:.2f}" stop-color="{diverging_colour(-vmax + 2 * vmax * k / 20, vmax)}"/>'
+        for k in range(21)
     )
     return (
         '<svg class="map-legend" viewBox="0 0 420 46" width="420" height="46" role="img" aria-label="colour scale">'
@@ -134,6 +140,8 @@ def _legend(vmax: float, label: str) -> str:
         f'<text x="10" y="32" font-size="11">{-vmax:+.3g}</text>'
         '<text x="210" y="32" font-size="11" text-anchor="middle">0</text>'
         f'<text x="410" y="32" font-size="11" text-anchor="end">{vmax:+.3g}</text>'
-        f'<text x="210" y="44" font-size="10" text-anchor="middle">{html.escape(label)}; '
-        "lighter: country inside the data set's ROW</text></svg>"
+        f'<text x="110" y="32" font-size="10" text-anchor="middle">{-vmax / 2:+.2g}</text>'
+        f'<text x="310" y="32" font-size="10" text-anchor="middle">{vmax / 2:+.2g}</text>'
+        f'<text x="210" y="44" font-size="10" text-anchor="middle">{html.escape(label)} (square-root colour '
+        "scale); lighter: inside the data set's ROW</text></svg>"
     )

@@ -160,11 +160,30 @@ def _name_to_iso() -> dict[str, str]:
     return out
 
 
+@functools.cache
+def _regexes() -> tuple[tuple[re.Pattern[str], str], ...]:
+    df = _coco()
+    return tuple(
+        (re.compile(rx, re.IGNORECASE), iso)
+        for rx, iso in zip(df["regex"], df["ISO3"], strict=True)
+        if isinstance(rx, str)
+    )
+
+
+@functools.cache
 def country_code(name: str) -> str | None:
-    """ISO3 code for an ISO3 code or an English short/official name (``None`` when unknown)."""
+    """ISO3 code for an ISO3 code or an English country name (``None`` when unknown).
+
+    Names match country_converter's short and official names, then its name patterns
+    (so "Korea", "UK", "Viet Nam" work); a name matching several countries is unknown.
+    """
     if name.upper() in known_countries():
         return name.upper()
-    return _name_to_iso().get(name.lower())
+    hit = _name_to_iso().get(name.lower())
+    if hit is not None:
+        return hit
+    hits = {iso for rx, iso in _regexes() if rx.search(name)}
+    return hits.pop() if len(hits) == 1 else None
 
 
 # --------------------------------------------------------------------------------------

@@ -382,6 +382,10 @@ def run(scenario: Scenario, progress: Progress) -> RunResult:
     bilateral["trade_conditional_pct"] = _pct(bilateral["trade_conditional"] / bilateral["trade_baseline"])
     bilateral["trade_full_pct"] = _pct(bilateral["trade_full"] / bilateral["trade_baseline"])
     tables = {"bilateral": bilateral}
+    # trade diversion by partner (kaifang.results.diversion takes (importer, exporter) flows)
+    from kaifang.results.diversion import diversion_tables
+
+    tables.update(diversion_tables(bl.X.T, sol.full.X.T, regions))
     if estimate is not None:
         tables["estimates"] = estimate.table()
 

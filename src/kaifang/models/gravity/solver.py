@@ -152,7 +152,7 @@ def _full(
         P = price_index_hat(lamB, p, sigma)
         return p * P[..., ref : ref + 1] ** (-1.0 / (1.0 - sigma))
 
-    for it in range(1, maxiter + 1):  # noqa: B007
+    for it in range(1, maxiter + 1):
         Eh = e_hat(p)
         if (Eh <= 0).any():
             raise ConvergenceError(

@@ -24,6 +24,7 @@ from kaifang.models.ims2025.model import ModelSettings, build_economy
 from kaifang.models.ims2025.outcomes import outcomes, weighted_average
 from kaifang.models.ims2025.solver import SolverSettings, solve, solve_reference
 from kaifang.results import RunResult, package_version
+from kaifang.results.diversion import diversion_tables
 from kaifang.scenario import Scenario, validate_section
 from kaifang.scenario.select import resolve
 from kaifang.scenario.shocks import IcebergShock, check_supported, compose_shocks, parse_shocks
@@ -234,7 +235,12 @@ def run(scenario: Scenario, progress) -> RunResult:
         model="ims2025",
         scenario=sc.name,
         regions=regions,
-        tables={"averages": avg, "tariffs": tariffs},
+        tables={
+            "averages": avg,
+            "tariffs": tariffs,
+            # trade diversion by partner; X[j, i] is exporter j -> importer i, diversion takes (importer, exporter)
+            **diversion_tables(np.asarray(cal.X).T, np.asarray(sol.eq.X_new).T, list(cal.regions)),
+        },
         diagnostics=diagnostics,
         provenance=provenance,
     )
