@@ -112,9 +112,18 @@ export function Builder({ meta, form, onChange, errors }: Props) {
 
       <fieldset class="groups" data-field="groups">
         <legend>Country groups</legend>
-        <p class="hint">
-          Built in: {Object.entries(meta.groups).map(([k, v]) => `${k} (${v.join(", ")})`).join("; ") || "none"}. Define your own below.
-        </p>
+        <details class="hint builtin-groups">
+          <summary>
+            {Object.keys(meta.groups).length} built-in groups usable in any selector ({Object.keys(meta.groups).slice(0, 8).join(", ")}…); define your own below.
+          </summary>
+          <ul>
+            {Object.entries(meta.groups).map(([k, v]) => (
+              <li key={k}>
+                <strong>{k}</strong>: {v.join(", ")}
+              </li>
+            ))}
+          </ul>
+        </details>
         {form.groups.map((g, i) => (
           <div class="group-row" key={i}>
             <Field label="Group name" field={`groups.${g.name}`} errors={errors}>
