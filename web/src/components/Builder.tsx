@@ -1,0 +1,241 @@
+import type { ComponentChildren } from "preact";
+import type { Dataset, FieldError, Meta } from "../api";
+import { newShock, type ScenarioForm, type ShockForm, type ShockSpecs } from "../scenario";
+
+interface Props {
+  meta: Meta;
+  form: ScenarioForm;
+  onChange: (f: ScenarioForm) => void;
+  errors: FieldError[];
+}
+
+/** Messages for one field path (exact, or nested below it when `prefix`). */
+export function errorsFor(errors: FieldError[], field: string, prefix = false): FieldError[] {
+  return errors.filter((e) => e.field !== null && (e.field === field || (prefix && e.field.startsWith(field + "."))));
+}
+
+/** Which error field paths the form shows beside an input (the rest go to the summary). */
+export function formFields(f: ScenarioForm): Set<string> {
+  const s = new Set(["name", "description", "model", "dataset", "groups"]);
+  f.groups.forEach((g) => s.add(`groups.${g.name}`));
+  f.shocks.forEach((sh, k) => {
+    s.add(`shocks[${k}]`);
+    s.add(`shocks[${k}].type`);
+    for (const x of Object.keys(sh.values)) s.add(`shocks[${k}].${x}`);
+  });
+  return s;
+}
+
+function FieldMsg({ errors, field }: { errors: FieldError[]; field: string }) {
+  const mine = errorsFor(errors, field);
+  if (!mine.length) return null;
+  return (
+    <div class="field-error" role="alert" data-error-for={field}>
+      {mine.map((e, i) => (
+        <div key={i}>{e.message}</div>
+      ))}
+    </div>
+  );
+}
+
+function Field({ label, field, errors, children, hint }: { label: string; field: string; errors: FieldError[]; children: ComponentChildren; hint?: string }) {
+  const bad = errorsFor(errors, field).length > 0;
+  return (
+    <label class={"field" + (bad ? " invalid" : "")} data-field={field}>
+      <span class="field-label">{label}</span>
+      {children}
+      {hint && <span class="hint">{hint}</span>}
+      <FieldMsg errors={errors} field={field} />
+    </label>
+  );
+}
+
+export function Builder({ meta, form, onChange, errors }: Props) {
+  const ds: Dataset | undefined = meta.datasets.find((d) => d.name === form.dataset);
+  const set = (patch: Partial<ScenarioForm>) => onChange({ ...form, ...patch });
+  const specs = shockSpecs(meta);
+  const setShock = (k: number, x: ShockForm) => set({ shocks: form.shocks.map((s, i) => (i === k ? x : s)) });
+  const groupNames = [...Object.keys(meta.groups), ...form.groups.map((g) => g.name).filter(Boolean)];
+  const regionHint = ds?.regions.length ? `regions: ${ds.regions.join(", ")}` : "region codes (e.g. USA), groups, or all";
+  return (
+    <div class="builder">
+      <datalist id="dl-regions">
+        <option value="all" />
+        {(ds?.regions ?? []).map((r) => (
+          <option key={r} value={r} />
+        ))}
+        {groupNames.map((g) => (
+          <option key={"g" + g} value={g} />
+        ))}
+      </datalist>
+      <datalist id="dl-sectors">
+        <option value="all" />
+        {[...(ds?.sector_groups ?? []), ...(ds?.sectors ?? [])].map((s) => (
+          <option key={s} value={s} />
+        ))}
+      </datalist>
+      <datalist id="dl-tables">
+        {(ds?.tables ?? []).map((t) => (
+          <option key={t} value={t} />
+        ))}
+      </datalist>
+      <div class="grid2">
+        <Field label="Name" field="name" errors={errors}>
+          <input id="f-name" value={form.name} onInput={(e) => set({ name: e.currentTarget.value })} />
+        </Field>
+        <Field label="Description" field="description" errors={errors}>
+          <input id="f-description" value={form.description} onInput={(e) => set({ description: e.currentTarget.value })} />
+        </Field>
+        <Field label="Data set" field="dataset" errors={errors} hint={ds ? `${ds.title}${ds.synthetic ? " — SYNTHETIC" : ""}${ds.available ? "" : " — not available locally"}` : undefined}>
+          <select id="f-dataset" value={form.dataset} onChange={(e) => set({ dataset: e.currentTarget.value })}>
+            {!ds && <option value={form.dataset}>{form.dataset || "(choose)"}</option>}
+            {meta.datasets.map((d) => (
+              <option key={d.name} value={d.name}>
+                {d.name}
+                {d.synthetic ? " (synthetic)" : ""}
+                {d.available ? "" : " (not available)"}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label="Model" field="model" errors={errors}>
+          <select id="f-model" value={form.model} onChange={(e) => set({ model: e.currentTarget.value })}>
+            {!meta.models.some((m) => m.name === form.model) && <option value={form.model}>{form.model || "(choose)"}</option>}
+            {meta.models.map((m) => (
+              <option key={m.name} value={m.name}>
+                {m.name}
+              </option>
+            ))}
+          </select>
+        </Field>
+      </div>
+
+      <fieldset class="groups" data-field="groups">
+        <legend>Country groups</legend>
+        <details class="hint builtin-groups">
+          <summary>
+            {Object.keys(meta.groups).length} built-in groups usable in any selector ({Object.keys(meta.groups).slice(0, 8).join(", ")}…); define your own below.
+          </summary>
+          <ul>
+            {Object.entries(meta.groups).map(([k, v]) => (
+              <li key={k}>
+                <strong>{k}</strong>: {v.join(", ")}
+              </li>
+            ))}
+          </ul>
+        </details>
+        {form.groups.map((g, i) => (
+          <div class="group-row" key={i}>
+            <Field label="Group name" field={`groups.${g.name}`} errors={errors}>
+              <input value={g.name} onInput={(e) => set({ groups: form.groups.map((x, j) => (j === i ? { ...x, name: e.currentTarget.value } : x)) })} />
+            </Field>
+            <label class="field wide">
+              <span class="field-label">Members (comma-separated)</span>
+              <input list="dl-regions" value={g.members} onInput={(e) => set({ groups: form.groups.map((x, j) => (j === i ? { ...x, members: e.currentTarget.value } : x)) })} />
+            </label>
+            <button type="button" class="small" onClick={() => set({ groups: form.groups.filter((_, j) => j !== i) })}>
+              remove
+            </button>
+          </div>
+        ))}
+        <FieldMsg errors={errors} field="groups" />
+        <button type="button" class="small" onClick={() => set({ groups: [...form.groups, { name: "", members: "" }] })}>
+          + group
+        </button>
+      </fieldset>
+
+      <fieldset class="shocks">
+        <legend>Shocks</legend>
+        {form.shocks.map((s, k) => (
+          <ShockEditor key={k} k={k} shock={s} meta={meta} errors={errors} regionHint={k === 0 ? regionHint : undefined} onChange={(x) => setShock(k, x)} onRemove={() => set({ shocks: form.shocks.filter((_, i) => i !== k) })} />
+        ))}
+        <label class="add-shock">
+          Add a shock:{" "}
+          <select id="add-shock" value="" onChange={(e) => {
+            const t = e.currentTarget.value;
+            if (t) set({ shocks: [...form.shocks, newShock(t, specs)] });
+            e.currentTarget.value = "";
+          }}>
+            <option value="">(type)</option>
+            {meta.shock_types.map((t) => (
+              <option key={t.type} value={t.type} title={t.description}>
+                {t.type} — {t.description}
+              </option>
+            ))}
+          </select>
+        </label>
+      </fieldset>
+    </div>
+  );
+}
+
+/** Shock fields by type, as /api/meta describes them. */
+export function shockSpecs(meta: Meta): ShockSpecs {
+  return Object.fromEntries(meta.shock_types.map((t) => [t.type, t.fields]));
+}
+
+const REGION_FIELDS = new Set(["importer", "exporter", "members", "region"]);
+
+function ShockEditor({ k, shock, meta, errors, regionHint, onChange, onRemove }: {
+  k: number;
+  shock: ShockForm;
+  meta: Meta;
+  errors: FieldError[];
+  regionHint?: string;
+  onChange: (s: ShockForm) => void;
+  onRemove: () => void;
+}) {
+  const spec = meta.shock_types.find((t) => t.type === shock.type);
+  const f = (x: string) => `shocks[${k}].${x}`;
+  const setValue = (name: string, v: string | boolean) => onChange({ ...shock, values: { ...shock.values, [name]: v } });
+  const fields = spec?.fields ?? [];
+  return (
+    <div class="shock" data-field={`shocks[${k}]`} data-shock={k} data-type={shock.type}>
+      <div class="shock-head">
+        <strong>
+          Shock {k + 1}: {shock.type}
+        </strong>
+        <span class="hint">{spec?.description}</span>
+        <button type="button" class="small" onClick={onRemove}>
+          remove
+        </button>
+      </div>
+      <FieldMsg errors={errors} field={`shocks[${k}]`} />
+      <FieldMsg errors={errors} field={f("type")} />
+      <div class="grid4">
+        {fields.map((fd) => {
+          const v = shock.values[fd.name];
+          const cls = `s-${fd.name}`;
+          const title = fd.description || undefined;
+          let input;
+          if (fd.kind === "bool") {
+            input = <input type="checkbox" class={cls} checked={v === true} onChange={(e) => setValue(fd.name, e.currentTarget.checked)} />;
+          } else if (fd.kind === "enum") {
+            input = (
+              <select class={cls} value={String(v ?? "")} onChange={(e) => setValue(fd.name, e.currentTarget.value)}>
+                {!fd.required && <option value="">(default)</option>}
+                {fd.options.map((o) => (
+                  <option key={o} value={o}>
+                    {o}
+                  </option>
+                ))}
+              </select>
+            );
+          } else if (fd.name === "from_table") {
+            input = <input class={cls} list="dl-tables" value={String(v ?? "")} onInput={(e) => setValue(fd.name, e.currentTarget.value)} placeholder="(none)" />;
+          } else {
+            const list = fd.kind === "selector" ? (REGION_FIELDS.has(fd.name) ? "dl-regions" : "dl-sectors") : undefined;
+            input = (
+              <input class={cls} list={list} value={String(v ?? "")} inputMode={fd.kind === "number" ? "decimal" : undefined} placeholder={fd.default == null ? "" : String(fd.default)} onInput={(e) => setValue(fd.name, e.currentTarget.value)} />
+            );
+          }
+          return (
+            <Field key={fd.name} label={fd.name.replace(/_/g, " ")} field={f(fd.name)} errors={errors} hint={fd.name === "importer" ? regionHint : title}>
+              {input}
+            </Field>
+          );
+        })}
+      </div>
+    </div>
+  );
+}
