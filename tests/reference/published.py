@@ -31,11 +31,11 @@ NAFTA_LOOP_HISTORY = [
 # Yotov et al. (2016), ch. 1 application 1, Table 1 ("Traditional gravity estimates"), 1986-2006
 # every 4 years, international flows, SEs clustered by pair. Columns OLS (ln trade on ln Y, ln E and
 # gravity variables, positive flows), FIXED EFFECTS (OLS with exporter-year and importer-year
-# fixed effects) and PPML (exporter-year and importer-year fixed effects). Transcribed from the
-# book's printed table (3 decimals); not retrieved as text by the search tool, see README.md.
+# fixed effects) and PPML (exporter-year and importer-year fixed effects). From the book's printed
+# table (3 decimals), cross-checked against the tradepolicy R replication (see README.md).
 TABLE1_OLS = {"ln_y": 1.190, "ln_e": 0.908, "ln_dist": -1.002, "cntg": 0.574, "lang": 0.802, "clny": 0.735}
 TABLE1_FE = {"ln_dist": -1.216, "cntg": 0.223, "lang": 0.661, "clny": 0.670}
 TABLE1_PPML = {"ln_dist": -0.841, "cntg": 0.437, "lang": 0.247, "clny": -0.222}
 # Ch. 1 application 2, "distance puzzle" table: the 1986 distance coefficient of the OLS, PPML and
-# PPML-with-internal-distance columns (same source and caveat as Table 1).
+# PPML-with-internal-distance columns (same source and cross-check as Table 1).
 DISTANCE_PUZZLE_1986 = {"ols": -1.168, "ppml": -0.859, "ppml_internal_distance": -0.980}
