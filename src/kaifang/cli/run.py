@@ -31,7 +31,7 @@ def print_table(result: RunResult) -> None:
     for c in cols:
         t.add_column(c, justify="left" if c == "region" else "right")
     for rec in df[cols].itertuples(index=False):
-        t.add_row(*[f"{v:,.3f}" if isinstance(v, float) else str(v) for v in rec])
+        t.add_row(*[(("—" if v != v else f"{v:,.3f}") if isinstance(v, float) else str(v)) for v in rec])
     console.print(t)
     d = result.diagnostics
     bits = [f"{k}={d[k]}" for k in ("converged", "iterations", "residual", "solve_seconds") if k in d]

@@ -13,7 +13,10 @@ Steps (section 5.1 of Caliendo and Parro 2015):
 Output columns (percent changes, counterfactual vs. baseline equilibrium):
 
 * ``welfare_pct`` = ``terms_of_trade_pct + volume_of_trade_pct (+ technical_efficiency_pct)``,
-  the paper's welfare measure and decomposition (:mod:`.welfare`);
+  the paper's welfare measure and decomposition (:mod:`.welfare`). That decomposition is a
+  first-order one: for an **embargo** (a prohibitive cost, far from first order) it is not
+  defined, so ``welfare_pct`` is then the exact ``real_income_pct`` and the three decomposition
+  columns are empty (NaN); ``diagnostics.welfare_measure`` says which measure was used;
 * ``real_income_pct`` = 100 (I'/I / P-hat - 1), the exact change in real income;
 * ``real_wage_pct`` = 100 (w-hat / P-hat - 1); ``wage_pct``; ``price_index_pct`` (P-hat_n);
 * ``exports_pct``, ``imports_pct``: international trade at producer prices (in units of world
@@ -124,20 +127,27 @@ def _check_traded(shocks: list, b: MultiSectorBaseline, scenario: Scenario) -> N
             )
 
 
-def tables(e: Equilibrium) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """The per-region table and the extra tables of a solved counterfactual."""
+def tables(e: Equilibrium, *, exact_welfare: bool = False) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """The per-region table and the extra tables of a solved counterfactual.
+
+    With ``exact_welfare`` (prohibitive shocks), ``welfare_pct`` is the exact real-income change
+    and the first-order decomposition columns are NaN.
+    """
     b = e.baseline
     regions, sectors = list(b.regions), list(b.sectors)
     n, j = b.n_regions, b.n_sectors
     dec = decompose(e)
-    tot_r = dec.tot.sum(axis=(1, 2))
-    vot_r = dec.vot.sum(axis=(1, 2))
-    eff_r = dec.efficiency.sum(axis=(1, 2))
+    tot, vot, eff = dec.tot, dec.vot, dec.efficiency
+    if exact_welfare:  # the first-order terms are meaningless for prohibitive shocks
+        tot, vot, eff = (np.full_like(a, np.nan) for a in (tot, vot, eff))
+    tot_r = tot.sum(axis=(1, 2))
+    vot_r = vot.sum(axis=(1, 2))
+    eff_r = eff.sum(axis=(1, 2))
     x0, x1 = _international(b.flows), _international(e.flows)
     reg = pd.DataFrame(
         {
             "region": regions,
-            "welfare_pct": 100 * (tot_r + vot_r + eff_r),
+            "welfare_pct": _pct(e.real_income, 1.0) if exact_welfare else 100 * (tot_r + vot_r + eff_r),
             "terms_of_trade_pct": 100 * tot_r,
             "volume_of_trade_pct": 100 * vot_r,
             "real_wage_pct": _pct(e.real_wage, 1.0),
@@ -164,8 +174,8 @@ def tables(e: Equilibrium) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
             "domestic_share_pct": _pct(
                 e.shares[np.arange(n), np.arange(n)], b.shares[np.arange(n), np.arange(n)]
             ).ravel(),
-            "terms_of_trade_pct": 100 * dec.tot.sum(axis=1).ravel(),
-            "volume_of_trade_pct": 100 * dec.vot.sum(axis=1).ravel(),
+            "terms_of_trade_pct": 100 * tot.sum(axis=1).ravel(),
+            "volume_of_trade_pct": 100 * vot.sum(axis=1).ravel(),
         }
     )
     ii, pp = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
@@ -174,8 +184,8 @@ def tables(e: Equilibrium) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
         {
             "region": np.array(regions)[ii.ravel()],
             "partner": np.array(regions)[pp.ravel()],
-            "terms_of_trade_pct": 100 * dec.tot.sum(axis=2).ravel(),
-            "volume_of_trade_pct": 100 * dec.vot.sum(axis=2).ravel(),
+            "terms_of_trade_pct": 100 * tot.sum(axis=2).ravel(),
+            "volume_of_trade_pct": 100 * vot.sum(axis=2).ravel(),
             "exports_pct": _pct(
                 b.flows.sum(axis=2).T * 0 + e.flows.sum(axis=2).T, b.flows.sum(axis=2).T
             ).ravel(),
@@ -242,7 +252,8 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
     solve_seconds = time.perf_counter() - t0
 
     progress("tabulating")
-    regions, extra = tables(e1)
+    exact_welfare = composed.embargo is not None and bool(composed.embargo.any())
+    regions, extra = tables(e1, exact_welfare=exact_welfare)
     extra.update(diversion_tables(b1.flows, e1.flows, b1.regions))
     ds = get_dataset(scenario.dataset)
     diagnostics = {
@@ -251,6 +262,11 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
         "residual": max(e0.diagnostics.residual, e1.diagnostics.residual),
         "solve_seconds": solve_seconds,
         "method": e1.diagnostics.method,
+        "welfare_measure": (
+            "exact real income change (an embargo is far from first order: no decomposition)"
+            if exact_welfare
+            else "first-order decomposition of Caliendo and Parro (2015): ToT + VoT (+ efficiency)"
+        ),
         "equilibria": {
             name: {
                 "iterations": e.diagnostics.iterations,
