@@ -18,6 +18,7 @@ Messages from a worker (pickled over :class:`multiprocessing.connection.Connecti
 from __future__ import annotations
 
 import contextlib
+import importlib
 import itertools
 import logging
 import os
@@ -54,6 +55,9 @@ def _worker_main(conn: Connection, runners: Mapping[str, str]) -> None:  # pragm
     with contextlib.suppress(Exception):  # warm the usual imports; a failure shows up at run time
         import pandas  # noqa: F401
         import scipy.optimize  # noqa: F401
+    for target in RUNNERS.values():  # the models' own modules, so the first run pays no imports
+        with contextlib.suppress(Exception):
+            importlib.import_module(target.partition(":")[0])
     conn.send(("ready",))
     while True:
         try:
