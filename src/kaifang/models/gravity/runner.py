@@ -322,9 +322,13 @@ def run(scenario: Scenario, progress: Progress) -> RunResult:
         sub = scenario.model_copy(update={"shocks": others})
         parsed = parse_shocks(sub)
         check_supported(parsed, ("iceberg", "ntb", "embargo", "agreement"), sub, "gravity")
-        arr = compose_shocks(parsed, regions=regions, sectors=["all"], tariff_base=np.zeros((n, n, 1)), scenario=sub)
+        arr = compose_shocks(
+            parsed, regions=regions, sectors=["all"], tariff_base=np.zeros((n, n, 1)), scenario=sub
+        )
         if (arr.tariff_new != 0).any():
-            raise ScenarioError(f"{src}: the gravity model has no tariffs; use type = \"policy\" or \"iceberg\" shocks.")
+            raise ScenarioError(
+                f'{src}: the gravity model has no tariffs; use type = "policy" or "iceberg" shocks.'
+            )
         # agreement shocks: a policy dummy switching on (join, +1) or off (leave, -1) for the
         # selected pairs, sized by 'estimate' or the named estimated 'coefficient' (so Monte
         # Carlo draws cover it too); shared arrays are (importer, exporter), ours (exporter, importer)
@@ -332,7 +336,11 @@ def run(scenario: Scenario, progress: Progress) -> RunResult:
             m = mask[:, :, 0].T
             coef: str | float = a.coefficient if a.coefficient is not None else float(a.estimate)  # type: ignore[arg-type]
             if isinstance(coef, str) and (estimate is None or coef not in estimate.coef.index):
-                have = ", ".join(estimate.coef.index) if estimate is not None else "none (no [estimation] section)"
+                have = (
+                    ", ".join(estimate.coef.index)
+                    if estimate is not None
+                    else "none (no [estimation] section)"
+                )
                 raise ScenarioError(
                     f"{src}: an agreement shock takes its size from the estimate {coef!r}, which this scenario "
                     f"does not estimate.{suggest(coef, estimate.coef.index) if estimate is not None else ''} "
