@@ -1,0 +1,202 @@
+"""Compiled loops of the HDFE engine (numba, single-threaded, no Python objects).
+
+Layout used throughout: ``cg`` is an ``(n, D)`` int32 array of *global* group indices
+(the codes of dimension ``d`` are shifted by the number of groups of dimensions
+``0 .. d-1``), so the fixed-effect coefficients of all dimensions live in one array
+``alpha`` of shape ``(G, m)``, one column per variable being partialled out. ``V`` is an
+``(n, m)`` C-ordered array of the variables, ``w`` the ``(n,)`` weights.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def group_inverse_weights(cg: np.ndarray, w: np.ndarray, n_groups: int) -> np.ndarray:
+    """``1 / sum_{i in g} w_i`` for every group ``g`` of every dimension (0 for empty groups)."""
+    n, D = cg.shape
+    sw = np.zeros(n_groups)
+    for i in range(n):
+        wi = w[i]
+        for d in range(D):
+            sw[cg[i, d]] += wi
+    for g in range(n_groups):
+        sw[g] = 1.0 / sw[g] if sw[g] > 0.0 else 0.0
+    return sw
+
+
+@njit(cache=True, nogil=True)
+def group_sums(cg: np.ndarray, w: np.ndarray, V: np.ndarray, n_groups: int) -> np.ndarray:
+    """``S[g, c] = sum_{i in g} w_i V[i, c]`` for every group of every dimension."""
+    n, D = cg.shape
+    m = V.shape[1]
+    S = np.zeros((n_groups, m))
+    for i in range(n):
+        wi = w[i]
+        for d in range(D):
+            g = cg[i, d]
+            for c in range(m):
+                S[g, c] += wi * V[i, c]
+    return S
+
+
+@njit(cache=True, nogil=True)
+def gauss_seidel_sweep(
+    cg: np.ndarray,
+    w: np.ndarray,
+    S: np.ndarray,
+    inv_w: np.ndarray,
+    bounds: np.ndarray,
+    a_in: np.ndarray,
+    a_out: np.ndarray,
+    acc: np.ndarray,
+) -> None:
+    """One sweep of alternating weighted projections on the coefficients (``a_out = F(a_in)``).
+
+    For each dimension ``d`` in turn, the coefficients of ``d`` are set to the weighted group
+    means of the variable minus the (current) coefficients of the other dimensions:
+    ``a_d[g] = (S[g] - sum_{i in g} w_i sum_{e != d} a_e[g_e(i)]) / sum_{i in g} w_i``.
+    This is the block Gauss-Seidel step on the normal equations ``D'WD a = D'WV``.
+    """
+    n, D = cg.shape
+    m = S.shape[1]
+    a_out[:, :] = a_in
+    for d in range(D):
+        lo = bounds[d]
+        hi = bounds[d + 1]
+        for g in range(lo, hi):
+            for c in range(m):
+                acc[g, c] = 0.0
+        for i in range(n):
+            wi = w[i]
+            gd = cg[i, d]
+            for c in range(m):
+                s = 0.0
+                for e in range(D):
+                    if e != d:
+                        s += a_out[cg[i, e], c]
+                acc[gd, c] += wi * s
+        for g in range(lo, hi):
+            ig = inv_w[g]
+            for c in range(m):
+                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+
+
+@njit(cache=True, nogil=True)
+def weighted_resid_gram(cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """``sum_i w_i r_i r_i'`` where ``r_i = V_i - sum_d alpha[cg[i, d]]`` (residualised rows)."""
+    n, D = cg.shape
+    m = V.shape[1]
+    out = np.zeros((m, m))
+    r = np.empty(m)
+    for i in range(n):
+        for c in range(m):
+            s = V[i, c]
+            for d in range(D):
+                s -= alpha[cg[i, d], c]
+            r[c] = s
+        wi = w[i]
+        for a in range(m):
+            wa = wi * r[a]
+            for b in range(a, m):
+                out[a, b] += wa * r[b]
+    for a in range(m):
+        for b in range(a):
+            out[a, b] = out[b, a]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def residualise(cg: np.ndarray, V: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """``r = V - sum_d alpha[cg[:, d]]`` as a new ``(n, m)`` array."""
+    n, D = cg.shape
+    m = V.shape[1]
+    out = np.empty((n, m))
+    for i in range(n):
+        for c in range(m):
+            s = V[i, c]
+            for d in range(D):
+                s -= alpha[cg[i, d], c]
+            out[i, c] = s
+    return out
+
+
+@njit(cache=True, nogil=True)
+def fe_sum(cg: np.ndarray, fe: np.ndarray) -> np.ndarray:
+    """``sum_d fe[cg[i, d]]`` for every observation (``fe`` is one coefficient per group)."""
+    n, D = cg.shape
+    out = np.empty(n)
+    for i in range(n):
+        s = 0.0
+        for d in range(D):
+            s += fe[cg[i, d]]
+        out[i] = s
+    return out
+
+
+@njit(cache=True, nogil=True)
+def poisson_irls_update(
+    y: np.ndarray,
+    eta: np.ndarray,
+    offset: np.ndarray,
+    w_user: np.ndarray,
+    z_out: np.ndarray,
+    w_out: np.ndarray,
+) -> None:
+    """IRLS working variable and weights of the Poisson log link.
+
+    ``mu = exp(eta)``, ``z = eta - offset + (y - mu) / mu``, ``W = w_user * mu``
+    (McCullagh and Nelder 1989, sec. 2.5; Correia, Guimarães and Zylkin 2020, eq. 8).
+    """
+    for i in range(y.shape[0]):
+        mu = np.exp(eta[i])
+        z_out[i] = eta[i] - offset[i] + (y[i] - mu) / mu
+        w_out[i] = w_user[i] * mu
+
+
+@njit(cache=True, nogil=True)
+def poisson_deviance(y: np.ndarray, eta: np.ndarray, w_user: np.ndarray) -> float:
+    """Poisson deviance ``2 sum_i w_i [y_i log(y_i / mu_i) - (y_i - mu_i)]`` with ``mu = exp(eta)``."""
+    s = 0.0
+    for i in range(y.shape[0]):
+        mu = np.exp(eta[i])
+        yi = y[i]
+        if yi > 0.0:
+            s += w_user[i] * (yi * (np.log(yi) - eta[i]) - (yi - mu))
+        else:
+            s += w_user[i] * mu
+    return 2.0 * s
+
+
+@njit(cache=True, nogil=True)
+def group_counts(codes: np.ndarray, keep: np.ndarray, n_groups: int) -> np.ndarray:
+    """Number of kept observations in every group of one dimension."""
+    cnt = np.zeros(n_groups, dtype=np.int64)
+    for i in range(codes.shape[0]):
+        if keep[i]:
+            cnt[codes[i]] += 1
+    return cnt
+
+
+@njit(cache=True, nogil=True)
+def group_positive(codes: np.ndarray, keep: np.ndarray, y: np.ndarray, n_groups: int) -> np.ndarray:
+    """Whether a group of one dimension has at least one kept observation with ``y > 0``."""
+    pos = np.zeros(n_groups, dtype=np.bool_)
+    for i in range(codes.shape[0]):
+        if keep[i] and y[i] > 0.0:
+            pos[codes[i]] = True
+    return pos
+
+
+@njit(cache=True, nogil=True)
+def cluster_score_sums(scores: np.ndarray, cluster: np.ndarray, n_clusters: int) -> np.ndarray:
+    """Sum of the score rows within every cluster, ``(n_clusters, k)``."""
+    n, k = scores.shape
+    out = np.zeros((n_clusters, k))
+    for i in range(n):
+        g = cluster[i]
+        for j in range(k):
+            out[g, j] += scores[i, j]
+    return out
