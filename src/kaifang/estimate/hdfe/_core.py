@@ -446,7 +446,7 @@ def ppml_hdfe(
         alpha = res.alpha
         gram = K.weighted_resid_gram(fes.cg, W, V, alpha)
         if first and V.shape[1] > 1:
-            mean_x = K.group_sums(np.zeros((nk, 1), np.int32), W, V, 1)[0] / W.sum()
+            mean_x = K.group_sums(np.zeros((1, nk), np.int32), W, V, 1)[0] / W.sum()
             centred = np.einsum("ij,ij->j", V[:, 1:] - mean_x[None, 1:], (V[:, 1:] - mean_x[None, 1:]) * W[:, None])
             drop = _collinear_columns(gram[1:, 1:], centred, collin_tol)
             if drop.any():
@@ -511,8 +511,8 @@ def ppml_hdfe(
             scores,
             vcov=vtype,
             clusters=clusters,
-            fe_sizes=fe_sizes if has_fe else [],
-            fe_codes=fe_codes_k,
+            fe_sizes=fe_sizes if has_fe else [1],
+            fe_codes=fe_codes_k if has_fe else [np.zeros(nk, dtype=np.int64)],
         )
         del Xt, scores
     else:

@@ -23,7 +23,7 @@ class FEStructure:
     Attributes
     ----------
     cg
-        ``(n, D)`` int32 global group indices (dimension ``d`` shifted by ``bounds[d]``).
+        ``(D, n)`` int32 global group indices, one contiguous row per dimension (dimension ``d`` shifted by ``bounds[d]``).
     bounds
         ``(D + 1,)`` start of each dimension's block in the coefficient array.
     """
@@ -37,7 +37,7 @@ class FEStructure:
 
     @property
     def n_dims(self) -> int:
-        return int(self.cg.shape[1])
+        return int(self.cg.shape[0])
 
     @classmethod
     def from_codes(cls, codes: list[np.ndarray]) -> FEStructure:
@@ -46,9 +46,9 @@ class FEStructure:
         sizes = [int(c.max()) + 1 if n else 0 for c in codes]
         bounds = np.zeros(len(codes) + 1, dtype=np.int64)
         bounds[1:] = np.cumsum(sizes)
-        cg = np.empty((n, len(codes)), dtype=np.int32)
+        cg = np.empty((len(codes), n), dtype=np.int32)
         for d, c in enumerate(codes):
-            np.add(c, bounds[d], out=cg[:, d], casting="unsafe")
+            np.add(c, bounds[d], out=cg[d], casting="unsafe")
         return cls(cg=cg, bounds=bounds)
 
 
@@ -75,6 +75,7 @@ def solve_fe(
     maxiter: int,
     inv_w: np.ndarray | None = None,
     S: np.ndarray | None = None,
+    stall: int = 200,
 ) -> DemeanResult:
     """Fixed-effect coefficients ``a`` of every column of ``V`` under weights ``w``.
 
@@ -94,6 +95,9 @@ def solve_fe(
         Maximum number of accelerated iterations (each is two or three sweeps).
     inv_w, S
         Precomputed ``1 / sum_g w`` and group sums ``sum_g w V`` (computed when ``None``).
+    stall
+        Give up (``converged=False``) after this many iterations without halving the change
+        once the change is already below 1e-6: rounding noise, not the method, is then the limit.
 
     Returns
     -------
@@ -117,6 +121,8 @@ def solve_fe(
         return DemeanResult(GX, 1, True, 0.0)
     sweeps = 0
     change = np.inf
+    best = np.inf
+    since_best = 0
     for _ in range(maxiter):
         sweep(cg, w, S, inv_w, bounds, X, GX, acc)
         sweeps += 1
@@ -135,4 +141,11 @@ def solve_fe(
         den = np.einsum("gc,gc->c", d2, d2)
         coef = np.divide(num, den, out=np.zeros(m), where=den > 0)
         X = GGX - coef[None, :] * d1
+        # stop when rounding noise dominates (no progress for many iterations)
+        if change < 0.5 * best:
+            best, since_best = change, 0
+        else:
+            since_best += 1
+            if since_best >= stall and change < 1e-6:
+                return DemeanResult(GGX, sweeps, False, change)
     return DemeanResult(X, sweeps, False, change)

@@ -1,6 +1,6 @@
 """Compiled loops of the HDFE engine (numba, single-threaded, no Python objects).
 
-Layout used throughout: ``cg`` is an ``(n, D)`` int32 array of *global* group indices
+Layout used throughout: ``cg`` is a ``(D, n)`` int32 array of *global* group indices
 (the codes of dimension ``d`` are shifted by the number of groups of dimensions
 ``0 .. d-1``), so the fixed-effect coefficients of all dimensions live in one array
 ``alpha`` of shape ``(G, m)``, one column per variable being partialled out. ``V`` is an
@@ -16,12 +16,12 @@ from numba import njit
 @njit(cache=True, nogil=True)
 def group_inverse_weights(cg: np.ndarray, w: np.ndarray, n_groups: int) -> np.ndarray:
     """``1 / sum_{i in g} w_i`` for every group ``g`` of every dimension (0 for empty groups)."""
-    n, D = cg.shape
+    D, n = cg.shape
     sw = np.zeros(n_groups)
     for i in range(n):
         wi = w[i]
         for d in range(D):
-            sw[cg[i, d]] += wi
+            sw[cg[d, i]] += wi
     for g in range(n_groups):
         sw[g] = 1.0 / sw[g] if sw[g] > 0.0 else 0.0
     return sw
@@ -30,16 +30,56 @@ def group_inverse_weights(cg: np.ndarray, w: np.ndarray, n_groups: int) -> np.nd
 @njit(cache=True, nogil=True)
 def group_sums(cg: np.ndarray, w: np.ndarray, V: np.ndarray, n_groups: int) -> np.ndarray:
     """``S[g, c] = sum_{i in g} w_i V[i, c]`` for every group of every dimension."""
-    n, D = cg.shape
+    D, n = cg.shape
     m = V.shape[1]
     S = np.zeros((n_groups, m))
     for i in range(n):
         wi = w[i]
         for d in range(D):
-            g = cg[i, d]
+            g = cg[d, i]
             for c in range(m):
                 S[g, c] += wi * V[i, c]
     return S
+
+
+@njit(cache=True, nogil=True)
+def _accumulate_1(gd: np.ndarray, o1: np.ndarray, w: np.ndarray, a: np.ndarray, acc: np.ndarray) -> None:
+    m = a.shape[1]
+    for i in range(gd.shape[0]):
+        wi = w[i]
+        g = gd[i]
+        p = o1[i]
+        for c in range(m):
+            acc[g, c] += wi * a[p, c]
+
+
+@njit(cache=True, nogil=True)
+def _accumulate_2(
+    gd: np.ndarray, o1: np.ndarray, o2: np.ndarray, w: np.ndarray, a: np.ndarray, acc: np.ndarray
+) -> None:
+    m = a.shape[1]
+    for i in range(gd.shape[0]):
+        wi = w[i]
+        g = gd[i]
+        p = o1[i]
+        q = o2[i]
+        for c in range(m):
+            acc[g, c] += wi * (a[p, c] + a[q, c])
+
+
+@njit(cache=True, nogil=True)
+def _accumulate_any(cg: np.ndarray, d: int, w: np.ndarray, a: np.ndarray, acc: np.ndarray) -> None:
+    D, n = cg.shape
+    m = a.shape[1]
+    for i in range(n):
+        wi = w[i]
+        g = cg[d, i]
+        for c in range(m):
+            s = 0.0
+            for e in range(D):
+                if e != d:
+                    s += a[cg[e, i], c]
+            acc[g, c] += wi * s
 
 
 @njit(cache=True, nogil=True)
@@ -55,12 +95,13 @@ def gauss_seidel_sweep(
 ) -> None:
     """One sweep of alternating weighted projections on the coefficients (``a_out = F(a_in)``).
 
-    For each dimension ``d`` in turn, the coefficients of ``d`` are set to the weighted group
-    means of the variable minus the (current) coefficients of the other dimensions:
+    ``cg`` is ``(D, n)`` here (one contiguous row of global codes per dimension). For each
+    dimension ``d`` in turn, the coefficients of ``d`` are set to the weighted group means of the
+    variable minus the (current) coefficients of the other dimensions:
     ``a_d[g] = (S[g] - sum_{i in g} w_i sum_{e != d} a_e[g_e(i)]) / sum_{i in g} w_i``.
     This is the block Gauss-Seidel step on the normal equations ``D'WD a = D'WV``.
     """
-    n, D = cg.shape
+    D = cg.shape[0]
     m = S.shape[1]
     a_out[:, :] = a_in
     for d in range(D):
@@ -69,15 +110,12 @@ def gauss_seidel_sweep(
         for g in range(lo, hi):
             for c in range(m):
                 acc[g, c] = 0.0
-        for i in range(n):
-            wi = w[i]
-            gd = cg[i, d]
-            for c in range(m):
-                s = 0.0
-                for e in range(D):
-                    if e != d:
-                        s += a_out[cg[i, e], c]
-                acc[gd, c] += wi * s
+        if D == 2:
+            _accumulate_1(cg[d], cg[1 - d], w, a_out, acc)
+        elif D == 3:
+            _accumulate_2(cg[d], cg[(d + 1) % 3], cg[(d + 2) % 3], w, a_out, acc)
+        elif D > 3:
+            _accumulate_any(cg, d, w, a_out, acc)
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(m):
@@ -86,8 +124,8 @@ def gauss_seidel_sweep(
 
 @njit(cache=True, nogil=True)
 def weighted_resid_gram(cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """``sum_i w_i r_i r_i'`` where ``r_i = V_i - sum_d alpha[cg[i, d]]`` (residualised rows)."""
-    n, D = cg.shape
+    """``sum_i w_i r_i r_i'`` where ``r_i = V_i - sum_d alpha[cg[d, i]]`` (residualised rows)."""
+    D, n = cg.shape
     m = V.shape[1]
     out = np.zeros((m, m))
     r = np.empty(m)
@@ -95,7 +133,7 @@ def weighted_resid_gram(cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha: np.
         for c in range(m):
             s = V[i, c]
             for d in range(D):
-                s -= alpha[cg[i, d], c]
+                s -= alpha[cg[d, i], c]
             r[c] = s
         wi = w[i]
         for a in range(m):
@@ -111,27 +149,27 @@ def weighted_resid_gram(cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha: np.
 @njit(cache=True, nogil=True)
 def residualise(cg: np.ndarray, V: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """``r = V - sum_d alpha[cg[:, d]]`` as a new ``(n, m)`` array."""
-    n, D = cg.shape
+    D, n = cg.shape
     m = V.shape[1]
     out = np.empty((n, m))
     for i in range(n):
         for c in range(m):
             s = V[i, c]
             for d in range(D):
-                s -= alpha[cg[i, d], c]
+                s -= alpha[cg[d, i], c]
             out[i, c] = s
     return out
 
 
 @njit(cache=True, nogil=True)
 def fe_sum(cg: np.ndarray, fe: np.ndarray) -> np.ndarray:
-    """``sum_d fe[cg[i, d]]`` for every observation (``fe`` is one coefficient per group)."""
-    n, D = cg.shape
+    """``sum_d fe[cg[d, i]]`` for every observation (``fe`` is one coefficient per group)."""
+    D, n = cg.shape
     out = np.empty(n)
     for i in range(n):
         s = 0.0
         for d in range(D):
-            s += fe[cg[i, d]]
+            s += fe[cg[d, i]]
         out[i] = s
     return out
 

@@ -74,7 +74,8 @@ def relu_separated(
     *,
     tol: float = 1e-5,
     maxiter: int = 100,
-    fe_tol: float = 1e-11,
+    fe_tol: float = 1e-12,
+    dense_limit: int = 4_000_000,
 ) -> tuple[np.ndarray, int, bool]:
     """Observations separated by a combination of regressors and fixed effects (ReLU method).
 
@@ -91,7 +92,11 @@ def relu_separated(
     maxiter
         Maximum number of rectifier iterations.
     fe_tol
-        Tolerance of the inner fixed-effect solves.
+        Tolerance of the inner fixed-effect solves (large problems only).
+    dense_limit
+        Problems with ``n * (k + groups)`` up to this size are solved exactly with dense
+        linear algebra (the fit is constrained to be zero where ``y > 0`` through a null-space
+        basis, instead of a very large weight); larger ones use weighted alternating projections.
 
     Returns
     -------
@@ -103,6 +108,9 @@ def relu_separated(
     n_pos = int(pos.sum())
     if n_pos == n:
         return np.zeros(n, dtype=bool), 0, True
+    p = X.shape[1] + fe.n_groups
+    if n * p <= dense_limit:
+        return _relu_dense(pos, X, fe, tol=tol, maxiter=maxiter)
     # Weight on y > 0 so large that the fit there is zero to within tol (Correia et al. 2021).
     big = max(float(n_pos), 1.0) / tol**2
     omega = np.where(pos, big, 1.0)
@@ -116,7 +124,7 @@ def relu_separated(
     uhat = np.zeros(n)
     for it in range(1, maxiter + 1):
         S = K.group_sums(fe.cg, omega, V, fe.n_groups)
-        res = solve_fe(fe, omega, V, alpha, tol=fe_tol, maxiter=100_000, inv_w=inv_w, S=S)
+        res = solve_fe(fe, omega, V, alpha, tol=fe_tol, maxiter=2_000, inv_w=inv_w, S=S)
         alpha = res.alpha
         if k:
             gram = K.weighted_resid_gram(fe.cg, omega, V, alpha)
@@ -132,4 +140,43 @@ def relu_separated(
         if np.all(uhat >= 0.0):
             return uhat > 0.0, it, True
         V[:, 0] = np.where(pos, 0.0, np.maximum(uhat, 0.0))
+    return np.zeros(n, dtype=bool), maxiter, False
+
+
+def _relu_dense(
+    pos: np.ndarray, X: np.ndarray, fe: FEStructure, *, tol: float, maxiter: int
+) -> tuple[np.ndarray, int, bool]:
+    """Exact ReLU iterations for small problems.
+
+    With ``A = [X, D]`` (``D`` the fixed-effect dummies), every candidate ``z = A t`` with
+    ``z = 0`` where ``y > 0`` is ``A N v`` for ``N`` a basis of the null space of ``A[y > 0]``;
+    the rectifier then regresses ``u`` on ``B = A[y == 0] N`` (Correia, Guimarães and Zylkin
+    2021, sec. 4.2, with the constraint imposed exactly).
+    """
+    n = pos.shape[0]
+    A = np.zeros((n, X.shape[1] + fe.n_groups))
+    A[:, : X.shape[1]] = X
+    rows = np.arange(n)
+    for d in range(fe.n_dims):
+        A[rows, X.shape[1] + fe.cg[d]] = 1.0
+    scale = np.sqrt((A**2).sum(axis=0))
+    A = A / np.where(scale > 0, scale, 1.0)
+    AP = A[pos]
+    _, sv, vt = np.linalg.svd(AP, full_matrices=True)
+    rank = int((sv > 1e-10 * max(sv.max(initial=0.0), 1.0)).sum())
+    N = vt[rank:].T
+    zero = ~pos
+    if N.shape[1] == 0:
+        return np.zeros(n, dtype=bool), 0, True
+    B = A[zero] @ N
+    Bpinv = np.linalg.pinv(B, rcond=1e-10)
+    u = np.ones(int(zero.sum()))
+    for it in range(1, maxiter + 1):
+        fit = B @ (Bpinv @ u)
+        fit[(fit > -0.1 * tol) & (fit < tol)] = 0.0
+        if np.all(fit >= 0.0):
+            out = np.zeros(n, dtype=bool)
+            out[np.flatnonzero(zero)[fit > 0.0]] = True
+            return out, it, True
+        u = np.maximum(fit, 0.0)
     return np.zeros(n, dtype=bool), maxiter, False
