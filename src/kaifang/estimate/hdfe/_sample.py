@@ -169,10 +169,16 @@ def _relu_dense(
     if N.shape[1] == 0:
         return np.zeros(n, dtype=bool), 0, True
     B = A[zero] @ N
-    Bpinv = np.linalg.pinv(B, rcond=1e-10)
+    # A has unit-norm columns and N orthonormal ones, so B's scale is 1: singular values are
+    # judged in absolute terms (a tiny B is rounding noise, not a separating direction).
+    ub, sb, vbt = np.linalg.svd(B, full_matrices=False)
+    keep_sv = sb > 1e-9
+    if not keep_sv.any():
+        return np.zeros(n, dtype=bool), 0, True
+    ub = ub[:, keep_sv]
     u = np.ones(int(zero.sum()))
     for it in range(1, maxiter + 1):
-        fit = B @ (Bpinv @ u)
+        fit = ub @ (ub.T @ u)
         fit[(fit > -0.1 * tol) & (fit < tol)] = 0.0
         if np.all(fit >= 0.0):
             out = np.zeros(n, dtype=bool)
