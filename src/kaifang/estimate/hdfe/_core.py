@@ -419,70 +419,116 @@ def ppml_hdfe(
             )
         clusters.append(dc)
 
-    # ---- IRLS (Correia, Guimarães and Zylkin 2020, sec. 2)
+    # ---- IRLS (Correia, Guimarães and Zylkin 2020, sec. 2), in increment form.
+    # Step 1 is the usual IRLS step on the working variable z. Afterwards each step is the
+    # Newton increment: the weighted least-squares fit of the working residual
+    # r = (y - mu) / mu on [X, D] with weights W = w mu. By Frisch-Waugh-Lovell only r has to
+    # be partialled out every step (one column instead of 1 + k): the score X~'W r~ is exact
+    # for any representative X~ = X - D a_X because r~ is W-orthogonal to D, while the
+    # Hessian X~'W X~ and a_X are refreshed (all columns, warm-started) in the first steps,
+    # whenever progress slows, and in the step that ends the iterations -- so the last step
+    # is an exact Newton step and the fixed point is the maximum-likelihood estimate.
     mean_y = float(np.average(yk, weights=wk))
     eta = np.log(0.5 * (yk + mean_y))
-    dev_old = K.poisson_deviance(yk, eta, wk)
-    z = np.empty(nk)
     W = np.empty(nk)
-    alpha = None
+    z = np.empty(nk)
+    dev_old = K.poisson_deviance(yk, eta, wk)
+    K.poisson_irls_update(yk, eta, ok_, wk, z, W)
+    V[:, 0] = z
+    del z
     active = np.arange(k_all)  # kept regressors (indices into the input columns)
-    beta = np.zeros(0)
-    fe_coef = np.zeros(fes.n_groups)
-    inner_tol = max(1e-4, fe_tol)
-    history: list[float] = []
-    sweeps: list[int] = []
-    converged = False
-    crit = np.inf
-    it = 0
     collinear: tuple[str, ...] = ()
-    for it in range(1, maxiter + 1):
-        K.poisson_irls_update(yk, eta, ok_, wk, z, W)
-        V[:, 0] = z
-        first = it == 1
-        tol_now = fe_tol if first else inner_tol
-        res = solve_fe(fes, W, V, alpha, tol=tol_now, maxiter=fe_maxiter)
-        sweeps.append(res.sweeps)
-        alpha = res.alpha
-        gram = K.weighted_resid_gram(fes.cg, W, V, alpha)
-        if first and V.shape[1] > 1:
-            mean_x = K.group_sums(np.zeros((1, nk), np.int32), W, V, 1)[0] / W.sum()
-            centred = np.einsum("ij,ij->j", V[:, 1:] - mean_x[None, 1:], (V[:, 1:] - mean_x[None, 1:]) * W[:, None])
-            drop = _collinear_columns(gram[1:, 1:], centred, collin_tol)
-            if drop.any():
-                collinear = tuple(names[j] for j in active[drop])
-                log.info("dropping collinear regressors: %s", ", ".join(collinear))
-                keepcols = np.concatenate([[True], ~drop])
-                V = np.ascontiguousarray(V[:, keepcols])
-                alpha = np.ascontiguousarray(alpha[:, keepcols])
-                gram = gram[np.ix_(keepcols, keepcols)]
-                active = active[~drop]
-        if V.shape[1] > 1:
-            beta_new = np.linalg.solve(gram[1:, 1:], gram[1:, 0])
-            fe_new = alpha[:, 0] - alpha[:, 1:] @ beta_new
-            eta_new = ok_ + V[:, 1:] @ beta_new + K.fe_sum(fes.cg, fe_new)
+    res = solve_fe(fes, W, V, None, tol=fe_tol, maxiter=fe_maxiter)
+    alpha = res.alpha
+    sweeps: list[int] = [res.sweeps]
+    gram = K.weighted_resid_gram(fes.cg, W, V, alpha)
+    if V.shape[1] > 1:
+        mean_x = K.group_sums(np.zeros((1, nk), np.int32), W, V, 1)[0] / W.sum()
+        xc = V[:, 1:] - mean_x[None, 1:]
+        centred = np.einsum("ij,ij->j", xc, xc * W[:, None])
+        del xc
+        drop = _collinear_columns(gram[1:, 1:], centred, collin_tol)
+        if drop.any():
+            collinear = tuple(names[j] for j in active[drop])
+            log.info("dropping collinear regressors: %s", ", ".join(collinear))
+            keepcols = np.concatenate([[True], ~drop])
+            V = np.ascontiguousarray(V[:, keepcols])
+            alpha = np.ascontiguousarray(alpha[:, keepcols])
+            gram = gram[np.ix_(keepcols, keepcols)]
+            active = active[~drop]
+    kk = V.shape[1] - 1
+    beta = np.linalg.solve(gram[1:, 1:], gram[1:, 0]) if kk else np.zeros(0)
+    fe_coef = alpha[:, 0] - alpha[:, 1:] @ beta
+    eta = ok_.copy()
+    K.add_linear_step(eta, V, beta, fes.cg, fe_coef, 1.0)
+    alpha_x = np.ascontiguousarray(alpha[:, 1:])
+    hess = gram[1:, 1:]
+    del alpha, gram
+    history: list[float] = []
+    refreshed: list[bool] = [True]
+    dev = K.poisson_deviance(yk, eta, wk)
+    crit = abs(dev - dev_old) / (0.1 + abs(dev))
+    history.append(crit)
+    inner_tol = max(fe_tol, min(1e-4, 0.1 * crit))
+    converged = False
+    finishing = False
+    it = 1
+    r_view = V[:, 0]
+    while it < maxiter:
+        it += 1
+        dev_old = K.poisson_working_residual(yk, eta, wk, W, r_view)
+        refresh = kk > 0 and (it <= 3 or finishing or (len(history) > 1 and history[-1] > 0.2 * history[-2]))
+        tol_now = fe_tol if finishing else inner_tol
+        if refresh:
+            S = K.group_sums(fes.cg, W, V, fes.n_groups)
+            a0 = np.zeros((fes.n_groups, kk + 1))
+            a0[:, 1:] = alpha_x
+            res = solve_fe(fes, W, V, a0, tol=tol_now, maxiter=fe_maxiter, S=S)
+            alpha_x = np.ascontiguousarray(res.alpha[:, 1:])
+            alpha_r = res.alpha[:, 0]
+            gram = K.weighted_resid_gram(fes.cg, W, V, res.alpha)
+            hess = gram[1:, 1:]
+            g = gram[1:, 0]
         else:
-            beta_new = np.zeros(0)
-            fe_new = alpha[:, 0].copy()
-            eta_new = ok_ + K.fe_sum(fes.cg, fe_new)
-        dev = K.poisson_deviance(yk, eta_new, wk)
+            R = V[:, :1]
+            S = K.group_sums(fes.cg, W, R, fes.n_groups)
+            res = solve_fe(fes, W, R, None, tol=tol_now, maxiter=fe_maxiter, S=S)
+            alpha_r = res.alpha[:, 0]
+            if kk:
+                full = np.empty((fes.n_groups, kk + 1))
+                full[:, 0] = alpha_r
+                full[:, 1:] = alpha_x
+                g = K.weighted_resid_gram(fes.cg, W, V, full)[1:, 0]
+        sweeps.append(res.sweeps)
+        refreshed.append(bool(refresh))
+        dbeta = np.linalg.solve(hess, g) if kk else np.zeros(0)
+        dfe = alpha_r - alpha_x @ dbeta if kk else alpha_r.copy()
+        eta_prev = eta.copy()
+        K.add_linear_step(eta, V, dbeta, fes.cg, dfe, 1.0)
+        dev = K.poisson_deviance(yk, eta, wk)
+        step = 1.0
         # step-halving when the deviance is not finite or rises (rare; guards overflow)
-        halvings = 0
-        while (not np.isfinite(dev) or dev > dev_old * (1 + 1e-6) + 1e-10) and it > 1 and halvings < 20:
-            halvings += 1
-            beta_new = 0.5 * (beta_new + beta) if beta.shape == beta_new.shape else beta_new
-            fe_new = 0.5 * (fe_new + fe_coef)
-            eta_new = 0.5 * (eta_new + eta)
-            dev = K.poisson_deviance(yk, eta_new, wk)
-        eta, beta, fe_coef = eta_new, beta_new, fe_new
+        while (not np.isfinite(dev) or dev > dev_old * (1 + 1e-6) + 1e-10) and step > 1e-6:
+            step *= 0.5
+            eta[:] = eta_prev
+            K.add_linear_step(eta, V, dbeta, fes.cg, dfe, step)
+            dev = K.poisson_deviance(yk, eta, wk)
+        beta = beta + step * dbeta
+        fe_coef = fe_coef + step * dfe
+        del eta_prev
         crit = abs(dev - dev_old) / (0.1 + abs(dev))
         history.append(crit)
-        dev_old = dev
-        if crit < tol and (inner_tol <= fe_tol or first):
+        if finishing:
             converged = True
             break
+        if crit < tol:
+            if (refresh or kk == 0) and tol_now <= fe_tol:
+                converged = True
+                break
+            finishing = True  # one exact Newton step, at the final inner tolerance, to end on
         # tighten the inner tolerance as IRLS converges (ppmlhdfe's adaptive rule)
         inner_tol = max(fe_tol, min(inner_tol, 0.1 * crit))
+    dev_old = dev
     if not converged:
         raise ConvergenceError(
             f"PPML (IRLS) did not converge in {maxiter} iterations: last relative deviance change "
@@ -495,11 +541,11 @@ def ppml_hdfe(
 
     # ---- covariance at the estimate: partial out X with the final weights
     mu = np.exp(eta)
-    kk = V.shape[1] - 1
     if kk:
         W = wk * mu
         Vx = np.ascontiguousarray(V[:, 1:])
-        resx = solve_fe(fes, W, Vx, alpha[:, 1:], tol=fe_tol, maxiter=fe_maxiter)
+        del V
+        resx = solve_fe(fes, W, Vx, alpha_x, tol=fe_tol, maxiter=fe_maxiter)
         Xt = K.residualise(fes.cg, Vx, resx.alpha)
         hess = (Xt * W[:, None]).T @ Xt
         bread = np.linalg.inv(hess)
@@ -571,6 +617,7 @@ def ppml_hdfe(
         diagnostics={
             "criterion_history": history,
             "fe_sweeps": sweeps,
+            "hessian_refreshed": refreshed,
             "relu_iterations": relu_iters,
             "seconds_sample": t_sample,
             "seconds_irls": t_irls,

@@ -116,20 +116,22 @@ def solve_fe(
     acc = np.empty_like(X)
     sweep = K.gauss_seidel_sweep
     cg, bounds = fe.cg, fe.bounds
+    # threads only pay off on large problems (thread start-up and the private copies)
+    threads = K.THREADS if cg.shape[1] >= 50_000 else 1
     if fe.n_dims == 1:
-        sweep(cg, w, S, inv_w, bounds, X, GX, acc)
+        sweep(cg, w, S, inv_w, bounds, X, GX, acc, threads)
         return DemeanResult(GX, 1, True, 0.0)
     sweeps = 0
     change = np.inf
     best = np.inf
     since_best = 0
     for _ in range(maxiter):
-        sweep(cg, w, S, inv_w, bounds, X, GX, acc)
+        sweep(cg, w, S, inv_w, bounds, X, GX, acc, threads)
         sweeps += 1
         change = _not_converged(X, GX, tol)
         if change <= tol:
             return DemeanResult(GX, sweeps, True, change)
-        sweep(cg, w, S, inv_w, bounds, GX, GGX, acc)
+        sweep(cg, w, S, inv_w, bounds, GX, GGX, acc, threads)
         sweeps += 1
         change = _not_converged(GX, GGX, tol)
         if change <= tol:

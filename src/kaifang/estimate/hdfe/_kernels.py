@@ -10,7 +10,14 @@ Layout used throughout: ``cg`` is a ``(D, n)`` int32 array of *global* group ind
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+import os
+
+from numba import config, njit, prange
+
+#: Threads of the row-parallel accumulation: ``KAIFANG_HDFE_THREADS`` (default 1, at most 2 and
+#: at most numba's thread count). One thread is the default because on a shared, busy machine
+#: numba's thread pool makes the many short parallel loops slower, not faster.
+THREADS = max(1, min(2, int(os.environ.get("KAIFANG_HDFE_THREADS", "1")), int(config.NUMBA_NUM_THREADS)))
 
 
 @njit(cache=True, nogil=True)
@@ -67,6 +74,60 @@ def _accumulate_2(
             acc[g, c] += wi * (a[p, c] + a[q, c])
 
 
+@njit(cache=True, nogil=True, parallel=True)
+def _accumulate_1_par(
+    gd: np.ndarray, o1: np.ndarray, w: np.ndarray, a: np.ndarray, acc: np.ndarray, lo: int, hi: int, nt: int
+) -> None:
+    n = gd.shape[0]
+    m = a.shape[1]
+    priv = np.zeros((nt, hi - lo, m))
+    for t in prange(nt):
+        for i in range(t * n // nt, (t + 1) * n // nt):
+            wi = w[i]
+            g = gd[i] - lo
+            p = o1[i]
+            for c in range(m):
+                priv[t, g, c] += wi * a[p, c]
+    for g in range(hi - lo):
+        for c in range(m):
+            s = 0.0
+            for t in range(nt):
+                s += priv[t, g, c]
+            acc[lo + g, c] = s
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _accumulate_2_par(
+    gd: np.ndarray,
+    o1: np.ndarray,
+    o2: np.ndarray,
+    w: np.ndarray,
+    a: np.ndarray,
+    acc: np.ndarray,
+    lo: int,
+    hi: int,
+    nt: int,
+) -> None:
+    """Row-parallel version of ``_accumulate_2``: each thread sums a block of rows privately."""
+    n = gd.shape[0]
+    m = a.shape[1]
+    priv = np.zeros((nt, hi - lo, m))
+    for t in prange(nt):
+        for i in range(t * n // nt, (t + 1) * n // nt):
+            wi = w[i]
+            g = gd[i] - lo
+            p = o1[i]
+            q = o2[i]
+            for c in range(m):
+                priv[t, g, c] += wi * (a[p, c] + a[q, c])
+    for g in range(hi - lo):
+        for c in range(m):
+            s = 0.0
+            for t in range(nt):
+                s += priv[t, g, c]
+            acc[lo + g, c] = s
+
+
 @njit(cache=True, nogil=True)
 def _accumulate_any(cg: np.ndarray, d: int, w: np.ndarray, a: np.ndarray, acc: np.ndarray) -> None:
     D, n = cg.shape
@@ -92,6 +153,7 @@ def gauss_seidel_sweep(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    threads: int = 1,
 ) -> None:
     """One sweep of alternating weighted projections on the coefficients (``a_out = F(a_in)``).
 
@@ -111,9 +173,15 @@ def gauss_seidel_sweep(
             for c in range(m):
                 acc[g, c] = 0.0
         if D == 2:
-            _accumulate_1(cg[d], cg[1 - d], w, a_out, acc)
+            if threads > 1:
+                _accumulate_1_par(cg[d], cg[1 - d], w, a_out, acc, lo, hi, threads)
+            else:
+                _accumulate_1(cg[d], cg[1 - d], w, a_out, acc)
         elif D == 3:
-            _accumulate_2(cg[d], cg[(d + 1) % 3], cg[(d + 2) % 3], w, a_out, acc)
+            if threads > 1:
+                _accumulate_2_par(cg[d], cg[(d + 1) % 3], cg[(d + 2) % 3], w, a_out, acc, lo, hi, threads)
+            else:
+                _accumulate_2(cg[d], cg[(d + 1) % 3], cg[(d + 2) % 3], w, a_out, acc)
         elif D > 3:
             _accumulate_any(cg, d, w, a_out, acc)
         for g in range(lo, hi):
@@ -238,3 +306,42 @@ def cluster_score_sums(scores: np.ndarray, cluster: np.ndarray, n_clusters: int)
         for j in range(k):
             out[g, j] += scores[i, j]
     return out
+
+
+@njit(cache=True, nogil=True)
+def poisson_working_residual(
+    y: np.ndarray, eta: np.ndarray, w_user: np.ndarray, W_out: np.ndarray, r_out: np.ndarray
+) -> float:
+    """Weights ``W = w mu``, working residual ``r = (y - mu) / mu`` and the deviance, in one pass.
+
+    The Newton (IRLS) increment of the Poisson log link is the weighted least-squares fit of
+    ``r`` on the regressors and fixed effects with weights ``W`` (McCullagh and Nelder 1989,
+    sec. 2.5). ``r_out`` may be a strided column view.
+    """
+    s = 0.0
+    for i in range(y.shape[0]):
+        mu = np.exp(eta[i])
+        yi = y[i]
+        W_out[i] = w_user[i] * mu
+        r_out[i] = (yi - mu) / mu
+        if yi > 0.0:
+            s += w_user[i] * (yi * (np.log(yi) - eta[i]) - (yi - mu))
+        else:
+            s += w_user[i] * mu
+    return 2.0 * s
+
+
+@njit(cache=True, nogil=True)
+def add_linear_step(
+    eta: np.ndarray, V: np.ndarray, dbeta: np.ndarray, cg: np.ndarray, dfe: np.ndarray, step: float
+) -> None:
+    """``eta += step * (X dbeta + sum_d dfe[g_d])`` with ``X = V[:, 1:]`` (in place)."""
+    D, n = cg.shape
+    k = dbeta.shape[0]
+    for i in range(n):
+        s = 0.0
+        for j in range(k):
+            s += V[i, 1 + j] * dbeta[j]
+        for d in range(D):
+            s += dfe[cg[d, i]]
+        eta[i] += step * s
