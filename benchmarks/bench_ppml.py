@@ -125,9 +125,15 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", default="agtpa,200000,1000000", help="comma list of row counts and/or 'agtpa'")
     p.add_argument("--zeros", default="0,0.46", help="comma list of zero shares for the synthetic panels")
-    p.add_argument("--skip-pyfixest-above", type=int, default=1_000_000, help="rows above which pyfixest is skipped")
-    p.add_argument("--separation", default="fe", help="separation checks for both engines, e.g. 'fe' or 'fe,relu'")
-    p.add_argument("--threads", type=int, default=2, help="numba/BLAS threads per engine (at most 2 on this machine)")
+    p.add_argument(
+        "--skip-pyfixest-above", type=int, default=1_000_000, help="rows above which pyfixest is skipped"
+    )
+    p.add_argument(
+        "--separation", default="fe", help="separation checks for both engines, e.g. 'fe' or 'fe,relu'"
+    )
+    p.add_argument(
+        "--threads", type=int, default=2, help="numba/BLAS threads per engine (at most 2 on this machine)"
+    )
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--case", default="synthetic", help=argparse.SUPPRESS)
     p.add_argument("--rows", type=int, default=0, help=argparse.SUPPRESS)
@@ -145,7 +151,9 @@ def main(argv: list[str] | None = None) -> None:
     for case, rows, zeros in cases:
         k = _run("kaifang", case, rows, zeros, a.separation, a.threads)
         line = {"case": case, "rows": rows, "zero_share": zeros, "separation": a.separation}
-        line.update({f"kaifang_{key}": k.get(key) for key in ("seconds", "peak_mb", "fit_mb", "n_obs", "iterations")})
+        line.update(
+            {f"kaifang_{key}": k.get(key) for key in ("seconds", "peak_mb", "fit_mb", "n_obs", "iterations")}
+        )
         if "error" in k:
             line["kaifang_error"] = k["error"]
         if rows <= a.skip_pyfixest_above:
@@ -162,7 +170,9 @@ def main(argv: list[str] | None = None) -> None:
                 line["max_rel_coef_diff"] = float(
                     np.max(np.abs(np.asarray(k["coef"]) / np.asarray(f["coef"]) - 1.0))
                 )
-                line["max_rel_se_diff"] = float(np.max(np.abs(np.asarray(k["se"]) / np.asarray(f["se"]) - 1.0)))
+                line["max_rel_se_diff"] = float(
+                    np.max(np.abs(np.asarray(k["se"]) / np.asarray(f["se"]) - 1.0))
+                )
         print(json.dumps(line), flush=True)
 
 

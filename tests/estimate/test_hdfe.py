@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import require_dataset
 
+from helpers import require_dataset
 from kaifang.estimate.hdfe import ppml_hdfe
 from kaifang.estimate.synthetic import gravity_panel
 
@@ -89,7 +89,9 @@ def test_weights_and_offset_match_pyfixest(panel):
     rng = np.random.default_rng(5)
     d["w"] = rng.uniform(0.5, 2.0, len(d))
     d["off"] = rng.normal(0, 0.3, len(d))
-    fit = _ours(d, XS, FES, weights=d["w"].to_numpy(), offset=d["off"].to_numpy(), cluster=d["pair"].to_numpy())
+    fit = _ours(
+        d, XS, FES, weights=d["w"].to_numpy(), offset=d["off"].to_numpy(), cluster=d["pair"].to_numpy()
+    )
     m = _pyfixest(d, XS, FES, {"CRV1": "pair"}, weights="w", offset="off")
     _assert_same(fit, m, XS)
 

@@ -41,7 +41,7 @@ def test_non_finite_regressor_is_named(small):
 
 def test_negative_and_non_finite_y(small):
     y, X, fe = _args(small)
-    with pytest.raises(HDFEInputError, match="y must be >= 0.*row 3"):
+    with pytest.raises(HDFEInputError, match=r"y must be >= 0.*row 3"):
         ppml_hdfe(np.where(np.arange(len(y)) == 3, -1.0, y), X, fe)
     with pytest.raises(HDFEInputError, match="y has 1 non-finite"):
         ppml_hdfe(np.where(np.arange(len(y)) == 5, np.inf, y), X, fe)
@@ -61,7 +61,7 @@ def test_impossible_cluster_variables(small):
     y, X, fe = _args(small)
     with pytest.raises(ClusterError, match="must have one value per row"):
         ppml_hdfe(y, X, fe, cluster=np.zeros(10))
-    with pytest.raises(ClusterError, match="1 distinct value.*at least 2 clusters"):
+    with pytest.raises(ClusterError, match=r"1 distinct value.*at least 2 clusters"):
         ppml_hdfe(y, X, fe, cluster=np.zeros(len(y)))
     with pytest.raises(ClusterError, match="missing value"):
         ppml_hdfe(y, X, fe, cluster=np.full(len(y), np.nan))
@@ -83,7 +83,9 @@ def test_all_zero_groups_and_nothing_left(small):
 
 def test_bad_options(small):
     y, X, fe = _args(small)
-    with pytest.raises(HDFEInputError, match=r"separation method 'simplex' is unknown; choose any of \['fe', 'relu'\]"):
+    with pytest.raises(
+        HDFEInputError, match=r"separation method 'simplex' is unknown; choose any of \['fe', 'relu'\]"
+    ):
         ppml_hdfe(y, X, fe, separation=("fe", "simplex"))
     with pytest.raises(HDFEInputError, match="vcov='robust' is unknown"):
         ppml_hdfe(y, X, fe, vcov="robust")
@@ -103,7 +105,9 @@ def test_non_convergence_raises_convergence_error(small):
 
 def test_frame_wrapper_messages_and_labels(small):
     d = small
-    with pytest.raises(HDFEInputError, match="regressor column 'rtaa' is not in the data.*Did you mean 'rta'"):
+    with pytest.raises(
+        HDFEInputError, match=r"regressor column 'rtaa' is not in the data.*Did you mean 'rta'"
+    ):
         ppml_hdfe_frame(d, "trade", ["rtaa"], ["exp_year"])
     with pytest.raises(ClusterError, match="cluster column 'pairr'"):
         ppml_hdfe_frame(d, "trade", ["rta"], ["exp_year"], cluster="pairr")
@@ -111,7 +115,9 @@ def test_frame_wrapper_messages_and_labels(small):
     dd.loc[3, "ex"] = np.nan
     with pytest.raises(HDFEInputError, match="missing value"):
         ppml_hdfe_frame(dd, "trade", ["rta"], [("ex", "year")])
-    res = ppml_hdfe_frame(d, "trade", ["rta", "x1"], [("exporter", "year"), ("importer", "year"), "pair"], cluster="pair")
+    res = ppml_hdfe_frame(
+        d, "trade", ["rta", "x1"], [("exporter", "year"), ("importer", "year"), "pair"], cluster="pair"
+    )
     ref = ppml_hdfe(
         d["trade"].to_numpy(),
         d[["rta", "x1"]].to_numpy(),
@@ -126,6 +132,10 @@ def test_frame_wrapper_messages_and_labels(small):
     eta = (d[["rta", "x1"]].to_numpy() @ res.coef.to_numpy()) + fe0.reindex(
         pd.MultiIndex.from_frame(d[["exporter", "year"]])
     ).to_numpy()
-    eta += res.fixed_effects["importer_year"].reindex(pd.MultiIndex.from_frame(d[["importer", "year"]])).to_numpy()
+    eta += (
+        res.fixed_effects["importer_year"]
+        .reindex(pd.MultiIndex.from_frame(d[["importer", "year"]]))
+        .to_numpy()
+    )
     eta += res.fixed_effects["pair"].reindex(d["pair"]).to_numpy()
     np.testing.assert_allclose(eta[res.fit.sample], res.fit.eta[res.fit.sample], rtol=1e-9, atol=1e-8)

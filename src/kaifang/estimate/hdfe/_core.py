@@ -358,14 +358,15 @@ def ppml_hdfe(
                     "every row needs a cluster."
                 )
             if a.dtype == object and any(v is None for v in a):
-                raise ClusterError(f"cluster variable {j} has missing values (None); every row needs a cluster.")
+                raise ClusterError(
+                    f"cluster variable {j} has missing values (None); every row needs a cluster."
+                )
             clusters_in.append(a)
 
     # ---- sample: singletons, separation
     reason = np.zeros(n, dtype=np.int8)
     sizes_in = [int(c.max()) + 1 for c in codes_in]
     relu_iters = 0
-    k_idx = np.arange(k_all)
     while True:
         drop_singletons_and_fe_separation(
             y,
@@ -438,7 +439,8 @@ def ppml_hdfe(
     del z
     active = np.arange(k_all)  # kept regressors (indices into the input columns)
     collinear: tuple[str, ...] = ()
-    res = solve_fe(fes, W, V, None, tol=fe_tol, maxiter=fe_maxiter)
+    # tight enough for the collinearity check below (errors enter the Gram matrix squared)
+    res = solve_fe(fes, W, V, None, tol=max(fe_tol, 1e-8), maxiter=fe_maxiter)
     alpha = res.alpha
     sweeps: list[int] = [res.sweeps]
     gram = K.weighted_resid_gram(fes.cg, W, V, alpha)
@@ -477,7 +479,7 @@ def ppml_hdfe(
     while it < maxiter:
         it += 1
         dev_old = K.poisson_working_residual(yk, eta, wk, W, r_view)
-        refresh = kk > 0 and (it <= 3 or finishing or (len(history) > 1 and history[-1] > 0.2 * history[-2]))
+        refresh = kk > 0 and (it <= 2 or finishing or (len(history) > 1 and history[-1] > 0.2 * history[-2]))
         tol_now = fe_tol if finishing else inner_tol
         if refresh:
             S = K.group_sums(fes.cg, W, V, fes.n_groups)
@@ -495,10 +497,7 @@ def ppml_hdfe(
             res = solve_fe(fes, W, R, None, tol=tol_now, maxiter=fe_maxiter, S=S)
             alpha_r = res.alpha[:, 0]
             if kk:
-                full = np.empty((fes.n_groups, kk + 1))
-                full[:, 0] = alpha_r
-                full[:, 1:] = alpha_x
-                g = K.weighted_resid_gram(fes.cg, W, V, full)[1:, 0]
+                g = K.weighted_resid_score(fes.cg, W, V, alpha_r, alpha_x)
         sweeps.append(res.sweeps)
         refreshed.append(bool(refresh))
         dbeta = np.linalg.solve(hess, g) if kk else np.zeros(0)
@@ -539,14 +538,12 @@ def ppml_hdfe(
         )
     t_irls = time.perf_counter() - t_start - t_sample
 
-    # ---- covariance at the estimate: partial out X with the final weights
+    # ---- covariance: as pyfixest, with the weights and partialled-out regressors of the last
+    # (exact, fe_tol) Newton step; the scores use the final fitted values.
     mu = np.exp(eta)
     if kk:
-        W = wk * mu
-        Vx = np.ascontiguousarray(V[:, 1:])
+        Xt = K.residualise(fes.cg, np.ascontiguousarray(V[:, 1:]), alpha_x)
         del V
-        resx = solve_fe(fes, W, Vx, alpha_x, tol=fe_tol, maxiter=fe_maxiter)
-        Xt = K.residualise(fes.cg, Vx, resx.alpha)
         hess = (Xt * W[:, None]).T @ Xt
         bread = np.linalg.inv(hess)
         scores = Xt * (wk * (yk - mu))[:, None]

@@ -112,7 +112,9 @@ def ppml_hdfe_frame(
     y = _column(data, depvar, "dependent-variable").to_numpy(dtype=np.float64, na_value=np.nan)
     regressors = [regressors] if isinstance(regressors, str) else list(regressors)
     X = (
-        np.column_stack([_column(data, r, "regressor").to_numpy(dtype=np.float64, na_value=np.nan) for r in regressors])
+        np.column_stack(
+            [_column(data, r, "regressor").to_numpy(dtype=np.float64, na_value=np.nan) for r in regressors]
+        )
         if regressors
         else None
     )

@@ -9,9 +9,9 @@ Layout used throughout: ``cg`` is a ``(D, n)`` int32 array of *global* group ind
 
 from __future__ import annotations
 
-import numpy as np
 import os
 
+import numpy as np
 from numba import config, njit, prange
 
 #: Threads of the row-parallel accumulation: ``KAIFANG_HDFE_THREADS`` (default 1, at most 2 and
@@ -345,3 +345,24 @@ def add_linear_step(
         for d in range(D):
             s += dfe[cg[d, i]]
         eta[i] += step * s
+
+
+@njit(cache=True, nogil=True)
+def weighted_resid_score(
+    cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha_r: np.ndarray, alpha_x: np.ndarray
+) -> np.ndarray:
+    """``g = X~' W r~`` with ``r~ = V[:, 0] - sum_d alpha_r[g_d]`` and ``X~ = V[:, 1:] - sum_d alpha_x[g_d]``."""
+    D, n = cg.shape
+    k = V.shape[1] - 1
+    g = np.zeros(k)
+    for i in range(n):
+        r = V[i, 0]
+        for d in range(D):
+            r -= alpha_r[cg[d, i]]
+        wr = w[i] * r
+        for j in range(k):
+            x = V[i, 1 + j]
+            for d in range(D):
+                x -= alpha_x[cg[d, i], j]
+            g[j] += wr * x
+    return g

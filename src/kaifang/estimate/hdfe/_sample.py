@@ -171,7 +171,7 @@ def _relu_dense(
     B = A[zero] @ N
     # A has unit-norm columns and N orthonormal ones, so B's scale is 1: singular values are
     # judged in absolute terms (a tiny B is rounding noise, not a separating direction).
-    ub, sb, vbt = np.linalg.svd(B, full_matrices=False)
+    ub, sb, _ = np.linalg.svd(B, full_matrices=False)
     keep_sv = sb > 1e-9
     if not keep_sv.any():
         return np.zeros(n, dtype=bool), 0, True

@@ -87,7 +87,9 @@ def sandwich(
     if len(cols) == 2:
         inter, g12 = dense_codes(cols[0].astype(np.int64) * sizes[1] + cols[1])
         terms.append((inter, g12, -1.0))
-    nested = [any(is_nested(fc, fs, c) for c, _, _ in terms) for fc, fs in zip(fe_codes, fe_sizes, strict=True)]
+    nested = [
+        any(is_nested(fc, fs, c) for c, _, _ in terms) for fc, fs in zip(fe_codes, fe_sizes, strict=True)
+    ]
     dk = df_k(k, fe_sizes, nested)
     g_min = min(sizes)
     adj = (n - 1) / (n - dk) * g_min / (g_min - 1)
