@@ -367,6 +367,7 @@ def ppml_hdfe(
     reason = np.zeros(n, dtype=np.int8)
     sizes_in = [int(c.max()) + 1 for c in codes_in]
     relu_iters = 0
+    relu_ok = True
     while True:
         drop_singletons_and_fe_separation(
             y,
@@ -388,8 +389,11 @@ def ppml_hdfe(
         fs = FEStructure.from_codes(cs)
         sep_mask, it_relu, ok = relu_separated(y[keep], np.ascontiguousarray(Xa[keep]), fs)
         relu_iters += it_relu
+        relu_ok &= ok
         if not ok:
-            log.warning("ReLU separation check did not converge in %d iterations; continuing.", it_relu)
+            log.warning(
+                "ReLU separation check did not converge (%d iterations); its result is approximate.", it_relu
+            )
         if not sep_mask.any():
             break
         idx = np.flatnonzero(keep)[sep_mask]
@@ -616,6 +620,7 @@ def ppml_hdfe(
             "fe_sweeps": sweeps,
             "hessian_refreshed": refreshed,
             "relu_iterations": relu_iters,
+            "relu_converged": relu_ok,
             "seconds_sample": t_sample,
             "seconds_irls": t_irls,
             "seconds_total": time.perf_counter() - t_start,

@@ -75,7 +75,7 @@ def relu_separated(
     tol: float = 1e-5,
     maxiter: int = 100,
     fe_tol: float = 1e-12,
-    dense_limit: int = 4_000_000,
+    dense_limit: int = 1_000_000,
 ) -> tuple[np.ndarray, int, bool]:
     """Observations separated by a combination of regressors and fixed effects (ReLU method).
 
@@ -96,7 +96,9 @@ def relu_separated(
     dense_limit
         Problems with ``n * (k + groups)`` up to this size are solved exactly with dense
         linear algebra (the fit is constrained to be zero where ``y > 0`` through a null-space
-        basis, instead of a very large weight); larger ones use weighted alternating projections.
+        basis, instead of a very large weight); larger ones use weighted alternating projections,
+        which can stall on the ill-conditioned weighted problem: then ``converged`` is False and
+        the result is approximate (validated only on the small, exact path).
 
     Returns
     -------
@@ -122,10 +124,12 @@ def relu_separated(
     inv_w = K.group_inverse_weights(fe.cg, omega, fe.n_groups)
     alpha = None
     uhat = np.zeros(n)
+    inner_ok = True
     for it in range(1, maxiter + 1):
         S = K.group_sums(fe.cg, omega, V, fe.n_groups)
         res = solve_fe(fe, omega, V, alpha, tol=fe_tol, maxiter=2_000, inv_w=inv_w, S=S)
         alpha = res.alpha
+        inner_ok &= res.converged
         if k:
             gram = K.weighted_resid_gram(fe.cg, omega, V, alpha)
             gxx = gram[1:, 1:]
@@ -138,7 +142,8 @@ def relu_separated(
         zero = pos | ((uhat > -0.1 * tol) & (uhat < tol))
         uhat[zero] = 0.0
         if np.all(uhat >= 0.0):
-            return uhat > 0.0, it, True
+            # with a very large weight the alternating projections can stall; say so
+            return uhat > 0.0, it, inner_ok
         V[:, 0] = np.where(pos, 0.0, np.maximum(uhat, 0.0))
     return np.zeros(n, dtype=bool), maxiter, False
 
