@@ -433,6 +433,7 @@ def ppml_hdfe(
     # Hessian X~'W X~ and a_X are refreshed (all columns, warm-started) in the first steps,
     # whenever progress slows, and in the step that ends the iterations -- so the last step
     # is an exact Newton step and the fixed point is the maximum-likelihood estimate.
+    ylogy = np.where(yk > 0, yk * np.log(np.where(yk > 0, yk, 1.0)) - yk, 0.0)
     mean_y = float(np.average(yk, weights=wk))
     eta = np.log(0.5 * (yk + mean_y))
     W = np.empty(nk)
@@ -482,14 +483,14 @@ def ppml_hdfe(
     r_view = V[:, 0]
     while it < maxiter:
         it += 1
-        dev_old = K.poisson_working_residual(yk, eta, wk, W, r_view)
+        dev_old = K.poisson_working_residual(yk, ylogy, eta, wk, W, r_view)
         refresh = kk > 0 and (it <= 2 or finishing or (len(history) > 1 and history[-1] > 0.2 * history[-2]))
         tol_now = fe_tol if finishing else inner_tol
         if refresh:
-            S = K.group_sums(fes.cg, W, V, fes.n_groups)
+            S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, V, fes.n_groups)
             a0 = np.zeros((fes.n_groups, kk + 1))
             a0[:, 1:] = alpha_x
-            res = solve_fe(fes, W, V, a0, tol=tol_now, maxiter=fe_maxiter, S=S)
+            res = solve_fe(fes, W, V, a0, tol=tol_now, maxiter=fe_maxiter, S=S, inv_w=inv_w)
             alpha_x = np.ascontiguousarray(res.alpha[:, 1:])
             alpha_r = res.alpha[:, 0]
             gram = K.weighted_resid_gram(fes.cg, W, V, res.alpha)
@@ -497,8 +498,8 @@ def ppml_hdfe(
             g = gram[1:, 0]
         else:
             R = V[:, :1]
-            S = K.group_sums(fes.cg, W, R, fes.n_groups)
-            res = solve_fe(fes, W, R, None, tol=tol_now, maxiter=fe_maxiter, S=S)
+            S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, R, fes.n_groups)
+            res = solve_fe(fes, W, R, None, tol=tol_now, maxiter=fe_maxiter, S=S, inv_w=inv_w)
             alpha_r = res.alpha[:, 0]
             if kk:
                 g = K.weighted_resid_score(fes.cg, W, V, alpha_r, alpha_x)
@@ -507,15 +508,13 @@ def ppml_hdfe(
         dbeta = np.linalg.solve(hess, g) if kk else np.zeros(0)
         dfe = alpha_r - alpha_x @ dbeta if kk else alpha_r.copy()
         eta_prev = eta.copy()
-        K.add_linear_step(eta, V, dbeta, fes.cg, dfe, 1.0)
-        dev = K.poisson_deviance(yk, eta, wk)
+        dev = K.step_and_deviance(eta, V, dbeta, fes.cg, dfe, 1.0, yk, ylogy, wk)
         step = 1.0
         # step-halving when the deviance is not finite or rises (rare; guards overflow)
         while (not np.isfinite(dev) or dev > dev_old * (1 + 1e-6) + 1e-10) and step > 1e-6:
             step *= 0.5
             eta[:] = eta_prev
-            K.add_linear_step(eta, V, dbeta, fes.cg, dfe, step)
-            dev = K.poisson_deviance(yk, eta, wk)
+            dev = K.step_and_deviance(eta, V, dbeta, fes.cg, dfe, step, yk, ylogy, wk)
         beta = beta + step * dbeta
         fe_coef = fe_coef + step * dfe
         del eta_prev

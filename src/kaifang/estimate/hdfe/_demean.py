@@ -60,9 +60,11 @@ class DemeanResult:
     max_change: float
 
 
-def _not_converged(a: np.ndarray, b: np.ndarray, tol: float) -> float:
-    """Largest relative change ``|a - b| / (0.1 + |b|)`` (fixest's stopping rule)."""
-    return float(np.max(np.abs(a - b) / (0.1 + np.abs(b)))) if a.size else 0.0
+def _changes(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Largest relative change ``|a - b| / (0.1 + |b|)`` per column (fixest's stopping rule)."""
+    if a.shape[0] == 0:
+        return np.zeros(a.shape[1])
+    return np.max(np.abs(a - b) / (0.1 + np.abs(b)), axis=0)
 
 
 def solve_fe(
@@ -110,38 +112,70 @@ def solve_fe(
         inv_w = K.group_inverse_weights(fe.cg, w, G)
     if S is None:
         S = K.group_sums(fe.cg, w, V, G)
-    X = np.zeros((G, m)) if alpha0 is None else np.array(alpha0, dtype=np.float64, order="C")
-    GX = np.empty_like(X)
-    GGX = np.empty_like(X)
-    acc = np.empty_like(X)
+    out = np.zeros((G, m)) if alpha0 is None else np.array(alpha0, dtype=np.float64, order="C")
     sweep = K.gauss_seidel_sweep
     cg, bounds = fe.cg, fe.bounds
     # threads only pay off on large problems (thread start-up and the private copies)
     threads = K.THREADS if cg.shape[1] >= 50_000 else 1
     if fe.n_dims == 1:
-        sweep(cg, w, S, inv_w, bounds, X, GX, acc, threads)
+        GX = np.empty_like(out)
+        sweep(cg, w, S, inv_w, bounds, out, GX, np.empty_like(out), threads)
         return DemeanResult(GX, 1, True, 0.0)
+    # Columns that have converged are written to `out` and dropped from later sweeps, so
+    # easy columns (regressors barely related to the fixed effects) stop costing time.
+    cols = np.arange(m)
+    X = out
+    Sa = S
+    GX = np.empty_like(X)
+    GGX = np.empty_like(X)
+    acc = np.empty_like(X)
     sweeps = 0
     change = np.inf
     best = np.inf
     since_best = 0
+
+    def retire(done: np.ndarray, values: np.ndarray) -> int:
+        """0: nothing converged; 1: some columns retired (restart from `values`); 2: all done."""
+        nonlocal cols, X, Sa, GX, GGX, acc
+        if not done.any():
+            return 0
+        out[:, cols[done]] = values[:, done]
+        if done.all():
+            return 2
+        keep = ~done
+        cols = cols[keep]
+        X = np.ascontiguousarray(values[:, keep])
+        Sa = np.ascontiguousarray(S[:, cols])
+        GX = np.empty_like(X)
+        GGX = np.empty_like(X)
+        acc = np.empty_like(X)
+        return 1
+
     for _ in range(maxiter):
-        sweep(cg, w, S, inv_w, bounds, X, GX, acc, threads)
+        sweep(cg, w, Sa, inv_w, bounds, X, GX, acc, threads)
         sweeps += 1
-        change = _not_converged(X, GX, tol)
-        if change <= tol:
-            return DemeanResult(GX, sweeps, True, change)
-        sweep(cg, w, S, inv_w, bounds, GX, GGX, acc, threads)
+        ch = _changes(X, GX)
+        change = float(ch.max())
+        status = retire(ch <= tol, GX)
+        if status == 2:
+            return DemeanResult(out, sweeps, True, change)
+        if status == 1:  # some columns retired: restart from the last sweep
+            continue
+        sweep(cg, w, Sa, inv_w, bounds, GX, GGX, acc, threads)
         sweeps += 1
-        change = _not_converged(GX, GGX, tol)
-        if change <= tol:
-            return DemeanResult(GGX, sweeps, True, change)
+        ch = _changes(GX, GGX)
+        change = float(ch.max())
+        status = retire(ch <= tol, GGX)
+        if status == 2:
+            return DemeanResult(out, sweeps, True, change)
+        if status == 1:
+            continue
         # Irons-Tuck extrapolation, one step length per column (Bergé 2018, eq. 9).
         d1 = GGX - GX
         d2 = d1 - (GX - X)
         num = np.einsum("gc,gc->c", d1, d2)
         den = np.einsum("gc,gc->c", d2, d2)
-        coef = np.divide(num, den, out=np.zeros(m), where=den > 0)
+        coef = np.divide(num, den, out=np.zeros(d1.shape[1]), where=den > 0)
         X = GGX - coef[None, :] * d1
         # stop when rounding noise dominates (no progress for many iterations)
         if change < 0.5 * best:
@@ -149,5 +183,7 @@ def solve_fe(
         else:
             since_best += 1
             if since_best >= stall and change < 1e-6:
-                return DemeanResult(GGX, sweeps, False, change)
-    return DemeanResult(X, sweeps, False, change)
+                out[:, cols] = GGX
+                return DemeanResult(out, sweeps, False, change)
+    out[:, cols] = X
+    return DemeanResult(out, sweeps, False, change)

@@ -310,13 +310,19 @@ def cluster_score_sums(scores: np.ndarray, cluster: np.ndarray, n_clusters: int)
 
 @njit(cache=True, nogil=True)
 def poisson_working_residual(
-    y: np.ndarray, eta: np.ndarray, w_user: np.ndarray, W_out: np.ndarray, r_out: np.ndarray
+    y: np.ndarray,
+    ylogy: np.ndarray,
+    eta: np.ndarray,
+    w_user: np.ndarray,
+    W_out: np.ndarray,
+    r_out: np.ndarray,
 ) -> float:
     """Weights ``W = w mu``, working residual ``r = (y - mu) / mu`` and the deviance, in one pass.
 
     The Newton (IRLS) increment of the Poisson log link is the weighted least-squares fit of
     ``r`` on the regressors and fixed effects with weights ``W`` (McCullagh and Nelder 1989,
-    sec. 2.5). ``r_out`` may be a strided column view.
+    sec. 2.5). ``r_out`` may be a strided column view; ``ylogy = y log y - y`` (0 where
+    ``y = 0``) is precomputed once.
     """
     s = 0.0
     for i in range(y.shape[0]):
@@ -324,10 +330,7 @@ def poisson_working_residual(
         yi = y[i]
         W_out[i] = w_user[i] * mu
         r_out[i] = (yi - mu) / mu
-        if yi > 0.0:
-            s += w_user[i] * (yi * (np.log(yi) - eta[i]) - (yi - mu))
-        else:
-            s += w_user[i] * mu
+        s += w_user[i] * (ylogy[i] - yi * eta[i] + mu)
     return 2.0 * s
 
 
@@ -366,3 +369,52 @@ def weighted_resid_score(
                 x -= alpha_x[cg[d, i], j]
             g[j] += wr * x
     return g
+
+
+@njit(cache=True, nogil=True)
+def group_sums_and_inverse_weights(
+    cg: np.ndarray, w: np.ndarray, V: np.ndarray, n_groups: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``group_sums`` and ``group_inverse_weights`` in one pass over the data."""
+    D, n = cg.shape
+    m = V.shape[1]
+    S = np.zeros((n_groups, m))
+    sw = np.zeros(n_groups)
+    for i in range(n):
+        wi = w[i]
+        for d in range(D):
+            g = cg[d, i]
+            sw[g] += wi
+            for c in range(m):
+                S[g, c] += wi * V[i, c]
+    for g in range(n_groups):
+        sw[g] = 1.0 / sw[g] if sw[g] > 0.0 else 0.0
+    return S, sw
+
+
+@njit(cache=True, nogil=True)
+def step_and_deviance(
+    eta: np.ndarray,
+    V: np.ndarray,
+    dbeta: np.ndarray,
+    cg: np.ndarray,
+    dfe: np.ndarray,
+    step: float,
+    y: np.ndarray,
+    ylogy: np.ndarray,
+    w_user: np.ndarray,
+) -> float:
+    """``add_linear_step`` followed by the Poisson deviance at the new ``eta``, in one pass."""
+    D, n = cg.shape
+    k = dbeta.shape[0]
+    dev = 0.0
+    for i in range(n):
+        s = 0.0
+        for j in range(k):
+            s += V[i, 1 + j] * dbeta[j]
+        for d in range(D):
+            s += dfe[cg[d, i]]
+        e = eta[i] + step * s
+        eta[i] = e
+        dev += w_user[i] * (ylogy[i] - y[i] * e + np.exp(e))
+    return 2.0 * dev
