@@ -1,0 +1,637 @@
+"""PPML with high-dimensional fixed effects: the numpy-level engine."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+import numpy as np
+
+from kaifang.errors import ConvergenceError, UserInputError
+
+from . import _kernels as K
+from ._demean import FEStructure, solve_fe
+from ._sample import (
+    KEPT,
+    REASONS,
+    SEPARATED_RELU,
+    drop_singletons_and_fe_separation,
+    relu_separated,
+)
+from ._vcov import dense_codes, sandwich
+
+log = logging.getLogger(__name__)
+
+SeparationMethod = Literal["fe", "relu"]
+VcovType = Literal["iid", "hetero"]
+_SEPARATION_CHOICES: tuple[str, ...] = get_args(SeparationMethod)
+_VCOV_CHOICES: tuple[str, ...] = get_args(VcovType)
+
+
+class HDFEInputError(UserInputError):
+    """Bad input to :func:`ppml_hdfe` (shapes, non-finite values, codes, options)."""
+
+
+class ClusterError(HDFEInputError):
+    """The cluster variable cannot be used (wrong length, missing values, too few clusters)."""
+
+
+class SeparationError(HDFEInputError):
+    """Nothing left to estimate after dropping separated observations and singletons."""
+
+
+@dataclass(frozen=True)
+class HDFEFit:
+    """Result of :func:`ppml_hdfe`. Read-only; arrays are over the *input* rows or groups.
+
+    Attributes
+    ----------
+    coef, se
+        ``(k,)`` coefficients and standard errors, in the input column order; ``NaN`` for
+        regressors dropped as collinear.
+    vcov
+        ``(k, k)`` covariance matrix (``NaN`` rows/columns for dropped regressors).
+    names
+        Regressor names (``x0, x1, ...`` unless given).
+    collinear
+        Names of regressors dropped because they are collinear with the fixed effects or with
+        other regressors.
+    fixed_effects
+        One array per fixed-effect dimension, indexed by the input integer codes
+        (``NaN`` for codes absent from the estimation sample). Only the sum over dimensions is
+        identified: every dimension after the first is shifted so that its first group in the
+        sample is 0 (the shift is absorbed by dimension 0).
+    intercept
+        The constant when no fixed effects are given (else ``None``).
+    eta, mu
+        ``(n,)`` linear predictor and fitted mean (``NaN`` for dropped rows).
+    sample
+        ``(n,)`` True for rows used in the estimation.
+    drop_reason
+        ``(n,)`` int8: 0 kept, 2 singleton, 3 separated by the fixed-effect check, 4 separated
+        by the ReLU check (see ``dropped``).
+    dropped
+        Number of rows dropped, by reason name (``singleton``, ``separated_fe``,
+        ``separated_relu``).
+    converged, iterations
+        IRLS convergence flag and number of IRLS iterations.
+    deviance, loglik
+        Poisson deviance and log-likelihood at the estimate (weighted when weights are given).
+    n_obs
+        Rows used.
+    fe_sizes
+        Groups per fixed-effect dimension in the estimation sample.
+    vcov_type, n_clusters, df_k
+        Covariance type (``"iid"``, ``"hetero"``, ``"cluster"``), clusters per cluster
+        dimension, and the parameter count of the small-sample factor.
+    diagnostics
+        Solver details: criterion history, fixed-effect sweeps, timings, ReLU iterations.
+    """
+
+    coef: np.ndarray
+    se: np.ndarray
+    vcov: np.ndarray
+    names: tuple[str, ...]
+    collinear: tuple[str, ...]
+    fixed_effects: tuple[np.ndarray, ...]
+    intercept: float | None
+    eta: np.ndarray
+    mu: np.ndarray
+    sample: np.ndarray
+    drop_reason: np.ndarray
+    dropped: dict[str, int]
+    converged: bool
+    iterations: int
+    deviance: float
+    loglik: float
+    n_obs: int
+    fe_sizes: tuple[int, ...]
+    vcov_type: str
+    n_clusters: tuple[int, ...]
+    df_k: int
+    diagnostics: dict = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------- validation
+
+
+def _as_float_vector(a: object, n: int | None, what: str) -> np.ndarray:
+    arr = np.asarray(a)
+    if arr.ndim != 1:
+        raise HDFEInputError(f"{what} must be one-dimensional, got shape {arr.shape}.")
+    if n is not None and arr.shape[0] != n:
+        raise HDFEInputError(f"{what} has {arr.shape[0]} rows but y has {n}; pass one value per row.")
+    if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
+        raise HDFEInputError(f"{what} must be numeric, got dtype {arr.dtype}.")
+    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise HDFEInputError(
+            f"{what} has {int(bad.sum())} non-finite value(s) (first at row {i}: {arr[i]!r}); "
+            "drop or fill those rows before estimating."
+        )
+    return arr
+
+
+def _validate_codes(fe: Sequence[object], n: int, fe_names: Sequence[str]) -> list[np.ndarray]:
+    out = []
+    for d, c in enumerate(fe):
+        a = np.asarray(c)
+        name = fe_names[d]
+        if a.ndim != 1 or a.shape[0] != n:
+            raise HDFEInputError(
+                f"fixed effect {name!r} must be a one-dimensional array of {n} integer codes, got shape {a.shape}."
+            )
+        if not np.issubdtype(a.dtype, np.integer):
+            raise HDFEInputError(
+                f"fixed effect {name!r} must hold integer codes (got dtype {a.dtype}); "
+                "factorize it first, e.g. pandas.factorize(column)[0], or use ppml_hdfe_frame."
+            )
+        if n and a.min() < 0:
+            i = int(np.argmin(a))
+            raise HDFEInputError(
+                f"fixed effect {name!r} has a negative code {int(a[i])} at row {i}; codes must be >= 0 "
+                "(missing groups: drop those rows first)."
+            )
+        out.append(a.astype(np.int64, copy=False))
+    return out
+
+
+def _compress(codes: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Dense codes of the kept rows and the map dense -> input code."""
+    c = codes[keep]
+    top = int(codes.max()) + 1 if codes.size else 0
+    if top <= 4 * max(codes.size, 1):
+        present = np.bincount(c, minlength=top) > 0
+        remap = np.cumsum(present) - 1
+        return remap[c].astype(np.int32), np.flatnonzero(present), int(present.sum())
+    uniq, inv = np.unique(c, return_inverse=True)
+    return inv.astype(np.int32), uniq, int(uniq.shape[0])
+
+
+def _collinear_columns(gram_x: np.ndarray, scale: np.ndarray, tol: float) -> np.ndarray:
+    """Columns whose partialled-out variance is below ``tol`` times their centred variance.
+
+    Sequential (unpivoted) Cholesky as in fixest: a column is dropped when what is left of it
+    after the fixed effects and the earlier kept columns is negligible.
+    """
+    k = gram_x.shape[0]
+    drop = np.zeros(k, dtype=bool)
+    R = np.zeros((k, k))
+    for j in range(k):
+        rjj = gram_x[j, j] - sum(R[i, j] ** 2 for i in range(j) if not drop[i])
+        if scale[j] <= 0 or rjj <= tol * scale[j]:
+            drop[j] = True
+            continue
+        R[j, j] = np.sqrt(rjj)
+        for i in range(j + 1, k):
+            v = gram_x[j, i] - sum(R[t, j] * R[t, i] for t in range(j) if not drop[t])
+            R[j, i] = v / R[j, j]
+    return drop
+
+
+# ---------------------------------------------------------------------------- engine
+
+
+def ppml_hdfe(
+    y: np.ndarray,
+    X: np.ndarray | None,
+    fe: Sequence[np.ndarray],
+    *,
+    weights: np.ndarray | None = None,
+    offset: np.ndarray | None = None,
+    cluster: np.ndarray | Sequence[np.ndarray] | None = None,
+    vcov: VcovType = "hetero",
+    names: Sequence[str] | None = None,
+    fe_names: Sequence[str] | None = None,
+    tol: float = 1e-8,
+    maxiter: int = 100,
+    fe_tol: float = 1e-10,
+    fe_maxiter: int = 10_000,
+    separation: Sequence[SeparationMethod] = ("fe", "relu"),
+    drop_singletons: bool = True,
+    collin_tol: float = 1e-9,
+) -> HDFEFit:
+    """Poisson pseudo-maximum likelihood with up to several high-dimensional fixed effects.
+
+    Estimates ``E[y | X, fe] = exp(offset + X b + a_1[g_1] + ... + a_D[g_D])`` by iteratively
+    reweighted least squares (IRLS, as ppmlhdfe: Correia, Guimarães and Zylkin 2020); each
+    weighted least-squares step partials the fixed effects out by alternating weighted
+    projections on their coefficients with Irons-Tuck acceleration (as fixest: Bergé 2018),
+    warm-started from the previous step, with a tolerance that tightens as IRLS converges.
+
+    Parameters
+    ----------
+    y
+        ``(n,)`` dependent variable, finite and ``>= 0`` (not all zero).
+    X
+        ``(n, k)`` regressors (finite), or ``None`` for fixed effects only.
+    fe
+        Fixed-effect dimensions, each an ``(n,)`` array of non-negative integer codes
+        (e.g. exporter-year, importer-year, pair). An empty list fits a constant instead.
+    weights
+        ``(n,)`` positive observation weights (analytic weights, as pyfixest's default).
+    offset
+        ``(n,)`` offset added to the linear predictor (coefficient fixed at 1).
+    cluster
+        Cluster codes for clustered (CRV1) standard errors: one ``(n,)`` array, or a sequence of
+        two arrays (or an ``(n, 2)`` array) for two-way clustering (Cameron, Gelbach and Miller
+        2011). Any hashable values; ``None`` uses ``vcov``.
+    vcov
+        ``"hetero"`` (heteroskedasticity-robust, default) or ``"iid"`` when no cluster is given.
+    names, fe_names
+        Names of the regressors and fixed-effect dimensions, used in messages and results.
+    tol
+        IRLS stops when the relative change of the deviance, ``|dev - dev_old| / (0.1 + |dev|)``,
+        is below ``tol`` (fixest and pyfixest use the same rule).
+    maxiter
+        Maximum IRLS iterations (raises :class:`~kaifang.errors.ConvergenceError` beyond).
+    fe_tol, fe_maxiter
+        Final tolerance and iteration cap of the fixed-effect solves.
+    separation
+        Checks for separated observations, any of ``"fe"`` (groups whose ``y`` is all zero)
+        and ``"relu"`` (the iterative rectifier of Correia, Guimarães and Zylkin 2021); ``()``
+        for none. Separated rows are dropped and reported.
+    drop_singletons
+        Drop (iteratively) rows alone in a fixed-effect group; they do not change the estimates.
+    collin_tol
+        A regressor whose variance left after the fixed effects and earlier regressors is below
+        ``collin_tol`` times its own variance is dropped (and named in ``collinear``).
+
+    Returns
+    -------
+    HDFEFit
+        Coefficients, covariance, fixed effects, fitted values, sample masks and diagnostics.
+
+    Raises
+    ------
+    HDFEInputError
+        For invalid input (shapes, non-finite values, negative ``y``, bad codes or options).
+    ClusterError
+        For an unusable cluster variable.
+    SeparationError
+        When no observation is left to estimate.
+    ConvergenceError
+        When IRLS does not converge in ``maxiter`` iterations.
+    """
+    t_start = time.perf_counter()
+    # ---- validation
+    y = _as_float_vector(y, None, "y")
+    n = y.shape[0]
+    if n == 0:
+        raise HDFEInputError("y is empty: nothing to estimate.")
+    if (y < 0).any():
+        i = int(np.flatnonzero(y < 0)[0])
+        raise HDFEInputError(
+            f"y must be >= 0 for Poisson regression; row {i} has {y[i]!r} "
+            f"({int((y < 0).sum())} negative value(s) in all)."
+        )
+    if not (y > 0).any():
+        raise HDFEInputError("y is zero in every row: the Poisson model has no solution (all separated).")
+    if X is None:
+        X = np.empty((n, 0))
+    Xa = np.asarray(X)
+    if Xa.ndim == 1:
+        Xa = Xa[:, None]
+    if Xa.ndim != 2 or Xa.shape[0] != n:
+        raise HDFEInputError(f"X must be an (n, k) array with n = {n} rows, got shape {Xa.shape}.")
+    k_all = Xa.shape[1]
+    names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(k_all))
+    if len(names) != k_all:
+        raise HDFEInputError(f"names has {len(names)} entries but X has {k_all} columns.")
+    if k_all and not np.issubdtype(Xa.dtype, np.number):
+        raise HDFEInputError(f"X must be numeric, got dtype {Xa.dtype}.")
+    Xa = np.asarray(Xa, dtype=np.float64)
+    if k_all:
+        bad = ~np.isfinite(Xa)
+        if bad.any():
+            i, j = (int(v) for v in np.argwhere(bad)[0])
+            raise HDFEInputError(
+                f"regressor {names[j]!r} has {int(bad[:, j].sum())} non-finite value(s) "
+                f"(first at row {i}: {Xa[i, j]!r}); drop or fill those rows before estimating."
+            )
+    fe = list(fe)
+    fe_names = tuple(fe_names) if fe_names is not None else tuple(f"fe{d}" for d in range(len(fe)))
+    if len(fe_names) != len(fe):
+        raise HDFEInputError(f"fe_names has {len(fe_names)} entries but fe has {len(fe)} dimensions.")
+    codes_in = _validate_codes(fe, n, fe_names)
+    has_fe = bool(codes_in)
+    if not has_fe:
+        codes_in = [np.zeros(n, dtype=np.int64)]
+    w_user = np.ones(n) if weights is None else _as_float_vector(weights, n, "weights")
+    if (w_user <= 0).any():
+        i = int(np.flatnonzero(w_user <= 0)[0])
+        raise HDFEInputError(
+            f"weights must be > 0; row {i} has {w_user[i]!r}. Drop rows with zero weight first."
+        )
+    off = np.zeros(n) if offset is None else _as_float_vector(offset, n, "offset")
+    sep = tuple("relu" if s == "ir" else s for s in separation)
+    for s in sep:
+        if s not in _SEPARATION_CHOICES:
+            raise HDFEInputError(
+                f"separation method {s!r} is unknown; choose any of {list(_SEPARATION_CHOICES)} (or ())."
+            )
+    if vcov not in _VCOV_CHOICES:
+        raise HDFEInputError(f"vcov={vcov!r} is unknown; choose one of {list(_VCOV_CHOICES)}.")
+    clusters_in: list[np.ndarray] = []
+    if cluster is not None:
+        carr = cluster
+        if isinstance(carr, np.ndarray) and carr.ndim == 2:
+            carr = [carr[:, j] for j in range(carr.shape[1])]
+        elif isinstance(carr, np.ndarray) or not isinstance(carr, (list, tuple)):
+            carr = [carr]
+        if not 1 <= len(carr) <= 2:
+            raise ClusterError(f"cluster must be one or two variables, got {len(carr)}.")
+        for j, c in enumerate(carr):
+            a = np.asarray(c)
+            if a.ndim != 1 or a.shape[0] != n:
+                raise ClusterError(
+                    f"cluster variable {j} must have one value per row ({n}), got shape {a.shape}."
+                )
+            if a.dtype.kind == "f" and not np.isfinite(a).all():
+                raise ClusterError(
+                    f"cluster variable {j} has {int((~np.isfinite(a)).sum())} missing value(s); "
+                    "every row needs a cluster."
+                )
+            if a.dtype == object and any(v is None for v in a):
+                raise ClusterError(
+                    f"cluster variable {j} has missing values (None); every row needs a cluster."
+                )
+            clusters_in.append(a)
+
+    # ---- sample: singletons, separation
+    reason = np.zeros(n, dtype=np.int8)
+    sizes_in = [int(c.max()) + 1 for c in codes_in]
+    relu_iters = 0
+    relu_ok = True
+    while True:
+        drop_singletons_and_fe_separation(
+            y,
+            codes_in,
+            sizes_in,
+            reason,
+            singletons=drop_singletons and has_fe,
+            fe_check="fe" in sep and has_fe,
+        )
+        keep = reason == KEPT
+        if not keep.any() or not (y[keep] > 0).any():
+            raise SeparationError(
+                "no observation is left after dropping singletons and separated observations "
+                f"({_dropped_counts(reason)}); the model cannot be estimated on these data."
+            )
+        if "relu" not in sep or (y[keep] > 0).all():
+            break
+        cs = [_compress(c, keep)[0] for c in codes_in]
+        fs = FEStructure.from_codes(cs)
+        sep_mask, it_relu, ok = relu_separated(y[keep], np.ascontiguousarray(Xa[keep]), fs)
+        relu_iters += it_relu
+        relu_ok &= ok
+        if not ok:
+            log.warning(
+                "ReLU separation check did not converge (%d iterations); its result is approximate.", it_relu
+            )
+        if not sep_mask.any():
+            break
+        idx = np.flatnonzero(keep)[sep_mask]
+        reason[idx] = SEPARATED_RELU
+    t_sample = time.perf_counter() - t_start
+
+    # ---- estimation sample arrays
+    keep = reason == KEPT
+    full = bool(keep.all())
+    yk = y if full else y[keep]
+    nk = yk.shape[0]
+    comp = [_compress(c, keep) for c in codes_in]
+    fes = FEStructure.from_codes([c[0] for c in comp])
+    fe_sizes = [c[2] for c in comp]
+    wk = w_user if full else w_user[keep]
+    ok_ = off if full else off[keep]
+    m = 1 + k_all
+    V = np.empty((nk, m))
+    if k_all:
+        V[:, 1:] = Xa if full else Xa[keep]
+    clusters: list[np.ndarray] = []
+    for j, c in enumerate(clusters_in):
+        dc, g = dense_codes(c if full else c[keep])
+        if g < 2:
+            raise ClusterError(
+                f"cluster variable {j} has {g} distinct value(s) in the estimation sample; "
+                "clustered standard errors need at least 2 clusters."
+            )
+        clusters.append(dc)
+
+    # ---- IRLS (Correia, Guimarães and Zylkin 2020, sec. 2), in increment form.
+    # Step 1 is the usual IRLS step on the working variable z. Afterwards each step is the
+    # Newton increment: the weighted least-squares fit of the working residual
+    # r = (y - mu) / mu on [X, D] with weights W = w mu. By Frisch-Waugh-Lovell only r has to
+    # be partialled out every step (one column instead of 1 + k): the score X~'W r~ is exact
+    # for any representative X~ = X - D a_X because r~ is W-orthogonal to D, while the
+    # Hessian X~'W X~ and a_X are refreshed (all columns, warm-started) in the first steps,
+    # whenever progress slows, and in the step that ends the iterations -- so the last step
+    # is an exact Newton step and the fixed point is the maximum-likelihood estimate.
+    ylogy = np.where(yk > 0, yk * np.log(np.where(yk > 0, yk, 1.0)) - yk, 0.0)
+    mean_y = float(np.average(yk, weights=wk))
+    eta = np.log(0.5 * (yk + mean_y))
+    W = np.empty(nk)
+    z = np.empty(nk)
+    dev_old = K.poisson_deviance(yk, eta, wk)
+    K.poisson_irls_update(yk, eta, ok_, wk, z, W)
+    V[:, 0] = z
+    del z
+    active = np.arange(k_all)  # kept regressors (indices into the input columns)
+    collinear: tuple[str, ...] = ()
+    # tight enough for the collinearity check below (errors enter the Gram matrix squared)
+    res = solve_fe(fes, W, V, None, tol=max(fe_tol, 1e-8), maxiter=fe_maxiter)
+    alpha = res.alpha
+    sweeps: list[int] = [res.sweeps]
+    gram = K.weighted_resid_gram(fes.cg, W, V, alpha)
+    if V.shape[1] > 1:
+        mean_x = K.group_sums(np.zeros((1, nk), np.int32), W, V, 1)[0] / W.sum()
+        xc = V[:, 1:] - mean_x[None, 1:]
+        centred = np.einsum("ij,ij->j", xc, xc * W[:, None])
+        del xc
+        drop = _collinear_columns(gram[1:, 1:], centred, collin_tol)
+        if drop.any():
+            collinear = tuple(names[j] for j in active[drop])
+            log.info("dropping collinear regressors: %s", ", ".join(collinear))
+            keepcols = np.concatenate([[True], ~drop])
+            V = np.ascontiguousarray(V[:, keepcols])
+            alpha = np.ascontiguousarray(alpha[:, keepcols])
+            gram = gram[np.ix_(keepcols, keepcols)]
+            active = active[~drop]
+    kk = V.shape[1] - 1
+    beta = np.linalg.solve(gram[1:, 1:], gram[1:, 0]) if kk else np.zeros(0)
+    fe_coef = alpha[:, 0] - alpha[:, 1:] @ beta
+    eta = ok_.copy()
+    K.add_linear_step(eta, V, beta, fes.cg, fe_coef, 1.0)
+    alpha_x = np.ascontiguousarray(alpha[:, 1:])
+    hess = gram[1:, 1:]
+    del alpha, gram
+    history: list[float] = []
+    refreshed: list[bool] = [True]
+    dev = K.poisson_deviance(yk, eta, wk)
+    crit = abs(dev - dev_old) / (0.1 + abs(dev))
+    history.append(crit)
+    inner_tol = max(fe_tol, min(1e-4, 0.1 * crit))
+    converged = False
+    finishing = False
+    it = 1
+    r_view = V[:, 0]
+    while it < maxiter:
+        it += 1
+        dev_old = K.poisson_working_residual(yk, ylogy, eta, wk, W, r_view)
+        refresh = kk > 0 and (it <= 2 or finishing or (len(history) > 1 and history[-1] > 0.2 * history[-2]))
+        tol_now = fe_tol if finishing else inner_tol
+        if refresh:
+            S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, V, fes.n_groups)
+            a0 = np.zeros((fes.n_groups, kk + 1))
+            a0[:, 1:] = alpha_x
+            res = solve_fe(fes, W, V, a0, tol=tol_now, maxiter=fe_maxiter, S=S, inv_w=inv_w)
+            alpha_x = np.ascontiguousarray(res.alpha[:, 1:])
+            alpha_r = res.alpha[:, 0]
+            gram = K.weighted_resid_gram(fes.cg, W, V, res.alpha)
+            hess = gram[1:, 1:]
+            g = gram[1:, 0]
+        else:
+            R = V[:, :1]
+            S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, R, fes.n_groups)
+            res = solve_fe(fes, W, R, None, tol=tol_now, maxiter=fe_maxiter, S=S, inv_w=inv_w)
+            alpha_r = res.alpha[:, 0]
+            if kk:
+                g = K.weighted_resid_score(fes.cg, W, V, alpha_r, alpha_x)
+        sweeps.append(res.sweeps)
+        refreshed.append(bool(refresh))
+        dbeta = np.linalg.solve(hess, g) if kk else np.zeros(0)
+        dfe = alpha_r - alpha_x @ dbeta if kk else alpha_r.copy()
+        eta_prev = eta.copy()
+        dev = K.step_and_deviance(eta, V, dbeta, fes.cg, dfe, 1.0, yk, ylogy, wk)
+        step = 1.0
+        # step-halving when the deviance is not finite or rises (rare; guards overflow)
+        while (not np.isfinite(dev) or dev > dev_old * (1 + 1e-6) + 1e-10) and step > 1e-6:
+            step *= 0.5
+            eta[:] = eta_prev
+            dev = K.step_and_deviance(eta, V, dbeta, fes.cg, dfe, step, yk, ylogy, wk)
+        beta = beta + step * dbeta
+        fe_coef = fe_coef + step * dfe
+        del eta_prev
+        crit = abs(dev - dev_old) / (0.1 + abs(dev))
+        history.append(crit)
+        if finishing:
+            converged = True
+            break
+        if crit < tol:
+            if (refresh or kk == 0) and tol_now <= fe_tol:
+                converged = True
+                break
+            finishing = True  # one exact Newton step, at the final inner tolerance, to end on
+        # tighten the inner tolerance as IRLS converges (ppmlhdfe's adaptive rule)
+        inner_tol = max(fe_tol, min(inner_tol, 0.1 * crit))
+    dev_old = dev
+    if not converged:
+        raise ConvergenceError(
+            f"PPML (IRLS) did not converge in {maxiter} iterations: last relative deviance change "
+            f"{crit:.3g} > tol={tol:g}. Increase maxiter, check for separation (separation=('fe', 'relu')) "
+            "or rescale the regressors.",
+            iterations=it,
+            residual=float(crit),
+        )
+    t_irls = time.perf_counter() - t_start - t_sample
+
+    # ---- covariance: as pyfixest, with the weights and partialled-out regressors of the last
+    # (exact, fe_tol) Newton step; the scores use the final fitted values.
+    mu = np.exp(eta)
+    if kk:
+        Xt = K.residualise(fes.cg, np.ascontiguousarray(V[:, 1:]), alpha_x)
+        del V
+        hess = (Xt * W[:, None]).T @ Xt
+        bread = np.linalg.inv(hess)
+        scores = Xt * (wk * (yk - mu))[:, None]
+        vtype = "cluster" if clusters else vcov
+        fe_codes_k = [c[0] for c in comp] if has_fe else []
+        vc, vinfo = sandwich(
+            bread,
+            scores,
+            vcov=vtype,
+            clusters=clusters,
+            fe_sizes=fe_sizes if has_fe else [1],
+            fe_codes=fe_codes_k if has_fe else [np.zeros(nk, dtype=np.int64)],
+        )
+        del Xt, scores
+    else:
+        vc = np.zeros((0, 0))
+        vtype = "cluster" if clusters else vcov
+        vinfo = {"df_k": 0}
+
+    # ---- assemble
+    coef = np.full(k_all, np.nan)
+    coef[active] = beta
+    vcov_full = np.full((k_all, k_all), np.nan)
+    vcov_full[np.ix_(active, active)] = vc
+    se = np.sqrt(np.diag(vcov_full))
+    fe_out: list[np.ndarray] = []
+    intercept = None
+    fe_coef = fe_coef.copy()
+    if has_fe:
+        b = fes.bounds
+        for d in range(1, len(comp)):
+            shift = fe_coef[b[d]]
+            fe_coef[b[d] : b[d + 1]] -= shift
+            fe_coef[b[0] : b[1]] += shift
+        for d, (_, present, _g) in enumerate(comp):
+            arr = np.full(sizes_in[d], np.nan)
+            arr[present] = fe_coef[b[d] : b[d + 1]]
+            fe_out.append(arr)
+    else:
+        intercept = float(fe_coef[0])
+    eta_full = np.full(n, np.nan)
+    mu_full = np.full(n, np.nan)
+    eta_full[keep] = eta
+    mu_full[keep] = mu
+    loglik = float(np.sum(wk * (yk * eta - mu - _gammaln1(yk))))
+    return HDFEFit(
+        coef=coef,
+        se=se,
+        vcov=vcov_full,
+        names=names,
+        collinear=collinear,
+        fixed_effects=tuple(fe_out),
+        intercept=intercept,
+        eta=eta_full,
+        mu=mu_full,
+        sample=keep,
+        drop_reason=reason,
+        dropped={v: int((reason == c).sum()) for c, v in REASONS.items()},
+        converged=converged,
+        iterations=it,
+        deviance=float(dev_old),
+        loglik=loglik,
+        n_obs=int(nk),
+        fe_sizes=tuple(fe_sizes) if has_fe else (),
+        vcov_type=vtype,
+        n_clusters=tuple(vinfo.get("n_clusters", ())),
+        df_k=int(vinfo["df_k"]),
+        diagnostics={
+            "criterion_history": history,
+            "fe_sweeps": sweeps,
+            "hessian_refreshed": refreshed,
+            "relu_iterations": relu_iters,
+            "relu_converged": relu_ok,
+            "seconds_sample": t_sample,
+            "seconds_irls": t_irls,
+            "seconds_total": time.perf_counter() - t_start,
+        },
+    )
+
+
+def _gammaln1(y: np.ndarray) -> np.ndarray:
+    from scipy.special import gammaln
+
+    return gammaln(y + 1.0)
+
+
+def _dropped_counts(reason: np.ndarray) -> str:
+    return ", ".join(f"{v}: {int((reason == c).sum())}" for c, v in REASONS.items())

@@ -1,0 +1,420 @@
+"""Compiled loops of the HDFE engine (numba, single-threaded, no Python objects).
+
+Layout used throughout: ``cg`` is a ``(D, n)`` int32 array of *global* group indices
+(the codes of dimension ``d`` are shifted by the number of groups of dimensions
+``0 .. d-1``), so the fixed-effect coefficients of all dimensions live in one array
+``alpha`` of shape ``(G, m)``, one column per variable being partialled out. ``V`` is an
+``(n, m)`` C-ordered array of the variables, ``w`` the ``(n,)`` weights.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from numba import config, njit, prange
+
+#: Threads of the row-parallel accumulation: ``KAIFANG_HDFE_THREADS`` (default 1, at most 2 and
+#: at most numba's thread count). One thread is the default because on a shared, busy machine
+#: numba's thread pool makes the many short parallel loops slower, not faster.
+THREADS = max(1, min(2, int(os.environ.get("KAIFANG_HDFE_THREADS", "1")), int(config.NUMBA_NUM_THREADS)))
+
+
+@njit(cache=True, nogil=True)
+def group_inverse_weights(cg: np.ndarray, w: np.ndarray, n_groups: int) -> np.ndarray:
+    """``1 / sum_{i in g} w_i`` for every group ``g`` of every dimension (0 for empty groups)."""
+    D, n = cg.shape
+    sw = np.zeros(n_groups)
+    for i in range(n):
+        wi = w[i]
+        for d in range(D):
+            sw[cg[d, i]] += wi
+    for g in range(n_groups):
+        sw[g] = 1.0 / sw[g] if sw[g] > 0.0 else 0.0
+    return sw
+
+
+@njit(cache=True, nogil=True)
+def group_sums(cg: np.ndarray, w: np.ndarray, V: np.ndarray, n_groups: int) -> np.ndarray:
+    """``S[g, c] = sum_{i in g} w_i V[i, c]`` for every group of every dimension."""
+    D, n = cg.shape
+    m = V.shape[1]
+    S = np.zeros((n_groups, m))
+    for i in range(n):
+        wi = w[i]
+        for d in range(D):
+            g = cg[d, i]
+            for c in range(m):
+                S[g, c] += wi * V[i, c]
+    return S
+
+
+@njit(cache=True, nogil=True)
+def _accumulate_1(gd: np.ndarray, o1: np.ndarray, w: np.ndarray, a: np.ndarray, acc: np.ndarray) -> None:
+    m = a.shape[1]
+    for i in range(gd.shape[0]):
+        wi = w[i]
+        g = gd[i]
+        p = o1[i]
+        for c in range(m):
+            acc[g, c] += wi * a[p, c]
+
+
+@njit(cache=True, nogil=True)
+def _accumulate_2(
+    gd: np.ndarray, o1: np.ndarray, o2: np.ndarray, w: np.ndarray, a: np.ndarray, acc: np.ndarray
+) -> None:
+    m = a.shape[1]
+    for i in range(gd.shape[0]):
+        wi = w[i]
+        g = gd[i]
+        p = o1[i]
+        q = o2[i]
+        for c in range(m):
+            acc[g, c] += wi * (a[p, c] + a[q, c])
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _accumulate_1_par(
+    gd: np.ndarray, o1: np.ndarray, w: np.ndarray, a: np.ndarray, acc: np.ndarray, lo: int, hi: int, nt: int
+) -> None:
+    n = gd.shape[0]
+    m = a.shape[1]
+    priv = np.zeros((nt, hi - lo, m))
+    for t in prange(nt):
+        for i in range(t * n // nt, (t + 1) * n // nt):
+            wi = w[i]
+            g = gd[i] - lo
+            p = o1[i]
+            for c in range(m):
+                priv[t, g, c] += wi * a[p, c]
+    for g in range(hi - lo):
+        for c in range(m):
+            s = 0.0
+            for t in range(nt):
+                s += priv[t, g, c]
+            acc[lo + g, c] = s
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _accumulate_2_par(
+    gd: np.ndarray,
+    o1: np.ndarray,
+    o2: np.ndarray,
+    w: np.ndarray,
+    a: np.ndarray,
+    acc: np.ndarray,
+    lo: int,
+    hi: int,
+    nt: int,
+) -> None:
+    """Row-parallel version of ``_accumulate_2``: each thread sums a block of rows privately."""
+    n = gd.shape[0]
+    m = a.shape[1]
+    priv = np.zeros((nt, hi - lo, m))
+    for t in prange(nt):
+        for i in range(t * n // nt, (t + 1) * n // nt):
+            wi = w[i]
+            g = gd[i] - lo
+            p = o1[i]
+            q = o2[i]
+            for c in range(m):
+                priv[t, g, c] += wi * (a[p, c] + a[q, c])
+    for g in range(hi - lo):
+        for c in range(m):
+            s = 0.0
+            for t in range(nt):
+                s += priv[t, g, c]
+            acc[lo + g, c] = s
+
+
+@njit(cache=True, nogil=True)
+def _accumulate_any(cg: np.ndarray, d: int, w: np.ndarray, a: np.ndarray, acc: np.ndarray) -> None:
+    D, n = cg.shape
+    m = a.shape[1]
+    for i in range(n):
+        wi = w[i]
+        g = cg[d, i]
+        for c in range(m):
+            s = 0.0
+            for e in range(D):
+                if e != d:
+                    s += a[cg[e, i], c]
+            acc[g, c] += wi * s
+
+
+@njit(cache=True, nogil=True)
+def gauss_seidel_sweep(
+    cg: np.ndarray,
+    w: np.ndarray,
+    S: np.ndarray,
+    inv_w: np.ndarray,
+    bounds: np.ndarray,
+    a_in: np.ndarray,
+    a_out: np.ndarray,
+    acc: np.ndarray,
+    threads: int = 1,
+) -> None:
+    """One sweep of alternating weighted projections on the coefficients (``a_out = F(a_in)``).
+
+    ``cg`` is ``(D, n)`` here (one contiguous row of global codes per dimension). For each
+    dimension ``d`` in turn, the coefficients of ``d`` are set to the weighted group means of the
+    variable minus the (current) coefficients of the other dimensions:
+    ``a_d[g] = (S[g] - sum_{i in g} w_i sum_{e != d} a_e[g_e(i)]) / sum_{i in g} w_i``.
+    This is the block Gauss-Seidel step on the normal equations ``D'WD a = D'WV``.
+    """
+    D = cg.shape[0]
+    m = S.shape[1]
+    a_out[:, :] = a_in
+    for d in range(D):
+        lo = bounds[d]
+        hi = bounds[d + 1]
+        for g in range(lo, hi):
+            for c in range(m):
+                acc[g, c] = 0.0
+        if D == 2:
+            if threads > 1:
+                _accumulate_1_par(cg[d], cg[1 - d], w, a_out, acc, lo, hi, threads)
+            else:
+                _accumulate_1(cg[d], cg[1 - d], w, a_out, acc)
+        elif D == 3:
+            if threads > 1:
+                _accumulate_2_par(cg[d], cg[(d + 1) % 3], cg[(d + 2) % 3], w, a_out, acc, lo, hi, threads)
+            else:
+                _accumulate_2(cg[d], cg[(d + 1) % 3], cg[(d + 2) % 3], w, a_out, acc)
+        elif D > 3:
+            _accumulate_any(cg, d, w, a_out, acc)
+        for g in range(lo, hi):
+            ig = inv_w[g]
+            for c in range(m):
+                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+
+
+@njit(cache=True, nogil=True)
+def weighted_resid_gram(cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """``sum_i w_i r_i r_i'`` where ``r_i = V_i - sum_d alpha[cg[d, i]]`` (residualised rows)."""
+    D, n = cg.shape
+    m = V.shape[1]
+    out = np.zeros((m, m))
+    r = np.empty(m)
+    for i in range(n):
+        for c in range(m):
+            s = V[i, c]
+            for d in range(D):
+                s -= alpha[cg[d, i], c]
+            r[c] = s
+        wi = w[i]
+        for a in range(m):
+            wa = wi * r[a]
+            for b in range(a, m):
+                out[a, b] += wa * r[b]
+    for a in range(m):
+        for b in range(a):
+            out[a, b] = out[b, a]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def residualise(cg: np.ndarray, V: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """``r = V - sum_d alpha[cg[:, d]]`` as a new ``(n, m)`` array."""
+    D, n = cg.shape
+    m = V.shape[1]
+    out = np.empty((n, m))
+    for i in range(n):
+        for c in range(m):
+            s = V[i, c]
+            for d in range(D):
+                s -= alpha[cg[d, i], c]
+            out[i, c] = s
+    return out
+
+
+@njit(cache=True, nogil=True)
+def fe_sum(cg: np.ndarray, fe: np.ndarray) -> np.ndarray:
+    """``sum_d fe[cg[d, i]]`` for every observation (``fe`` is one coefficient per group)."""
+    D, n = cg.shape
+    out = np.empty(n)
+    for i in range(n):
+        s = 0.0
+        for d in range(D):
+            s += fe[cg[d, i]]
+        out[i] = s
+    return out
+
+
+@njit(cache=True, nogil=True)
+def poisson_irls_update(
+    y: np.ndarray,
+    eta: np.ndarray,
+    offset: np.ndarray,
+    w_user: np.ndarray,
+    z_out: np.ndarray,
+    w_out: np.ndarray,
+) -> None:
+    """IRLS working variable and weights of the Poisson log link.
+
+    ``mu = exp(eta)``, ``z = eta - offset + (y - mu) / mu``, ``W = w_user * mu``
+    (McCullagh and Nelder 1989, sec. 2.5; Correia, Guimarães and Zylkin 2020, eq. 8).
+    """
+    for i in range(y.shape[0]):
+        mu = np.exp(eta[i])
+        z_out[i] = eta[i] - offset[i] + (y[i] - mu) / mu
+        w_out[i] = w_user[i] * mu
+
+
+@njit(cache=True, nogil=True)
+def poisson_deviance(y: np.ndarray, eta: np.ndarray, w_user: np.ndarray) -> float:
+    """Poisson deviance ``2 sum_i w_i [y_i log(y_i / mu_i) - (y_i - mu_i)]`` with ``mu = exp(eta)``."""
+    s = 0.0
+    for i in range(y.shape[0]):
+        mu = np.exp(eta[i])
+        yi = y[i]
+        if yi > 0.0:
+            s += w_user[i] * (yi * (np.log(yi) - eta[i]) - (yi - mu))
+        else:
+            s += w_user[i] * mu
+    return 2.0 * s
+
+
+@njit(cache=True, nogil=True)
+def group_counts(codes: np.ndarray, keep: np.ndarray, n_groups: int) -> np.ndarray:
+    """Number of kept observations in every group of one dimension."""
+    cnt = np.zeros(n_groups, dtype=np.int64)
+    for i in range(codes.shape[0]):
+        if keep[i]:
+            cnt[codes[i]] += 1
+    return cnt
+
+
+@njit(cache=True, nogil=True)
+def group_positive(codes: np.ndarray, keep: np.ndarray, y: np.ndarray, n_groups: int) -> np.ndarray:
+    """Whether a group of one dimension has at least one kept observation with ``y > 0``."""
+    pos = np.zeros(n_groups, dtype=np.bool_)
+    for i in range(codes.shape[0]):
+        if keep[i] and y[i] > 0.0:
+            pos[codes[i]] = True
+    return pos
+
+
+@njit(cache=True, nogil=True)
+def cluster_score_sums(scores: np.ndarray, cluster: np.ndarray, n_clusters: int) -> np.ndarray:
+    """Sum of the score rows within every cluster, ``(n_clusters, k)``."""
+    n, k = scores.shape
+    out = np.zeros((n_clusters, k))
+    for i in range(n):
+        g = cluster[i]
+        for j in range(k):
+            out[g, j] += scores[i, j]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def poisson_working_residual(
+    y: np.ndarray,
+    ylogy: np.ndarray,
+    eta: np.ndarray,
+    w_user: np.ndarray,
+    W_out: np.ndarray,
+    r_out: np.ndarray,
+) -> float:
+    """Weights ``W = w mu``, working residual ``r = (y - mu) / mu`` and the deviance, in one pass.
+
+    The Newton (IRLS) increment of the Poisson log link is the weighted least-squares fit of
+    ``r`` on the regressors and fixed effects with weights ``W`` (McCullagh and Nelder 1989,
+    sec. 2.5). ``r_out`` may be a strided column view; ``ylogy = y log y - y`` (0 where
+    ``y = 0``) is precomputed once.
+    """
+    s = 0.0
+    for i in range(y.shape[0]):
+        mu = np.exp(eta[i])
+        yi = y[i]
+        W_out[i] = w_user[i] * mu
+        r_out[i] = (yi - mu) / mu
+        s += w_user[i] * (ylogy[i] - yi * eta[i] + mu)
+    return 2.0 * s
+
+
+@njit(cache=True, nogil=True)
+def add_linear_step(
+    eta: np.ndarray, V: np.ndarray, dbeta: np.ndarray, cg: np.ndarray, dfe: np.ndarray, step: float
+) -> None:
+    """``eta += step * (X dbeta + sum_d dfe[g_d])`` with ``X = V[:, 1:]`` (in place)."""
+    D, n = cg.shape
+    k = dbeta.shape[0]
+    for i in range(n):
+        s = 0.0
+        for j in range(k):
+            s += V[i, 1 + j] * dbeta[j]
+        for d in range(D):
+            s += dfe[cg[d, i]]
+        eta[i] += step * s
+
+
+@njit(cache=True, nogil=True)
+def weighted_resid_score(
+    cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha_r: np.ndarray, alpha_x: np.ndarray
+) -> np.ndarray:
+    """``g = X~' W r~`` with ``r~ = V[:, 0] - sum_d alpha_r[g_d]`` and ``X~ = V[:, 1:] - sum_d alpha_x[g_d]``."""
+    D, n = cg.shape
+    k = V.shape[1] - 1
+    g = np.zeros(k)
+    for i in range(n):
+        r = V[i, 0]
+        for d in range(D):
+            r -= alpha_r[cg[d, i]]
+        wr = w[i] * r
+        for j in range(k):
+            x = V[i, 1 + j]
+            for d in range(D):
+                x -= alpha_x[cg[d, i], j]
+            g[j] += wr * x
+    return g
+
+
+@njit(cache=True, nogil=True)
+def group_sums_and_inverse_weights(
+    cg: np.ndarray, w: np.ndarray, V: np.ndarray, n_groups: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``group_sums`` and ``group_inverse_weights`` in one pass over the data."""
+    D, n = cg.shape
+    m = V.shape[1]
+    S = np.zeros((n_groups, m))
+    sw = np.zeros(n_groups)
+    for i in range(n):
+        wi = w[i]
+        for d in range(D):
+            g = cg[d, i]
+            sw[g] += wi
+            for c in range(m):
+                S[g, c] += wi * V[i, c]
+    for g in range(n_groups):
+        sw[g] = 1.0 / sw[g] if sw[g] > 0.0 else 0.0
+    return S, sw
+
+
+@njit(cache=True, nogil=True)
+def step_and_deviance(
+    eta: np.ndarray,
+    V: np.ndarray,
+    dbeta: np.ndarray,
+    cg: np.ndarray,
+    dfe: np.ndarray,
+    step: float,
+    y: np.ndarray,
+    ylogy: np.ndarray,
+    w_user: np.ndarray,
+) -> float:
+    """``add_linear_step`` followed by the Poisson deviance at the new ``eta``, in one pass."""
+    D, n = cg.shape
+    k = dbeta.shape[0]
+    dev = 0.0
+    for i in range(n):
+        s = 0.0
+        for j in range(k):
+            s += V[i, 1 + j] * dbeta[j]
+        for d in range(D):
+            s += dfe[cg[d, i]]
+        e = eta[i] + step * s
+        eta[i] = e
+        dev += w_user[i] * (ylogy[i] - y[i] * e + np.exp(e))
+    return 2.0 * dev
