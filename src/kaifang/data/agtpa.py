@@ -29,6 +29,29 @@ FILES: tuple[str, ...] = (
 )
 
 
+def _read_applications() -> pd.DataFrame:
+    """The applications panel: the CSV conversion where a mirror has it, else the public ``.rda``.
+
+    The CSV is a lossless conversion of ``agtpa_applications.rda`` that only mirrors provide;
+    with internet access but no mirror, the ``.rda`` is downloaded and read with ``pyreadr``.
+    """
+    from kaifang.errors import DataUnavailableError
+
+    try:
+        return pd.read_csv(locate("agtpa", "agtpa_applications.csv.gz", download=False))
+    except DataUnavailableError:
+        pass
+    import pyreadr
+
+    rda = locate("agtpa", "agtpa_applications.rda")
+    frames = pyreadr.read_r(str(rda))
+    df = next(iter(frames.values()))
+    for col in df.columns:
+        if isinstance(df[col].dtype, pd.CategoricalDtype):
+            df[col] = df[col].astype(str)
+    return df
+
+
 def read_agtpa(filename: AgtpaFile = "agtpa_applications.csv.gz") -> pd.DataFrame:
     """Read one file of the ``agtpa`` data set as a tidy table.
 
@@ -50,8 +73,10 @@ def read_agtpa(filename: AgtpaFile = "agtpa_applications.csv.gz") -> pd.DataFram
         raise DataError(
             f"agtpa has no file {filename!r}.{suggest(filename, FILES)} Files: {', '.join(FILES)}."
         )
-    path = locate("agtpa", filename)
-    df = pd.read_stata(path) if filename.endswith(".dta") else pd.read_csv(path)
+    if filename == "agtpa_applications.csv.gz":
+        df = _read_applications()
+    else:
+        df = pd.read_stata(locate("agtpa", filename))
     df = df.rename(columns=str.lower)
     for col in ("year", "pair_id"):
         if col in df:

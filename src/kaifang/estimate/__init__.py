@@ -1,7 +1,7 @@
 """Gravity estimation: PPML (and OLS) with high-dimensional fixed effects, panel tools, specs.
 
 ``kaifang.estimate.ppml(data, depvar, regressors, fixed_effects, cluster=None, weights=None,
-offset=None, engine="pyfixest") -> PPMLEstimate`` is the entry point; see
+offset=None, engine="kaifang") -> PPMLEstimate`` is the entry point; see
 :mod:`kaifang.estimate._ppml` for the standard-error conventions and the engine dispatch.
 """
 

@@ -59,6 +59,8 @@ class EstimationSpec(BaseModel):
         Drop domestic flows before estimating.
     se_convention
         ``"fixest"`` or ``"stata_ppml"`` (see :mod:`kaifang.estimate._ppml`).
+    engine
+        ``"kaifang"`` (default, the own PPML engine) or ``"pyfixest"``; OLS always uses pyfixest.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -75,6 +77,7 @@ class EstimationSpec(BaseModel):
     pair_effect: str | None = None
     international_only: bool = False
     se_convention: Literal["fixest", "stata_ppml"] = "fixest"
+    engine: Literal["kaifang", "pyfixest"] = "kaifang"
     tol: float = Field(1e-8, gt=0)
     maxiter: int = Field(100, gt=0)
 
@@ -161,13 +164,25 @@ def run_spec(spec: EstimationSpec, data: pd.DataFrame | None = None, source: str
     if data is None:
         data = read_dataset(spec.dataset, spec.file, source)
     df = prepare_data(data, spec, source)
-    fn = ppml if spec.method == "ppml" else ols
-    return fn(
+    if spec.method == "ols":
+        return ols(
+            df,
+            spec.depvar,
+            spec.regressors,
+            spec.fixed_effects,
+            cluster=spec.cluster,
+            se_convention=spec.se_convention,
+            tol=spec.tol,
+            maxiter=spec.maxiter,
+            source=source,
+        )
+    return ppml(
         df,
         spec.depvar,
         spec.regressors,
         spec.fixed_effects,
         cluster=spec.cluster,
+        engine=spec.engine,
         se_convention=spec.se_convention,
         tol=spec.tol,
         maxiter=spec.maxiter,
