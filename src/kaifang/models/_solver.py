@@ -102,11 +102,13 @@ def anderson(
     )
     x_best = f_best = None
     restarts = 0
+    ridge = 1e-12 * np.eye(max(m, 1))
     for it in range(1, max_iter + 1):
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            f = g(x) - x
-        res = float(np.abs(f).max())
-        if not np.isfinite(res) or res > 1e3 * best:
+            f = g(x)
+            f -= x  # f = g(x) - x (g returns a new array)
+            res = max(f.max(), -f.min())
+        if not res <= 1e3 * best:  # also true for nan and inf
             # the extrapolation left the region where the map is defined or well behaved:
             # forget the history and take a short plain step from the best point so far
             if x_best is None or restarts >= _MAX_RESTARTS:
@@ -127,6 +129,7 @@ def anderson(
             damping = max(damping / 2, 1 / 64)  # from now on, smaller steps
             x = x_best + damping * f_best
             continue
+        res = float(res)
         if res <= tol:
             if restarts:
                 method += f"; {restarts} restart(s) from the best point, final damping {damping:g}"
@@ -136,10 +139,12 @@ def anderson(
         if res < best:
             best, x_best, f_best = res, x, f
         if m and f_prev is not None:
-            df = f - f_prev
-            df_buf[slot] = df
-            np.subtract(x, x_prev, out=step_buf[slot])
-            step_buf[slot] += damping * df
+            df = np.subtract(f, f_prev, out=df_buf[slot])
+            step = np.subtract(x, x_prev, out=step_buf[slot])
+            if damping == 1.0:
+                step += df
+            else:
+                step += damping * df
             filled = min(filled + 1, m)
             row = df_buf[:filled] @ df
             gram[slot, :filled] = row
@@ -150,15 +155,16 @@ def anderson(
             k = filled
             # normal equations with the columns scaled to unit length (old and new differences
             # differ by orders of magnitude near convergence) and a small Tikhonov term
-            d = 1.0 / np.sqrt(np.maximum(np.diag(gram)[:k], 1e-300))
-            a = gram[:k, :k] * d[:, None] * d[None, :]
+            d = 1.0 / np.sqrt(np.maximum(gram.diagonal()[:k], 1e-300))
+            a = gram[:k, :k] * np.outer(d, d)
             try:
-                gamma = d * np.linalg.solve(a + 1e-12 * np.eye(k), d * (df_buf[:k] @ f))
+                gamma = d * np.linalg.solve(a + ridge[:k, :k], d * (df_buf[:k] @ f))
             except np.linalg.LinAlgError:
                 filled = 0
                 x = x + damping * f
                 continue
-            x = x + damping * f - gamma @ step_buf[:k]
+            x = x - gamma @ step_buf[:k]
+            x += f if damping == 1.0 else damping * f
         else:
             x = x + damping * f
     raise ConvergenceError(

@@ -187,6 +187,164 @@ def _check_inputs(
         raise ValueError(f"deficits_new must sum to zero over regions (sum is {deficit_new.sum():.6g})")
 
 
+class _EquilibriumMap:
+    """The equilibrium map G(log w, log P, log X) of the module docstring, with its buffers.
+
+    Internally sectors are reordered so that the traded ones come first, and the unknowns are
+    stored as one vector: per region ``[log w-hat_n, log P-hat_{n1}, ..., log P-hat_{nJ}]``
+    (an ``(N, 1 + J)`` block, so that the input-cost condition is one batched product with
+    the ``(N, J, 1 + J)`` matrix ``[gamma_{nj}, gamma_{nkj}]``), then log X'_{nj}.
+    Everything that does not depend on the unknowns is computed once, here.
+    """
+
+    def __init__(
+        self,
+        baseline: MultiSectorBaseline,
+        tariff_new: np.ndarray,
+        d_hat: np.ndarray,
+        deficit_new: np.ndarray,
+    ) -> None:
+        n, j = baseline.n_regions, baseline.n_sectors
+        tradable = baseline.tradable
+        tr, nt = np.flatnonzero(tradable), np.flatnonzero(~tradable)
+        self.n, self.j, self.jt = n, j, tr.size
+        self.order = np.concatenate([tr, nt])  # internal sector k is sector order[k]
+        self.va = baseline.value_added / baseline.value_added.sum()
+        self.deficit = deficit_new
+        o = None if (self.order == np.arange(j)).all() else self.order  # CP data: traded first
+        self.alpha = baseline.alpha if o is None else baseline.alpha[:, o]
+        gva = baseline.gamma_va if o is None else baseline.gamma_va[:, o]
+        gio = baseline.gamma_io if o is None else baseline.gamma_io[:, o][:, :, o]  # [n, k, j]
+        # eq.log_input_cost as one batched product: lc[n] = gaug[n] @ [log w_n, log P_n]
+        self.gaug = np.empty((n, j, 1 + j))
+        self.gaug[:, :, 0] = gva
+        self.gaug[:, :, 1:] = gio.transpose(0, 2, 1)
+        # expenditure on inputs and labour demand in one batched product with Y':
+        # (gfull[n] @ Y'_n)[k] = sum_j gamma_{nkj} Y'_{nj} for k < J, = sum_j gamma_{nj} Y'_{nj} for k = J
+        self.gfull = np.empty((n, j + 1, j))
+        self.gfull[:, :j] = gio
+        self.gfull[:, j] = gva
+        theta = baseline.theta[tr]
+        self.theta = theta[:, None]  # (JT, 1)
+        self.inv_theta = 1.0 / self.theta
+        # Traded sectors in (sector, importer, exporter) layout: pk[j, n, i] =
+        # pi_{nij} kappa-hat_{nij}^{-theta_j}, so that with u_{ij} = c-hat_{ij}^{-theta_j},
+        # P-hat_{nj}^{-theta_j} = sum_i pk[j, n, i] u[j, i] and pi'_{nij} = pk[j, n, i] u[j, i] / S[j, n].
+        tau0 = baseline.tariff[:, :, tr].transpose(2, 0, 1)
+        tau1 = tariff_new[:, :, tr].transpose(2, 0, 1)
+        kappa = eq.kappa_hat(tau0, tau1, d_hat[:, :, tr].transpose(2, 0, 1))
+        pk = baseline.shares[:, :, tr].transpose(2, 0, 1).copy()
+        moved = kappa != 1.0  # the power only where trade costs change (few pairs in most shocks)
+        pk[moved] *= kappa[moved] ** -np.broadcast_to(self.theta[:, :, None], pk.shape)[moved]
+        self.pk = pk
+        self.pk_f = pk / (1.0 + tau1)  # producer-price part
+        self.pk_r = pk - self.pk_f  # tariff part: tau'/(1+tau')
+        diag = np.arange(n)
+        # a non-traded sector is bought at home: P-hat_{nj} = kappa-hat_{nnj} c-hat_{nj}
+        dom = (diag, diag)
+        self.lkappa_nt = np.log(
+            eq.kappa_hat(baseline.tariff[dom][:, nt], tariff_new[dom][:, nt], d_hat[dom][:, nt])
+        )
+        self.size = n * (1 + j) + n * j
+        self.mean_weights = np.full(n, 1.0 / n)
+        # buffers
+        self._lc = np.empty((n, j, 1))
+        self._u = np.empty((self.jt, n))
+        self._s = np.empty((self.jt, n, 1))
+        self._tmp = np.empty((self.jt, n))
+        self._wp = np.empty((n, 1 + j))  # [log w, log P] after the first price sweep
+        self._y = np.empty((n, j))
+
+    def pack(self, lw: np.ndarray, lp: np.ndarray, lx: np.ndarray) -> np.ndarray:
+        """The state vector from log w-hat ``(N,)``, log P-hat ``(N, J)`` and log X' ``(N, J)``."""
+        n, j = self.n, self.j
+        v = np.empty(self.size)
+        wp = v[: n * (1 + j)].reshape(n, 1 + j)
+        wp[:, 0] = lw
+        wp[:, 1:] = lp[:, self.order]
+        v[n * (1 + j) :].reshape(n, j)[:] = lx[:, self.order]
+        return v
+
+    def unpack(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Log w-hat, log P-hat and log X' (in the baseline's sector order) from a state vector."""
+        n, j = self.n, self.j
+        wp = v[: n * (1 + j)].reshape(n, 1 + j)
+        lp = np.empty((n, j))
+        lp[:, self.order] = wp[:, 1:]
+        lx = np.empty((n, j))
+        lx[:, self.order] = v[n * (1 + j) :].reshape(n, j)
+        return wp[:, 0].copy(), lp, lx
+
+    def prices(self, wp: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """One sweep of the input-cost and price-index conditions; new log P-hat into ``out[:, 1:]``.
+
+        ``wp`` is the ``(N, 1 + J)`` block [log w-hat, log P-hat]; returns log c-hat ``(N, J)``
+        and leaves u = c-hat^{-theta} (shifted) and S = sum_i pk u in the buffers.
+        """
+        jt = self.jt
+        lc = np.matmul(self.gaug, wp[:, :, None], out=self._lc)[:, :, 0]  # eq.log_input_cost
+        lct = lc[:, :jt].T  # (JT, N)
+        ref = (lct @ self.mean_weights)[:, None]  # shift for overflow safety
+        u = np.subtract(ref, lct, out=self._u)
+        u *= self.theta
+        np.exp(u, out=u)  # u_{ji} = (c-hat_{ij} / e^ref_j)^{-theta_j}
+        s = np.matmul(self.pk, u[:, :, None], out=self._s)[:, :, 0]  # (JT, N)
+        t = np.log(s, out=self._tmp)
+        t *= self.inv_theta
+        np.subtract(ref, t, out=out[:, 1 : 1 + jt].T)  # eq.price_index in logs
+        np.add(lc[:, jt:], self.lkappa_nt, out=out[:, 1 + jt :])
+        return lc
+
+    def __call__(self, v: np.ndarray) -> np.ndarray:
+        """G(v): the price block, the expenditure block and labour-market clearing."""
+        n, j, jt = self.n, self.j, self.jt
+        k = n * (1 + j)
+        wp = v[:k].reshape(n, 1 + j)
+        out = np.empty(self.size)
+        wp_new = out[:k].reshape(n, 1 + j)
+        sweeps = [self._wp] * (PRICE_SWEEPS - 1) + [wp_new]
+        src = wp
+        for dst in sweeps:
+            dst[:, 0] = wp[:, 0]
+            self.prices(src, dst)
+            src = dst
+        u, s = self._u, self._s[:, :, 0]
+        x = np.exp(v[k:]).reshape(n, j)
+        income_va = np.exp(wp[:, 0]) * self.va + self.deficit
+        q = np.matmul(self.pk_r, u[:, :, None])[:, :, 0]  # (JT, N): sum_i pk_r u, tariff part
+        y = self._y
+        for _ in range(EXPENDITURE_SWEEPS):
+            z = x[:, :jt].T / s  # X'_{nj} / S_{jn}
+            np.multiply(u, np.matmul(z[:, None, :], self.pk_f)[:, 0, :], out=y[:, :jt].T)  # gross output Y'
+            y[:, jt:] = x[:, jt:]
+            rev = np.einsum("jn,jn->n", z, q)  # tariff revenue R'_n
+            gy = np.matmul(self.gfull, y[:, :, None])[:, :, 0]  # [inputs bought, labour demand]
+            x = gy[:, :j]
+            x += self.alpha * (income_va + rev)[:, None]
+        w_new = gy[:, j] / self.va  # labour-market clearing
+        w_new *= 1.0 / (w_new @ self.va)  # numeraire: world value added unchanged
+        np.log(w_new, out=wp_new[:, 0])
+        np.log(x, out=out[k:].reshape(n, j))
+        return out
+
+    def solution(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Log c-hat, log P-hat (one more price sweep) and the shares pi' at a fixed point ``v``."""
+        n, j, jt = self.n, self.j, self.jt
+        wp = v[: n * (1 + j)].reshape(n, 1 + j)
+        out = np.empty((n, 1 + j))
+        lc_int = self.prices(wp, out)
+        lc = np.empty((n, j))
+        lc[:, self.order] = lc_int
+        lp = np.empty((n, j))
+        lp[:, self.order] = out[:, 1:]
+        u, s = self._u, self._s[:, :, 0]
+        shares = np.zeros((n, n, j))
+        tr, nt = self.order[:jt], self.order[jt:]
+        shares[:, :, tr] = (self.pk * u[:, None, :] / s[:, :, None]).transpose(1, 2, 0)  # eq.trade_shares
+        shares[np.arange(n), np.arange(n), nt[:, None]] = 1.0  # non-traded: all domestic
+        return lc, lp, shares
+
+
 def solve(
     baseline: MultiSectorBaseline,
     tariff_new: np.ndarray,
@@ -232,73 +390,19 @@ def solve(
     t0 = time.perf_counter()
 
     scale = baseline.value_added.sum()  # work in units of world value added
-    va = baseline.value_added / scale
-    dnew = deficit_new / scale
-    theta = baseline.theta
-    gva, gio, alpha = baseline.gamma_va, baseline.gamma_io, baseline.alpha
-    gio_t = np.ascontiguousarray(gio.transpose(0, 2, 1))  # [n, j, k]
-    kappa = eq.kappa_hat(baseline.tariff, tariff_new, d_hat)
-    tr = np.flatnonzero(baseline.tradable)
-    nt = np.flatnonzero(~baseline.tradable)
-    th = theta[tr][:, None]  # (JT, 1)
-    # Traded sectors in (sector, importer, exporter) layout for batched matrix products:
-    # pk[j, n, i] = pi_{nij} kappa-hat_{nij}^{-theta_j}, so that with u_{ij} = c-hat_{ij}^{-theta_j}
-    # P-hat_{nj}^{-theta_j} = sum_i pk[j, n, i] u[j, i] and pi'_{nij} = pk[j, n, i] u[j, i] / S[j, n].
-    pk = np.ascontiguousarray(
-        (baseline.shares[:, :, tr] * kappa[:, :, tr] ** (-theta[tr])).transpose(2, 0, 1)
-    )
-    inv = np.ascontiguousarray((1.0 / (1.0 + tariff_new[:, :, tr])).transpose(2, 0, 1))
-    pk_f = pk * inv  # producer-price part
-    pk_r = pk - pk_f  # tariff part: tau'/(1+tau')
-    lkappa_nt = np.log(kappa[np.arange(n), np.arange(n)][:, nt])
-    nw, npj = n, n * j
-
-    def unpack(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return v[:nw], v[nw : nw + npj].reshape(n, j), v[nw + npj :].reshape(n, j)
-
-    def prices(lw: np.ndarray, lp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        # log c-hat (eq.log_input_cost, as a batched product)
-        lc = gva * lw[:, None] + np.matmul(gio_t, lp[:, :, None])[:, :, 0]
-        lct = lc[:, tr].T  # (JT, N)
-        ref = lct.mean(axis=1, keepdims=True)  # shift for overflow safety
-        u = np.exp(-th * (lct - ref))
-        s = np.matmul(pk, u[:, :, None])[:, :, 0]  # (JT, N): sum_i pk u
-        lp_new = np.empty((n, j))
-        lp_new[:, tr] = (ref - np.log(s) / th).T  # eq.price_index in logs
-        lp_new[:, nt] = lc[:, nt] + lkappa_nt
-        return lc, lp_new, u, s
-
-    def mapping(v: np.ndarray) -> np.ndarray:
-        lw, lp, lx = unpack(v)
-        _, lp_new, u, s = prices(lw, lp)
-        for _ in range(PRICE_SWEEPS - 1):
-            _, lp_new, u, s = prices(lw, lp_new)
-        x_new = np.exp(lx)
-        income_va = np.exp(lw) * va + dnew
-        rev_rate = np.matmul(pk_r, u[:, :, None])[:, :, 0] / s  # (JT, N)
-        y = np.empty((n, j))
-        for _ in range(EXPENDITURE_SWEEPS):
-            y[:, tr] = (u * np.matmul((x_new[:, tr].T / s)[:, None, :], pk_f)[:, 0, :]).T  # gross output Y'
-            y[:, nt] = x_new[:, nt]
-            rev = (rev_rate * x_new[:, tr].T).sum(axis=0)  # tariff revenue R'_n
-            x_new = np.matmul(gio, y[:, :, None])[:, :, 0] + alpha * (income_va + rev)[:, None]
-        w_new = (gva * y).sum(axis=1) / va  # labour-market clearing
-        w_new *= 1.0 / (w_new @ va)  # numeraire: world value added unchanged
-        out = np.concatenate([np.log(w_new), lp_new.ravel(), np.log(x_new).ravel()])
-        return out
-
+    g = _EquilibriumMap(baseline, tariff_new, d_hat, deficit_new / scale)
     if start is None:
-        v0 = np.concatenate([np.zeros(n), np.zeros(n * j), np.log(baseline.expenditure / scale).ravel()])
+        v0 = g.pack(np.zeros(n), np.zeros((n, j)), np.log(baseline.expenditure / scale))
     else:
         w0, p0, x0 = start
-        v0 = np.concatenate([np.log(w0), np.log(p0).ravel(), np.log(np.asarray(x0) / scale).ravel()])
+        v0 = g.pack(np.log(w0), np.log(p0), np.log(np.asarray(x0) / scale))
     memory = settings.memory if settings.method == "anderson" else 0
     hint = (
         f"Tried with [solver] method = {settings.method!r}, tol = {settings.tol:g}, max_iter = "
         f"{settings.max_iter}. Raise max_iter, loosen tol, or check the shocks for extreme values."
     )
     fp = anderson(
-        mapping,
+        g,
         v0,
         tol=settings.tol,
         max_iter=settings.max_iter,
@@ -307,11 +411,8 @@ def solve(
         what="Caliendo-Parro equilibrium",
         hint=hint,
     )
-    lw, lp, lx = unpack(fp.x)
-    lc, lp_sol, u, s = prices(lw, lp)
-    shares = np.zeros((n, n, j))
-    shares[:, :, tr] = (pk * u[:, None, :] / s[:, :, None]).transpose(1, 2, 0)  # eq.trade_shares
-    shares[np.arange(n), np.arange(n), nt[:, None]] = 1.0  # non-traded: all domestic
+    lw, _, lx = g.unpack(fp.x)
+    lc, lp_sol, shares = g.solution(fp.x)
     seconds = time.perf_counter() - t0
     diag = SolverDiagnostics(
         fp.diagnostics.method, fp.diagnostics.iterations, fp.diagnostics.residual, True, seconds, settings.tol
