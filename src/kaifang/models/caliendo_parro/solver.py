@@ -16,6 +16,8 @@ expenditures X'_{nj}. One evaluation of the map G(w, P, X) applies, in order,
    paper's trade-balance condition), normalised so that world value added is unchanged
    (the numeraire).
 
+:class:`_EquilibriumMap` holds everything that does not depend on the unknowns (computed once per
+solve) and preallocated buffers, so one evaluation is about forty small NumPy calls.
 The joint fixed point of G in (log w, log P, log X) is found by Anderson acceleration
 (:func:`kaifang.models._solver.anderson`). Trade balance and labour-market clearing are
 checked at the solution (:func:`equilibrium_residuals`); the fast formulas are tested against
@@ -38,9 +40,11 @@ from kaifang.models.caliendo_parro import equations as eq
 
 __all__ = ["Equilibrium", "SolverSettings", "solve"]
 
-#: Sweeps of the price block and of the expenditure block per evaluation of the map (measured:
-#: two of each cut the wall time of the NAFTA solves by about a quarter against one of each).
-PRICE_SWEEPS = 2
+#: Sweeps of the price block and of the expenditure block per evaluation of the map. Measured on
+#: the two NAFTA solves (benchmarks/bench_cp2015.py), iterations and process time: (1, 1) 101 and
+#: ~46 ms, (2, 2) 58 and ~36 ms, (3, 2) 47 and ~33 ms, (3, 3) 45 and ~37 ms, (4, 2) 47 and ~42 ms.
+#: Even exact inner solves (20, 20) need 43 iterations: the wage dynamics set the pace.
+PRICE_SWEEPS = 3
 EXPENDITURE_SWEEPS = 2
 
 
@@ -191,9 +195,9 @@ class _EquilibriumMap:
     """The equilibrium map G(log w, log P, log X) of the module docstring, with its buffers.
 
     Internally sectors are reordered so that the traded ones come first, and the unknowns are
-    stored as one vector: per region ``[log w-hat_n, log P-hat_{n1}, ..., log P-hat_{nJ}]``
-    (an ``(N, 1 + J)`` block, so that the input-cost condition is one batched product with
-    the ``(N, J, 1 + J)`` matrix ``[gamma_{nj}, gamma_{nkj}]``), then log X'_{nj}.
+    stored as one vector: per region ``[log P-hat_{n1}, ..., log P-hat_{nJ}, log w-hat_n]``
+    (an ``(N, J + 1)`` block, so that the input-cost condition is one batched product with
+    the ``(N, J + 1, J)`` matrix ``[gamma_{nkj}; gamma_{nj}]``), then log X'_{nj}.
     Everything that does not depend on the unknowns is computed once, here.
     """
 
@@ -215,12 +219,10 @@ class _EquilibriumMap:
         self.alpha = baseline.alpha if o is None else baseline.alpha[:, o]
         gva = baseline.gamma_va if o is None else baseline.gamma_va[:, o]
         gio = baseline.gamma_io if o is None else baseline.gamma_io[:, o][:, :, o]  # [n, k, j]
-        # eq.log_input_cost as one batched product: lc[n] = gaug[n] @ [log w_n, log P_n]
-        self.gaug = np.empty((n, j, 1 + j))
-        self.gaug[:, :, 0] = gva
-        self.gaug[:, :, 1:] = gio.transpose(0, 2, 1)
-        # expenditure on inputs and labour demand in one batched product with Y':
-        # (gfull[n] @ Y'_n)[k] = sum_j gamma_{nkj} Y'_{nj} for k < J, = sum_j gamma_{nj} Y'_{nj} for k = J
+        # gfull[n] = [gamma_{nkj} (k < J); gamma_{nj} (row J)], ``(N, J + 1, J)``, serves twice:
+        # eq.log_input_cost is lc[n] = [log P_n, log w_n] @ gfull[n], and spending on inputs and
+        # labour demand are (gfull[n] @ Y'_n)[k] = sum_j gamma_{nkj} Y'_{nj} and, for k = J,
+        # sum_j gamma_{nj} Y'_{nj}
         self.gfull = np.empty((n, j + 1, j))
         self.gfull[:, :j] = gio
         self.gfull[:, j] = gva
@@ -238,51 +240,50 @@ class _EquilibriumMap:
         pk[moved] *= kappa[moved] ** -np.broadcast_to(self.theta[:, :, None], pk.shape)[moved]
         self.pk = pk
         self.pk_f = pk / (1.0 + tau1)  # producer-price part
-        self.pk_r = pk - self.pk_f  # tariff part: tau'/(1+tau')
         diag = np.arange(n)
         # a non-traded sector is bought at home: P-hat_{nj} = kappa-hat_{nnj} c-hat_{nj}
         dom = (diag, diag)
         self.lkappa_nt = np.log(
             eq.kappa_hat(baseline.tariff[dom][:, nt], tariff_new[dom][:, nt], d_hat[dom][:, nt])
         )
-        self.size = n * (1 + j) + n * j
+        self.size = n * (j + 1) + n * j
         self.mean_weights = np.full(n, 1.0 / n)
         # buffers
-        self._lc = np.empty((n, j, 1))
+        self._lc = np.empty((n, 1, j))
         self._u = np.empty((self.jt, n))
         self._s = np.empty((self.jt, n, 1))
         self._tmp = np.empty((self.jt, n))
-        self._wp = np.empty((n, 1 + j))  # [log w, log P] after the first price sweep
+        self._wp = np.empty((n, j + 1))  # [log P, log w] after the first price sweep
         self._y = np.empty((n, j))
 
     def pack(self, lw: np.ndarray, lp: np.ndarray, lx: np.ndarray) -> np.ndarray:
         """The state vector from log w-hat ``(N,)``, log P-hat ``(N, J)`` and log X' ``(N, J)``."""
         n, j = self.n, self.j
         v = np.empty(self.size)
-        wp = v[: n * (1 + j)].reshape(n, 1 + j)
-        wp[:, 0] = lw
-        wp[:, 1:] = lp[:, self.order]
-        v[n * (1 + j) :].reshape(n, j)[:] = lx[:, self.order]
+        wp = v[: n * (j + 1)].reshape(n, j + 1)
+        wp[:, j] = lw
+        wp[:, :j] = lp[:, self.order]
+        v[n * (j + 1) :].reshape(n, j)[:] = lx[:, self.order]
         return v
 
     def unpack(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Log w-hat, log P-hat and log X' (in the baseline's sector order) from a state vector."""
         n, j = self.n, self.j
-        wp = v[: n * (1 + j)].reshape(n, 1 + j)
+        wp = v[: n * (j + 1)].reshape(n, j + 1)
         lp = np.empty((n, j))
-        lp[:, self.order] = wp[:, 1:]
+        lp[:, self.order] = wp[:, :j]
         lx = np.empty((n, j))
-        lx[:, self.order] = v[n * (1 + j) :].reshape(n, j)
-        return wp[:, 0].copy(), lp, lx
+        lx[:, self.order] = v[n * (j + 1) :].reshape(n, j)
+        return wp[:, j].copy(), lp, lx
 
     def prices(self, wp: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """One sweep of the input-cost and price-index conditions; new log P-hat into ``out[:, 1:]``.
+        """One sweep of the input-cost and price-index conditions; new log P-hat into ``out[:, :J]``.
 
-        ``wp`` is the ``(N, 1 + J)`` block [log w-hat, log P-hat]; returns log c-hat ``(N, J)``
+        ``wp`` is the ``(N, J + 1)`` block [log P-hat, log w-hat]; returns log c-hat ``(N, J)``
         and leaves u = c-hat^{-theta} (shifted) and S = sum_i pk u in the buffers.
         """
         jt = self.jt
-        lc = np.matmul(self.gaug, wp[:, :, None], out=self._lc)[:, :, 0]  # eq.log_input_cost
+        lc = np.matmul(wp[:, None, :], self.gfull, out=self._lc)[:, 0, :]  # eq.log_input_cost
         lct = lc[:, :jt].T  # (JT, N)
         ref = (lct @ self.mean_weights)[:, None]  # shift for overflow safety
         u = np.subtract(ref, lct, out=self._u)
@@ -291,27 +292,28 @@ class _EquilibriumMap:
         s = np.matmul(self.pk, u[:, :, None], out=self._s)[:, :, 0]  # (JT, N)
         t = np.log(s, out=self._tmp)
         t *= self.inv_theta
-        np.subtract(ref, t, out=out[:, 1 : 1 + jt].T)  # eq.price_index in logs
-        np.add(lc[:, jt:], self.lkappa_nt, out=out[:, 1 + jt :])
+        np.subtract(ref, t, out=out[:, :jt].T)  # eq.price_index in logs
+        np.add(lc[:, jt:], self.lkappa_nt, out=out[:, jt : self.j])
         return lc
 
     def __call__(self, v: np.ndarray) -> np.ndarray:
         """G(v): the price block, the expenditure block and labour-market clearing."""
         n, j, jt = self.n, self.j, self.jt
-        k = n * (1 + j)
-        wp = v[:k].reshape(n, 1 + j)
+        k = n * (j + 1)
+        wp = v[:k].reshape(n, j + 1)
         out = np.empty(self.size)
-        wp_new = out[:k].reshape(n, 1 + j)
+        wp_new = out[:k].reshape(n, j + 1)
         sweeps = [self._wp] * (PRICE_SWEEPS - 1) + [wp_new]
         src = wp
         for dst in sweeps:
-            dst[:, 0] = wp[:, 0]
+            dst[:, j] = wp[:, j]
             self.prices(src, dst)
             src = dst
         u, s = self._u, self._s[:, :, 0]
         x = np.exp(v[k:]).reshape(n, j)
-        income_va = np.exp(wp[:, 0]) * self.va + self.deficit
-        q = np.matmul(self.pk_r, u[:, :, None])[:, :, 0]  # (JT, N): sum_i pk_r u, tariff part
+        income_va = np.exp(wp[:, j]) * self.va + self.deficit
+        # (JT, N): sum_i pk u tau'/(1 + tau'), the tariff part of S
+        q = s - np.matmul(self.pk_f, u[:, :, None])[:, :, 0]
         y = self._y
         for _ in range(EXPENDITURE_SWEEPS):
             z = x[:, :jt].T / s  # X'_{nj} / S_{jn}
@@ -323,20 +325,20 @@ class _EquilibriumMap:
             x += self.alpha * (income_va + rev)[:, None]
         w_new = gy[:, j] / self.va  # labour-market clearing
         w_new *= 1.0 / (w_new @ self.va)  # numeraire: world value added unchanged
-        np.log(w_new, out=wp_new[:, 0])
+        np.log(w_new, out=wp_new[:, j])
         np.log(x, out=out[k:].reshape(n, j))
         return out
 
     def solution(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Log c-hat, log P-hat (one more price sweep) and the shares pi' at a fixed point ``v``."""
         n, j, jt = self.n, self.j, self.jt
-        wp = v[: n * (1 + j)].reshape(n, 1 + j)
-        out = np.empty((n, 1 + j))
+        wp = v[: n * (j + 1)].reshape(n, j + 1)
+        out = np.empty((n, j + 1))
         lc_int = self.prices(wp, out)
         lc = np.empty((n, j))
         lc[:, self.order] = lc_int
         lp = np.empty((n, j))
-        lp[:, self.order] = out[:, 1:]
+        lp[:, self.order] = out[:, :j]
         u, s = self._u, self._s[:, :, 0]
         shares = np.zeros((n, n, j))
         tr, nt = self.order[:jt], self.order[jt:]
