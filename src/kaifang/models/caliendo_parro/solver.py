@@ -17,7 +17,9 @@ expenditures X'_{nj}. One evaluation of the map G(w, P, X) applies, in order,
    (the numeraire).
 
 :class:`_EquilibriumMap` holds everything that does not depend on the unknowns (computed once per
-solve) and preallocated buffers, so one evaluation is about forty small NumPy calls.
+solve) and preallocated buffers; the conditions of the non-traded sectors are linear within a
+region and are solved exactly once per solve (:func:`_eliminate_non_traded`), so one evaluation
+works on traded sectors only and is a few dozen small NumPy calls.
 The joint fixed point of G in (log w, log P, log X) is found by Anderson acceleration
 (:func:`kaifang.models._solver.anderson`). Trade balance and labour-market clearing are
 checked at the solution (:func:`equilibrium_residuals`); the fast formulas are tested against
@@ -41,9 +43,9 @@ from kaifang.models.caliendo_parro import equations as eq
 __all__ = ["Equilibrium", "SolverSettings", "solve"]
 
 #: Sweeps of the price block and of the expenditure block per evaluation of the map. Measured on
-#: the two NAFTA solves (benchmarks/bench_cp2015.py), iterations and process time: (1, 1) 101 and
-#: ~46 ms, (2, 2) 58 and ~36 ms, (3, 2) 47 and ~33 ms, (3, 3) 45 and ~37 ms, (4, 2) 47 and ~42 ms.
-#: Even exact inner solves (20, 20) need 43 iterations: the wage dynamics set the pace.
+#: the two NAFTA solves (benchmarks/bench_cp2015.py; iterations and best process time, with the
+#: non-traded sectors eliminated): (1, 1) 74 and 33 ms, (2, 1) 55 and 30 ms, (2, 2) 50 and
+#: 30.5 ms, (3, 2) 43 and 30 ms, (3, 1) 52 and 31.5 ms, (4, 2) 42 and 32 ms.
 PRICE_SWEEPS = 3
 EXPENDITURE_SWEEPS = 2
 
@@ -194,11 +196,19 @@ def _check_inputs(
 class _EquilibriumMap:
     """The equilibrium map G(log w, log P, log X) of the module docstring, with its buffers.
 
-    Internally sectors are reordered so that the traded ones come first, and the unknowns are
-    stored as one vector: per region ``[log P-hat_{n1}, ..., log P-hat_{nJ}, log w-hat_n]``
-    (an ``(N, J + 1)`` block, so that the input-cost condition is one batched product with
-    the ``(N, J + 1, J)`` matrix ``[gamma_{nkj}; gamma_{nj}]``), then log X'_{nj}.
-    Everything that does not depend on the unknowns is computed once, here.
+    Internally sectors are reordered so that the traded ones (``JT`` of them) come first. The
+    non-traded sectors enter only through linear conditions within a region, which are solved
+    exactly here, once per solve (``_eliminate_non_traded``), so that one evaluation of the map
+    works with ``(N, JT + 1)`` blocks:
+
+    * prices: log P-hat of a non-traded sector is ``H_n [log P-hat_tr, log w-hat] + h_n`` and
+      the traded input costs are ``log c-hat_tr = K_n [log P-hat_tr, log w-hat] + k_n``;
+    * expenditure: with Y'_{nj} = X'_{nj} for a non-traded sector, ``E_n [Y'_tr, I'_n]`` gives
+      all X'_{n.} and, in its last row, labour demand sum_j gamma_{nj} Y'_{nj}.
+
+    The unknowns are one vector: per region ``[log P-hat_tr, log w-hat_n, log P-hat_nt]`` (an
+    ``(N, J + 1)`` block; the map does not read the non-traded prices, it returns them), then
+    log X'_{nj}. Everything that does not depend on the unknowns is computed once, here.
     """
 
     def __init__(
@@ -211,21 +221,23 @@ class _EquilibriumMap:
         n, j = baseline.n_regions, baseline.n_sectors
         tradable = baseline.tradable
         tr, nt = np.flatnonzero(tradable), np.flatnonzero(~tradable)
-        self.n, self.j, self.jt = n, j, tr.size
+        jt = tr.size
+        self.n, self.j, self.jt = n, j, jt
         self.order = np.concatenate([tr, nt])  # internal sector k is sector order[k]
         self.va = baseline.value_added / baseline.value_added.sum()
         self.deficit = deficit_new
         o = None if (self.order == np.arange(j)).all() else self.order  # CP data: traded first
-        self.alpha = baseline.alpha if o is None else baseline.alpha[:, o]
+        alpha = baseline.alpha if o is None else baseline.alpha[:, o]
         gva = baseline.gamma_va if o is None else baseline.gamma_va[:, o]
         gio = baseline.gamma_io if o is None else baseline.gamma_io[:, o][:, :, o]  # [n, k, j]
-        # gfull[n] = [gamma_{nkj} (k < J); gamma_{nj} (row J)], ``(N, J + 1, J)``, serves twice:
-        # eq.log_input_cost is lc[n] = [log P_n, log w_n] @ gfull[n], and spending on inputs and
-        # labour demand are (gfull[n] @ Y'_n)[k] = sum_j gamma_{nkj} Y'_{nj} and, for k = J,
-        # sum_j gamma_{nj} Y'_{nj}
-        self.gfull = np.empty((n, j + 1, j))
-        self.gfull[:, :j] = gio
-        self.gfull[:, j] = gva
+        diag = np.arange(n)
+        dom = (diag, diag)
+        # a non-traded sector is bought at home: P-hat_{nj} = kappa-hat_{nnj} c-hat_{nj}
+        lkappa_nt = np.log(
+            eq.kappa_hat(baseline.tariff[dom][:, nt], tariff_new[dom][:, nt], d_hat[dom][:, nt])
+        )
+        self.H, self.h, self.K, self.k0, self.E = _eliminate_non_traded(gio, gva, alpha, lkappa_nt, jt)
+        self.lkappa_nt = lkappa_nt
         theta = baseline.theta[tr]
         self.theta = theta[:, None]  # (JT, 1)
         self.inv_theta = 1.0 / self.theta
@@ -240,51 +252,49 @@ class _EquilibriumMap:
         pk[moved] *= kappa[moved] ** -np.broadcast_to(self.theta[:, :, None], pk.shape)[moved]
         self.pk = pk
         self.pk_f = pk / (1.0 + tau1)  # producer-price part
-        diag = np.arange(n)
-        # a non-traded sector is bought at home: P-hat_{nj} = kappa-hat_{nnj} c-hat_{nj}
-        dom = (diag, diag)
-        self.lkappa_nt = np.log(
-            eq.kappa_hat(baseline.tariff[dom][:, nt], tariff_new[dom][:, nt], d_hat[dom][:, nt])
-        )
         self.size = n * (j + 1) + n * j
         self.mean_weights = np.full(n, 1.0 / n)
         # buffers
-        self._lc = np.empty((n, 1, j))
-        self._u = np.empty((self.jt, n))
-        self._s = np.empty((self.jt, n, 1))
-        self._tmp = np.empty((self.jt, n))
-        self._wp = np.empty((n, j + 1))  # [log P, log w] after the first price sweep
-        self._y = np.empty((n, j))
+        self._lc = np.empty((n, jt, 1))
+        self._u = np.empty((jt, n))
+        self._s = np.empty((jt, n, 1))
+        self._tmp = np.empty((jt, n))
+        self._wp = np.empty((n, jt + 1))  # [log P-hat_tr, log w-hat] between price sweeps
+        self._yi = np.empty((n, jt + 1))  # [Y'_tr, I']
 
     def pack(self, lw: np.ndarray, lp: np.ndarray, lx: np.ndarray) -> np.ndarray:
         """The state vector from log w-hat ``(N,)``, log P-hat ``(N, J)`` and log X' ``(N, J)``."""
-        n, j = self.n, self.j
+        n, j, jt = self.n, self.j, self.jt
         v = np.empty(self.size)
         wp = v[: n * (j + 1)].reshape(n, j + 1)
-        wp[:, j] = lw
-        wp[:, :j] = lp[:, self.order]
+        lp = lp[:, self.order]
+        wp[:, :jt] = lp[:, :jt]
+        wp[:, jt] = lw
+        wp[:, jt + 1 :] = lp[:, jt:]
         v[n * (j + 1) :].reshape(n, j)[:] = lx[:, self.order]
         return v
 
     def unpack(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Log w-hat, log P-hat and log X' (in the baseline's sector order) from a state vector."""
-        n, j = self.n, self.j
+        n, j, jt = self.n, self.j, self.jt
         wp = v[: n * (j + 1)].reshape(n, j + 1)
         lp = np.empty((n, j))
-        lp[:, self.order] = wp[:, :j]
+        lp[:, self.order] = np.concatenate([wp[:, :jt], wp[:, jt + 1 :]], axis=1)
         lx = np.empty((n, j))
         lx[:, self.order] = v[n * (j + 1) :].reshape(n, j)
-        return wp[:, j].copy(), lp, lx
+        return wp[:, jt].copy(), lp, lx
 
     def prices(self, wp: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """One sweep of the input-cost and price-index conditions; new log P-hat into ``out[:, :J]``.
+        """One sweep of the traded input-cost and price-index conditions.
 
-        ``wp`` is the ``(N, J + 1)`` block [log P-hat, log w-hat]; returns log c-hat ``(N, J)``
-        and leaves u = c-hat^{-theta} (shifted) and S = sum_i pk u in the buffers.
+        ``wp`` is an ``(N, JT + 1)`` block [log P-hat_tr, log w-hat]; the new traded log P-hat go
+        into ``out[:, :JT]``. Returns log c-hat of the traded sectors, ``(N, JT)``, and leaves
+        u = c-hat^{-theta} (shifted) and S = sum_i pk u in the buffers.
         """
         jt = self.jt
-        lc = np.matmul(wp[:, None, :], self.gfull, out=self._lc)[:, 0, :]  # eq.log_input_cost
-        lct = lc[:, :jt].T  # (JT, N)
+        lc = np.matmul(self.K, wp[:, :, None], out=self._lc)[:, :, 0]  # eq.log_input_cost
+        lc += self.k0
+        lct = lc.T  # (JT, N)
         ref = (lct @ self.mean_weights)[:, None]  # shift for overflow safety
         u = np.subtract(ref, lct, out=self._u)
         u *= self.theta
@@ -293,58 +303,102 @@ class _EquilibriumMap:
         t = np.log(s, out=self._tmp)
         t *= self.inv_theta
         np.subtract(ref, t, out=out[:, :jt].T)  # eq.price_index in logs
-        np.add(lc[:, jt:], self.lkappa_nt, out=out[:, jt : self.j])
         return lc
 
     def __call__(self, v: np.ndarray) -> np.ndarray:
         """G(v): the price block, the expenditure block and labour-market clearing."""
         n, j, jt = self.n, self.j, self.jt
         k = n * (j + 1)
-        wp = v[:k].reshape(n, j + 1)
+        wp = v[:k].reshape(n, j + 1)[:, : jt + 1]  # [log P-hat_tr, log w-hat]
         out = np.empty(self.size)
-        wp_new = out[:k].reshape(n, j + 1)
+        wp_all = out[:k].reshape(n, j + 1)
+        wp_new = wp_all[:, : jt + 1]
         sweeps = [self._wp] * (PRICE_SWEEPS - 1) + [wp_new]
         src = wp
         for dst in sweeps:
-            dst[:, j] = wp[:, j]
+            dst[:, jt] = wp[:, jt]
             self.prices(src, dst)
             src = dst
         u, s = self._u, self._s[:, :, 0]
         x = np.exp(v[k:]).reshape(n, j)
-        income_va = np.exp(wp[:, j]) * self.va + self.deficit
+        income_va = np.exp(wp[:, jt]) * self.va + self.deficit
         # (JT, N): sum_i pk u tau'/(1 + tau'), the tariff part of S
         q = s - np.matmul(self.pk_f, u[:, :, None])[:, :, 0]
-        y = self._y
+        yi = self._yi
         for _ in range(EXPENDITURE_SWEEPS):
             z = x[:, :jt].T / s  # X'_{nj} / S_{jn}
-            np.multiply(u, np.matmul(z[:, None, :], self.pk_f)[:, 0, :], out=y[:, :jt].T)  # gross output Y'
-            y[:, jt:] = x[:, jt:]
+            np.multiply(u, np.matmul(z[:, None, :], self.pk_f)[:, 0, :], out=yi[:, :jt].T)  # gross output Y'
             rev = np.einsum("jn,jn->n", z, q)  # tariff revenue R'_n
-            gy = np.matmul(self.gfull, y[:, :, None])[:, :, 0]  # [inputs bought, labour demand]
+            np.add(income_va, rev, out=yi[:, jt])  # income I'_n
+            gy = np.matmul(self.E, yi[:, :, None])[:, :, 0]  # [X'_{n.}, labour demand]
             x = gy[:, :j]
-            x += self.alpha * (income_va + rev)[:, None]
         w_new = gy[:, j] / self.va  # labour-market clearing
         w_new *= 1.0 / (w_new @ self.va)  # numeraire: world value added unchanged
-        np.log(w_new, out=wp_new[:, j])
+        np.log(w_new, out=wp_new[:, jt])
+        # non-traded prices (returned for the record; the map does not read them)
+        np.add(np.matmul(self.H, wp_new[:, :, None])[:, :, 0], self.h, out=wp_all[:, jt + 1 :])
         np.log(x, out=out[k:].reshape(n, j))
         return out
 
     def solution(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Log c-hat, log P-hat (one more price sweep) and the shares pi' at a fixed point ``v``."""
         n, j, jt = self.n, self.j, self.jt
-        wp = v[: n * (j + 1)].reshape(n, j + 1)
-        out = np.empty((n, j + 1))
-        lc_int = self.prices(wp, out)
+        wp = v[: n * (j + 1)].reshape(n, j + 1)[:, : jt + 1]
+        out = np.empty((n, jt + 1))
+        out[:, jt] = wp[:, jt]
+        lc_tr = self.prices(wp, out)
+        lp_nt = np.matmul(self.H, out[:, :, None])[:, :, 0] + self.h
         lc = np.empty((n, j))
-        lc[:, self.order] = lc_int
+        lc[:, self.order] = np.concatenate([lc_tr, lp_nt - self.lkappa_nt], axis=1)
         lp = np.empty((n, j))
-        lp[:, self.order] = out[:, :j]
+        lp[:, self.order] = np.concatenate([out[:, :jt], lp_nt], axis=1)
         u, s = self._u, self._s[:, :, 0]
         shares = np.zeros((n, n, j))
         tr, nt = self.order[:jt], self.order[jt:]
         shares[:, :, tr] = (self.pk * u[:, None, :] / s[:, :, None]).transpose(1, 2, 0)  # eq.trade_shares
         shares[np.arange(n), np.arange(n), nt[:, None]] = 1.0  # non-traded: all domestic
         return lc, lp, shares
+
+
+def _eliminate_non_traded(
+    gio: np.ndarray, gva: np.ndarray, alpha: np.ndarray, lkappa_nt: np.ndarray, jt: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Solve the linear, within-region conditions of the non-traded sectors once.
+
+    Sectors ``:jt`` are traded, the rest (``nt``) non-traded; ``gio[n, k, j]`` = gamma_{nkj}.
+
+    Prices: log P_nt = log kappa_nt + log c_nt with log c_j = gamma_j log w + sum_k gamma_{kj}
+    log P_k (eq.log_input_cost), linear in log P_nt, so ``log P_nt = H [log P_tr, log w] + h``
+    with ``H = (I - A)^{-1} [B, gamma_nt]``, ``A_{jk} = gamma_{kj}`` over non-traded j, k. Then
+    the traded costs are ``log c_tr = K [log P_tr, log w] + k0``.
+
+    Expenditure: X'_k = sum_j gamma_{kj} Y'_j + alpha_k I' with Y'_j = X'_j for non-traded j,
+    so ``X'_nt = (I - gamma_{nt,nt})^{-1} (gamma_{nt,tr} Y'_tr + alpha_nt I')`` and every X' and
+    labour demand sum_j gamma_j Y'_j are ``E [Y'_tr, I']``.
+
+    Returns
+    -------
+    H ``(N, J - JT, JT + 1)``, h ``(N, J - JT)``, K ``(N, JT, JT + 1)``, k0 ``(N, JT)``,
+    E ``(N, J + 1, JT + 1)``.
+    """
+    n, j = gva.shape
+    T, U = slice(0, jt), slice(jt, j)  # traded, non-traded
+    eye = np.eye(j - jt)
+    # prices
+    inv_x = np.linalg.inv(eye - gio[:, U, U])  # used below for expenditure
+    inv_p = inv_x.transpose(0, 2, 1)  # (I - A)^{-1} with A = gamma_{nt,nt} transposed
+    rhs = np.concatenate([gio[:, T, U].transpose(0, 2, 1), gva[:, U, None]], axis=2)
+    H = inv_p @ rhs
+    h = (inv_p @ lkappa_nt[:, :, None])[:, :, 0]
+    from_nt = gio[:, U, T].transpose(0, 2, 1)  # [n, j in tr, k in nt]
+    K = np.concatenate([gio[:, T, T].transpose(0, 2, 1), gva[:, T, None]], axis=2) + from_nt @ H
+    k0 = (from_nt @ h[:, :, None])[:, :, 0]
+    # expenditure
+    x_nt = inv_x @ np.concatenate([gio[:, U, T], alpha[:, U, None]], axis=2)  # (N, nt, JT + 1)
+    x_tr = np.concatenate([gio[:, T, T], alpha[:, T, None]], axis=2) + gio[:, T, U] @ x_nt
+    labour = np.concatenate([gva[:, None, T], np.zeros((n, 1, 1))], axis=2) + gva[:, None, U] @ x_nt
+    E = np.concatenate([x_tr, x_nt, labour], axis=1)
+    return H, h, K, k0, E
 
 
 def solve(
