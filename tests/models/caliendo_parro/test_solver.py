@@ -223,3 +223,14 @@ def test_sector_order_does_not_matter(seed):
     np.testing.assert_allclose(ep.shares, e.shares[:, :, perm], rtol=1e-9, atol=1e-15)
     np.testing.assert_allclose(ep.expenditure, e.expenditure[:, perm], rtol=1e-9)
     assert max(ep.residuals.values()) < 1e-8
+
+
+def test_warm_start_at_the_solution_stops_at_once():
+    b = random_world(5, 3, 4)
+    tau = b.tariff * 1.3
+    e = solve(b, tau, None, np.zeros(b.n_regions))
+    again = solve(b, tau, None, np.zeros(b.n_regions), start=(e.w_hat, e.p_hat, e.expenditure))
+    assert again.diagnostics.iterations <= 2
+    np.testing.assert_allclose(again.w_hat, e.w_hat, rtol=1e-9)
+    np.testing.assert_allclose(again.p_hat, e.p_hat, rtol=1e-9)
+    np.testing.assert_allclose(again.expenditure, e.expenditure, rtol=1e-9)
