@@ -164,30 +164,17 @@ def run_spec(spec: EstimationSpec, data: pd.DataFrame | None = None, source: str
     if data is None:
         data = read_dataset(spec.dataset, spec.file, source)
     df = prepare_data(data, spec, source)
-    if spec.method == "ols":
-        return ols(
-            df,
-            spec.depvar,
-            spec.regressors,
-            spec.fixed_effects,
-            cluster=spec.cluster,
-            se_convention=spec.se_convention,
-            tol=spec.tol,
-            maxiter=spec.maxiter,
-            source=source,
-        )
-    return ppml(
-        df,
-        spec.depvar,
-        spec.regressors,
-        spec.fixed_effects,
-        cluster=spec.cluster,
-        engine=spec.engine,
-        se_convention=spec.se_convention,
-        tol=spec.tol,
-        maxiter=spec.maxiter,
-        source=source,
-    )
+    common = {
+        "cluster": spec.cluster,
+        "se_convention": spec.se_convention,
+        "tol": spec.tol,
+        "maxiter": spec.maxiter,
+        "source": source,
+    }
+    args = (df, spec.depvar, spec.regressors, spec.fixed_effects)
+    if spec.method == "ols":  # least squares always runs on pyfixest
+        return ols(*args, **common)
+    return ppml(*args, engine=spec.engine, **common)
 
 
 def load_spec(path: str | Path) -> EstimationSpec:
