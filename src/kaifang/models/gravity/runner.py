@@ -40,7 +40,7 @@ from kaifang.estimate.spec import EstimationSpec, derive_columns, prepare_data, 
 from kaifang.models import Progress
 from kaifang.models.gravity.baseline import GravityBaseline, calibrate_flows, cost_matrix, square_matrix
 from kaifang.models.gravity.equations import exports_international
-from kaifang.models.gravity.solver import GESolution, solve_gravity
+from kaifang.models.gravity.solver import GESolution, GravitySolution, solve_gravity
 from kaifang.results import RunResult, package_version
 from kaifang.scenario import Scenario, resolve, validate_section
 
@@ -353,18 +353,23 @@ def run(scenario: Scenario, progress: Progress) -> RunResult:
     if arr is not None:
         lnB = lnB + (1.0 - sigma) * np.log(arr.dhat[:, :, 0].T)
         touched |= arr.touched[:, :, 0].T
+
+    def solve_for(log_partial: np.ndarray) -> GravitySolution:
+        """Both GE variants for partial effects ``exp(log_partial)`` (one or a batch of draws)."""
+        return solve_gravity(
+            bl.X,
+            np.exp(log_partial),
+            sigma,
+            imbalance=params.imbalance,
+            normalisation=params.normalisation,
+            reference=ref,
+            tol=solver.tol,
+            maxiter=solver.maxiter,
+            labels=regions,
+        )
+
     progress("solving the general equilibrium")
-    sol = solve_gravity(
-        bl.X,
-        np.exp(lnB),
-        sigma,
-        imbalance=params.imbalance,
-        normalisation=params.normalisation,
-        reference=ref,
-        tol=solver.tol,
-        maxiter=solver.maxiter,
-        labels=regions,
-    )
+    sol = solve_for(lnB)
     full = outcomes(bl.X, sol.full, sigma)
     cond = outcomes(bl.X, sol.conditional, sigma)
     table = {"region": regions}
@@ -395,17 +400,7 @@ def run(scenario: Scenario, progress: Progress) -> RunResult:
         if others:
             lnBd = lnBd + (lnB - _log_partial(dxs, point))[None]
         t0 = time.perf_counter()
-        sd = solve_gravity(
-            bl.X,
-            np.exp(lnBd),
-            sigma,
-            imbalance=params.imbalance,
-            normalisation=params.normalisation,
-            reference=ref,
-            tol=solver.tol,
-            maxiter=solver.maxiter,
-            labels=regions,
-        )
+        sd = solve_for(lnBd)
         solve_seconds += time.perf_counter() - t0
         fd = outcomes(bl.X, sd.full, sigma)
         cd = outcomes(bl.X, sd.conditional, sigma)
