@@ -6,10 +6,15 @@ Peak memory is the subprocess's ``ru_maxrss``; ``*_fit_mb`` is that peak minus t
 size just before the fit (what the estimation itself added on top of the loaded data).
 Prints one JSON line per case with both times, memory and the ratios.
 
+Synthetic panels come in two profiles (``kaifang.estimate.synthetic.gravity_panel``):
+``agtpa`` has the spread of country sizes, pair effects and the small-flow zeros of the
+Advanced Guide panel (real gravity data); ``simple`` has countries of similar size and zeros
+at random, which makes the weighted fixed-effect problem much easier for both engines.
+
 Usage::
 
-    python benchmarks/bench_ppml.py                       # AG panel, 200k, 1M (+46% zeros)
-    python benchmarks/bench_ppml.py --sizes 200000 --zeros 0
+    python benchmarks/bench_ppml.py                       # AG panel, 200k, 1M (+46% zeros), both profiles
+    python benchmarks/bench_ppml.py --sizes 200000 --zeros 0 --profiles agtpa
     python benchmarks/bench_ppml.py --sizes 10000000 --skip-pyfixest-above 2000000
 """
 
@@ -34,7 +39,7 @@ def _maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def _load(case: str, rows: int, zeros: float, years: int = 20):
+def _load(case: str, rows: int, zeros: float, years: int = 20, profile: str = "agtpa"):
     import numpy as np
     import pandas as pd
 
@@ -49,17 +54,19 @@ def _load(case: str, rows: int, zeros: float, years: int = 20):
         return d, AG_XS
     from kaifang.estimate.synthetic import gravity_panel
 
-    return gravity_panel(rows, n_years=years, zero_share=zeros, seed=2026).data, XS
+    return gravity_panel(rows, n_years=years, zero_share=zeros, seed=2026, profile=profile).data, XS
 
 
-def _worker(engine: str, case: str, rows: int, zeros: float, separation: str, years: int) -> None:
+def _worker(
+    engine: str, case: str, rows: int, zeros: float, separation: str, years: int, profile: str
+) -> None:
     sys.path.insert(0, str(ROOT / "src"))
     import numpy as np
 
     from kaifang.estimate.synthetic import gravity_panel
 
     warm = gravity_panel(3_000, n_years=5, seed=1).data
-    data, xs = _load(case, rows, zeros, years)
+    data, xs = _load(case, rows, zeros, years, profile)
     seps = tuple(s for s in separation.split(",") if s)
     if engine == "kaifang":
         from kaifang.estimate.hdfe import ppml_hdfe
@@ -105,7 +112,9 @@ def _worker(engine: str, case: str, rows: int, zeros: float, separation: str, ye
     )
 
 
-def _run(engine: str, case: str, rows: int, zeros: float, separation: str, threads: int, years: int) -> dict:
+def _run(
+    engine: str, case: str, rows: int, zeros: float, separation: str, threads: int, years: int, profile: str
+) -> dict:
     # both engines may use up to `threads` threads; kaifang's default is one (KAIFANG_HDFE_THREADS)
     env = dict(os.environ, NUMBA_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
     env["OPENBLAS_NUM_THREADS"] = str(threads)
@@ -114,7 +123,16 @@ def _run(engine: str, case: str, rows: int, zeros: float, separation: str, threa
     if "KAIFANG_DATA_MIRROR" not in env and mirror.is_dir():
         env["KAIFANG_DATA_MIRROR"] = str(mirror)
     cmd = [sys.executable, __file__, "--worker", engine, "--case", case, "--rows", str(rows)]
-    cmd += ["--zero-share", str(zeros), "--separation", separation, "--years", str(years)]
+    cmd += [
+        "--zero-share",
+        str(zeros),
+        "--separation",
+        separation,
+        "--years",
+        str(years),
+        "--profiles",
+        profile,
+    ]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1] if out.stderr else f"exit {out.returncode}"}
@@ -135,32 +153,42 @@ def main(argv: list[str] | None = None) -> None:
         "--threads", type=int, default=2, help="numba/BLAS threads per engine (at most 2 on this machine)"
     )
     p.add_argument("--years", type=int, default=20, help="years per pair in the synthetic panels")
+    p.add_argument(
+        "--profiles",
+        default="agtpa,simple",
+        help="synthetic panel profiles: 'agtpa' (real-data spread), 'simple'",
+    )
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--case", default="synthetic", help=argparse.SUPPRESS)
     p.add_argument("--rows", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--zero-share", type=float, default=0.0, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.worker:
-        _worker(a.worker, a.case, a.rows, a.zero_share, a.separation, a.years)
+        _worker(a.worker, a.case, a.rows, a.zero_share, a.separation, a.years, a.profiles)
         return
-    cases: list[tuple[str, int, float]] = []
+    cases: list[tuple[str, int, float, str]] = []
     for s in a.sizes.split(","):
         if s == "agtpa":
-            cases.append(("agtpa", 28_566, 0.0))
+            cases.append(("agtpa", 28_566, 0.0, ""))
         else:
-            cases += [("synthetic", int(float(s)), float(z)) for z in a.zeros.split(",")]
-    for case, rows, zeros in cases:
-        k = _run("kaifang", case, rows, zeros, a.separation, a.threads, a.years)
+            cases += [
+                ("synthetic", int(float(s)), float(z), prof)
+                for prof in a.profiles.split(",")
+                for z in a.zeros.split(",")
+            ]
+    for case, rows, zeros, prof in cases:
+        k = _run("kaifang", case, rows, zeros, a.separation, a.threads, a.years, prof)
         line = {"case": case, "rows": rows, "zero_share": zeros, "separation": a.separation}
         if case != "agtpa":
             line["years"] = a.years
+            line["profile"] = prof
         line.update(
             {f"kaifang_{key}": k.get(key) for key in ("seconds", "peak_mb", "fit_mb", "n_obs", "iterations")}
         )
         if "error" in k:
             line["kaifang_error"] = k["error"]
         if rows <= a.skip_pyfixest_above:
-            f = _run("pyfixest", case, rows, zeros, a.separation, a.threads, a.years)
+            f = _run("pyfixest", case, rows, zeros, a.separation, a.threads, a.years, prof)
             line.update({f"pyfixest_{key}": f.get(key) for key in ("seconds", "peak_mb", "fit_mb", "n_obs")})
             if "error" in f:
                 line["pyfixest_error"] = f["error"]

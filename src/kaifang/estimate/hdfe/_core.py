@@ -13,7 +13,7 @@ import numpy as np
 from kaifang.errors import ConvergenceError, UserInputError
 
 from . import _kernels as K
-from ._demean import FEStructure, solve_fe
+from ._demean import FEStructure, poisson_fe_start, solve_fe
 from ._sample import (
     KEPT,
     REASONS,
@@ -196,6 +196,14 @@ def _collinear_columns(gram_x: np.ndarray, scale: np.ndarray, tol: float) -> np.
 
 # ---------------------------------------------------------------------------- engine
 
+#: tolerance of the fixed-effect solves of the first IRLS step (a direction, not the answer)
+_FIRST_STEP_TOL = 1e-6
+#: tolerance of the regressors' fixed-effect solves when the Hessian is refreshed
+_HESSIAN_TOL = 1e-6
+#: regressors with less than this share of their variance left after the fixed effects are
+#: re-solved tightly before the collinearity check
+_COLLIN_SUSPECT = 1e-4
+
 
 def ppml_hdfe(
     y: np.ndarray,
@@ -215,6 +223,7 @@ def ppml_hdfe(
     separation: Sequence[SeparationMethod] = ("fe", "relu"),
     drop_singletons: bool = True,
     collin_tol: float = 1e-9,
+    se_fe_tol: float = 1e-8,
 ) -> HDFEFit:
     """Poisson pseudo-maximum likelihood with up to several high-dimensional fixed effects.
 
@@ -261,6 +270,9 @@ def ppml_hdfe(
     collin_tol
         A regressor whose variance left after the fixed effects and earlier regressors is below
         ``collin_tol`` times its own variance is dropped (and named in ``collinear``).
+    se_fe_tol
+        Tolerance of the fixed-effect solve of the regressors under the final weights, used by
+        the covariance matrix (the coefficients do not depend on it).
 
     Returns
     -------
@@ -435,7 +447,11 @@ def ppml_hdfe(
     # is an exact Newton step and the fixed point is the maximum-likelihood estimate.
     ylogy = np.where(yk > 0, yk * np.log(np.where(yk > 0, yk, 1.0)) - yk, 0.0)
     mean_y = float(np.average(yk, weights=wk))
-    eta = np.log(0.5 * (yk + mean_y))
+    start = poisson_fe_start(fes, yk, wk, ok_) if has_fe else None
+    if start is None:
+        eta = np.log(0.5 * (yk + mean_y))
+    else:
+        eta = ok_ + K.fe_sum(fes.cg, start)
     W = np.empty(nk)
     z = np.empty(nk)
     dev_old = K.poisson_deviance(yk, eta, wk)
@@ -444,16 +460,33 @@ def ppml_hdfe(
     del z
     active = np.arange(k_all)  # kept regressors (indices into the input columns)
     collinear: tuple[str, ...] = ()
-    # tight enough for the collinearity check below (errors enter the Gram matrix squared)
-    res = solve_fe(fes, W, V, None, tol=max(fe_tol, 1e-8), maxiter=fe_maxiter)
+    # The first step only needs a good Newton direction: loose tolerances. A regressor that
+    # looks nearly collinear with the fixed effects is re-solved tightly before it is judged
+    # (its partialled-out variance is tiny, so errors of the solve would dominate it).
+    a0 = None
+    if start is not None:
+        a0 = np.zeros((fes.n_groups, V.shape[1]))
+        a0[:, 0] = start
+    loose = max(fe_tol, _FIRST_STEP_TOL)
+    S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, V, fes.n_groups)
+    res = solve_fe(fes, W, V, a0, tol=loose, maxiter=fe_maxiter, S=S, inv_w=inv_w)
     alpha = res.alpha
     sweeps: list[int] = [res.sweeps]
     gram = K.weighted_resid_gram(fes.cg, W, V, alpha)
     if V.shape[1] > 1:
-        mean_x = K.group_sums(np.zeros((1, nk), np.int32), W, V, 1)[0] / W.sum()
+        mean_x = S[: fes.bounds[1]].sum(axis=0) / W.sum()  # weighted means (dimension 0 covers every row)
         xc = V[:, 1:] - mean_x[None, 1:]
         centred = np.einsum("ij,ij->j", xc, xc * W[:, None])
         del xc
+        left = np.diag(gram)[1:] / np.where(centred > 0, centred, 1.0)
+        suspect = left < _COLLIN_SUSPECT
+        if suspect.any():
+            tols = np.full(V.shape[1], loose)
+            tols[1:][suspect] = max(fe_tol, 1e-12)
+            res = solve_fe(fes, W, V, alpha, tol=tols, maxiter=fe_maxiter, S=S, inv_w=inv_w)
+            alpha = res.alpha
+            sweeps[-1] += res.sweeps
+            gram = K.weighted_resid_gram(fes.cg, W, V, alpha)
         drop = _collinear_columns(gram[1:, 1:], centred, collin_tol)
         if drop.any():
             collinear = tuple(names[j] for j in active[drop])
@@ -472,6 +505,7 @@ def ppml_hdfe(
     hess = gram[1:, 1:]
     del alpha, gram
     history: list[float] = []
+    bsteps: list[float] = []  # largest relative coefficient change of every step after the first
     refreshed: list[bool] = [True]
     dev = K.poisson_deviance(yk, eta, wk)
     crit = abs(dev - dev_old) / (0.1 + abs(dev))
@@ -484,13 +518,22 @@ def ppml_hdfe(
     while it < maxiter:
         it += 1
         dev_old = K.poisson_working_residual(yk, ylogy, eta, wk, W, r_view)
-        refresh = kk > 0 and (it <= 2 or finishing or (len(history) > 1 and history[-1] > 0.2 * history[-2]))
+        # Refresh the Hessian in the second step and whenever the coefficients converge slowly
+        # (the quasi-Newton rate is then poor); not near the end, where rounding sets the ratio.
+        refresh = (
+            kk > 0
+            and not finishing
+            and (it <= 2 or (len(bsteps) > 1 and bsteps[-1] > 1e-6 and bsteps[-1] > 0.2 * bsteps[-2]))
+        )
         tol_now = fe_tol if finishing else inner_tol
         if refresh:
             S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, V, fes.n_groups)
             a0 = np.zeros((fes.n_groups, kk + 1))
             a0[:, 1:] = alpha_x
-            res = solve_fe(fes, W, V, a0, tol=tol_now, maxiter=fe_maxiter, S=S, inv_w=inv_w)
+            # the Hessian only steers the step: its regressors need a loose tolerance
+            tols = np.full(kk + 1, max(tol_now, _HESSIAN_TOL))
+            tols[0] = tol_now
+            res = solve_fe(fes, W, V, a0, tol=tols, maxiter=fe_maxiter, S=S, inv_w=inv_w)
             alpha_x = np.ascontiguousarray(res.alpha[:, 1:])
             alpha_r = res.alpha[:, 0]
             gram = K.weighted_resid_gram(fes.cg, W, V, res.alpha)
@@ -523,11 +566,18 @@ def ppml_hdfe(
         if finishing:
             converged = True
             break
-        if crit < tol:
-            if (refresh or kk == 0) and tol_now <= fe_tol:
+        # After the first steps the Hessian is reused (quasi-Newton, linear convergence), so
+        # a small deviance change is not enough: the coefficients must have stopped moving too.
+        still = kk > 0 and bool(np.any(np.abs(step * dbeta) > tol * (0.1 + np.abs(beta))))
+        if kk:
+            bsteps.append(float(np.max(np.abs(step * dbeta) / (0.1 + np.abs(beta)))))
+        if crit < tol and not still:
+            if tol_now <= fe_tol:
                 converged = True
                 break
-            finishing = True  # one exact Newton step, at the final inner tolerance, to end on
+            # one more step with the working residual partialled out at the final tolerance:
+            # its score is then exact, so the step ends on the maximum-likelihood estimate
+            finishing = True
         # tighten the inner tolerance as IRLS converges (ppmlhdfe's adaptive rule)
         inner_tol = max(fe_tol, min(inner_tol, 0.1 * crit))
     dev_old = dev
@@ -545,7 +595,12 @@ def ppml_hdfe(
     # (exact, fe_tol) Newton step; the scores use the final fitted values.
     mu = np.exp(eta)
     if kk:
-        Xt = K.residualise(fes.cg, np.ascontiguousarray(V[:, 1:]), alpha_x)
+        # regressors partialled out under the weights of the last step (as pyfixest), warm-started
+        Xv = np.ascontiguousarray(V[:, 1:])
+        res = solve_fe(fes, W, Xv, alpha_x, tol=max(fe_tol, se_fe_tol), maxiter=fe_maxiter)
+        sweeps.append(res.sweeps)
+        Xt = K.residualise(fes.cg, Xv, res.alpha)
+        del Xv
         del V
         hess = (Xt * W[:, None]).T @ Xt
         bread = np.linalg.inv(hess)

@@ -23,7 +23,7 @@ class FEStructure:
     Attributes
     ----------
     cg
-        ``(D, n)`` int32 global group indices, one contiguous row per dimension (dimension ``d`` shifted by ``bounds[d]``).
+        ``(D, n)`` uint32 global group indices (unsigned: compiled loops index with them without wraparound checks), one contiguous row per dimension (dimension ``d`` shifted by ``bounds[d]``).
     bounds
         ``(D + 1,)`` start of each dimension's block in the coefficient array.
     """
@@ -46,7 +46,7 @@ class FEStructure:
         sizes = [int(c.max()) + 1 if n else 0 for c in codes]
         bounds = np.zeros(len(codes) + 1, dtype=np.int64)
         bounds[1:] = np.cumsum(sizes)
-        cg = np.empty((len(codes), n), dtype=np.int32)
+        cg = np.empty((len(codes), n), dtype=np.uint32)
         for d, c in enumerate(codes):
             np.add(c, bounds[d], out=cg[d], casting="unsafe")
         return cls(cg=cg, bounds=bounds)
@@ -73,7 +73,7 @@ def solve_fe(
     V: np.ndarray,
     alpha0: np.ndarray | None,
     *,
-    tol: float,
+    tol: float | np.ndarray,
     maxiter: int,
     inv_w: np.ndarray | None = None,
     S: np.ndarray | None = None,
@@ -92,7 +92,8 @@ def solve_fe(
     alpha0
         ``(G, m)`` starting coefficients (warm start), or ``None`` for zeros.
     tol
-        Stop when no coefficient changes by more than ``tol * (0.1 + |a|)`` in a sweep.
+        Stop when no coefficient changes by more than ``tol * (0.1 + |a|)`` in a sweep; a
+        ``(m,)`` array gives every column its own tolerance.
     maxiter
         Maximum number of accelerated iterations (each is two or three sweeps).
     inv_w, S
@@ -116,7 +117,7 @@ def solve_fe(
     sweep = K.gauss_seidel_sweep
     cg, bounds = fe.cg, fe.bounds
     # threads only pay off on large problems (thread start-up and the private copies)
-    threads = K.THREADS if cg.shape[1] >= 50_000 else 1
+    threads = K.THREADS if cg.shape[1] * m >= 200_000 else 1
     if fe.n_dims == 1:
         GX = np.empty_like(out)
         sweep(cg, w, S, inv_w, bounds, out, GX, np.empty_like(out), threads)
@@ -124,6 +125,7 @@ def solve_fe(
     # Columns that have converged are written to `out` and dropped from later sweeps, so
     # easy columns (regressors barely related to the fixed effects) stop costing time.
     cols = np.arange(m)
+    tols = np.broadcast_to(np.asarray(tol, dtype=np.float64), (m,))
     X = out
     Sa = S
     GX = np.empty_like(X)
@@ -156,7 +158,7 @@ def solve_fe(
         sweeps += 1
         ch = _changes(X, GX)
         change = float(ch.max())
-        status = retire(ch <= tol, GX)
+        status = retire(ch <= tols[cols], GX)
         if status == 2:
             return DemeanResult(out, sweeps, True, change)
         if status == 1:  # some columns retired: restart from the last sweep
@@ -165,7 +167,7 @@ def solve_fe(
         sweeps += 1
         ch = _changes(GX, GGX)
         change = float(ch.max())
-        status = retire(ch <= tol, GGX)
+        status = retire(ch <= tols[cols], GGX)
         if status == 2:
             return DemeanResult(out, sweeps, True, change)
         if status == 1:
@@ -187,3 +189,56 @@ def solve_fe(
                 return DemeanResult(out, sweeps, False, change)
     out[:, cols] = X
     return DemeanResult(out, sweeps, False, change)
+
+
+def poisson_fe_start(
+    fe: FEStructure,
+    y: np.ndarray,
+    w: np.ndarray,
+    offset: np.ndarray,
+    *,
+    tol: float = 1e-3,
+    maxiter: int = 200,
+) -> np.ndarray | None:
+    """Log fixed effects of the fixed-effects-only Poisson model (all coefficients zero).
+
+    Iterative proportional fitting, accelerated by the Irons-Tuck extrapolation on the log
+    coefficients, stopped at a loose tolerance: the result is a starting point for IRLS,
+    which otherwise spends many iterations moving the effects of small groups (pairs that
+    trade little) about one log point per step from the usual start ``mu = (y + mean y) / 2``.
+    Returns ``None`` when some group has no positive ``y`` (its effect is minus infinity).
+    """
+    G = fe.n_groups
+    sy = np.zeros(G)
+    wy = w * y
+    for d in range(fe.n_dims):
+        sy[fe.bounds[d] : fe.bounds[d + 1]] = np.bincount(
+            fe.cg[d] - fe.bounds[d], weights=wy, minlength=int(fe.bounds[d + 1] - fe.bounds[d])
+        )
+    if not (sy > 0).all():
+        return None
+    shift = float(offset.max())
+    base = w * np.exp(offset - shift)
+    acc = np.empty(G)
+    A = np.ones(G)
+    GA = np.empty(G)
+    GGA = np.empty(G)
+    x = np.zeros(G)
+    for _ in range(maxiter):
+        K.ipf_sweep(fe.cg, base, sy, fe.bounds, A, GA, acc)
+        gx = np.log(GA)
+        if np.max(np.abs(gx - x) / (0.1 + np.abs(x))) <= tol:
+            x = gx
+            break
+        K.ipf_sweep(fe.cg, base, sy, fe.bounds, GA, GGA, acc)
+        ggx = np.log(GGA)
+        if np.max(np.abs(ggx - gx) / (0.1 + np.abs(gx))) <= tol:
+            x = ggx
+            break
+        d1 = ggx - gx
+        d2 = d1 - (gx - x)
+        den = float(d2 @ d2)
+        x = ggx - (float(d1 @ d2) / den) * d1 if den > 0 else ggx
+        A = np.exp(x)
+    x[fe.bounds[0] : fe.bounds[1]] += shift
+    return x

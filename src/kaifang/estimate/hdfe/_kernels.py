@@ -1,6 +1,6 @@
 """Compiled loops of the HDFE engine (numba, single-threaded, no Python objects).
 
-Layout used throughout: ``cg`` is a ``(D, n)`` int32 array of *global* group indices
+Layout used throughout: ``cg`` is a ``(D, n)`` uint32 array of *global* group indices
 (the codes of dimension ``d`` are shifted by the number of groups of dimensions
 ``0 .. d-1``), so the fixed-effect coefficients of all dimensions live in one array
 ``alpha`` of shape ``(G, m)``, one column per variable being partialled out. ``V`` is an
@@ -14,10 +14,17 @@ import os
 import numpy as np
 from numba import config, njit, prange
 
-#: Threads of the row-parallel accumulation: ``KAIFANG_HDFE_THREADS`` (default 1, at most 2 and
-#: at most numba's thread count). One thread is the default because on a shared, busy machine
-#: numba's thread pool makes the many short parallel loops slower, not faster.
-THREADS = max(1, min(2, int(os.environ.get("KAIFANG_HDFE_THREADS", "1")), int(config.NUMBA_NUM_THREADS)))
+#: Threads of the row-parallel accumulation: ``KAIFANG_HDFE_THREADS`` if set, else numba's
+#: thread count (``NUMBA_NUM_THREADS``, by default the number of cores), at most 8. Each thread
+#: keeps a private copy of one dimension's accumulator, so memory grows with the thread count.
+THREADS = max(
+    1,
+    min(
+        8,
+        int(os.environ.get("KAIFANG_HDFE_THREADS", config.NUMBA_NUM_THREADS)),
+        int(config.NUMBA_NUM_THREADS),
+    ),
+)
 
 
 @njit(cache=True, nogil=True)
@@ -50,97 +57,79 @@ def group_sums(cg: np.ndarray, w: np.ndarray, V: np.ndarray, n_groups: int) -> n
 
 
 @njit(cache=True, nogil=True)
-def _accumulate_1(gd: np.ndarray, o1: np.ndarray, w: np.ndarray, a: np.ndarray, acc: np.ndarray) -> None:
-    m = a.shape[1]
-    for i in range(gd.shape[0]):
-        wi = w[i]
-        g = gd[i]
-        p = o1[i]
-        for c in range(m):
-            acc[g, c] += wi * a[p, c]
-
-
-@njit(cache=True, nogil=True)
-def _accumulate_2(
-    gd: np.ndarray, o1: np.ndarray, o2: np.ndarray, w: np.ndarray, a: np.ndarray, acc: np.ndarray
+def _accumulate(
+    cg: np.ndarray, d: int, w: np.ndarray, a: np.ndarray, acc: np.ndarray, lo: int, i0: int, i1: int
 ) -> None:
-    m = a.shape[1]
-    for i in range(gd.shape[0]):
-        wi = w[i]
-        g = gd[i]
-        p = o1[i]
-        q = o2[i]
-        for c in range(m):
-            acc[g, c] += wi * (a[p, c] + a[q, c])
+    """``acc[g_d(i) - lo] += w_i sum_{e != d} a[g_e(i)]`` over rows ``i0 .. i1 - 1``.
 
-
-@njit(cache=True, nogil=True, parallel=True)
-def _accumulate_1_par(
-    gd: np.ndarray, o1: np.ndarray, w: np.ndarray, a: np.ndarray, acc: np.ndarray, lo: int, hi: int, nt: int
-) -> None:
-    n = gd.shape[0]
+    Specialised for two and three dimensions. With one column, runs of consecutive rows in
+    the same group (long in panels sorted by pair) are summed in a register, so the
+    accumulator is not reloaded through memory every row (a store-to-load dependency).
+    """
+    D = cg.shape[0]
     m = a.shape[1]
-    priv = np.zeros((nt, hi - lo, m))
-    for t in prange(nt):
-        for i in range(t * n // nt, (t + 1) * n // nt):
-            wi = w[i]
-            g = gd[i] - lo
-            p = o1[i]
-            for c in range(m):
-                priv[t, g, c] += wi * a[p, c]
-    for g in range(hi - lo):
-        for c in range(m):
+    gd = cg[d]
+    if D == 3:
+        o1 = cg[(d + 1) % 3]
+        o2 = cg[(d + 2) % 3]
+        if m == 1:
+            if i1 <= i0:
+                return
+            cur = gd[i0]
             s = 0.0
-            for t in range(nt):
-                s += priv[t, g, c]
-            acc[lo + g, c] = s
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def _accumulate_2_par(
-    gd: np.ndarray,
-    o1: np.ndarray,
-    o2: np.ndarray,
-    w: np.ndarray,
-    a: np.ndarray,
-    acc: np.ndarray,
-    lo: int,
-    hi: int,
-    nt: int,
-) -> None:
-    """Row-parallel version of ``_accumulate_2``: each thread sums a block of rows privately."""
-    n = gd.shape[0]
-    m = a.shape[1]
-    priv = np.zeros((nt, hi - lo, m))
-    for t in prange(nt):
-        for i in range(t * n // nt, (t + 1) * n // nt):
+            for i in range(i0, i1):
+                g = gd[i]
+                if g != cur:
+                    acc[cur - lo, 0] += s
+                    cur = g
+                    s = 0.0
+                s += w[i] * (a[o1[i], 0] + a[o2[i], 0])
+            acc[cur - lo, 0] += s
+            return
+        for i in range(i0, i1):
             wi = w[i]
             g = gd[i] - lo
             p = o1[i]
             q = o2[i]
             for c in range(m):
-                priv[t, g, c] += wi * (a[p, c] + a[q, c])
+                acc[g, c] += wi * (a[p, c] + a[q, c])
+    elif D == 2:
+        o1 = cg[1 - d]
+        for i in range(i0, i1):
+            wi = w[i]
+            g = gd[i] - lo
+            p = o1[i]
+            for c in range(m):
+                acc[g, c] += wi * a[p, c]
+    else:
+        for i in range(i0, i1):
+            wi = w[i]
+            g = gd[i] - lo
+            for c in range(m):
+                s = 0.0
+                for e in range(D):
+                    if e != d:
+                        s += a[cg[e, i], c]
+                acc[g, c] += wi * s
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _accumulate_par(
+    cg: np.ndarray, d: int, w: np.ndarray, a: np.ndarray, acc: np.ndarray, lo: int, hi: int, nt: int
+) -> None:
+    """Row-parallel ``_accumulate``: each thread sums a block of rows into its own copy."""
+    n = cg.shape[1]
+    m = a.shape[1]
+    priv = np.zeros((nt, hi - lo, m))
+    lo_u = np.uint64(lo)
+    for t in prange(nt):
+        _accumulate(cg, d, w, a, priv[t], lo_u, t * n // nt, (t + 1) * n // nt)
     for g in range(hi - lo):
         for c in range(m):
             s = 0.0
             for t in range(nt):
                 s += priv[t, g, c]
             acc[lo + g, c] = s
-
-
-@njit(cache=True, nogil=True)
-def _accumulate_any(cg: np.ndarray, d: int, w: np.ndarray, a: np.ndarray, acc: np.ndarray) -> None:
-    D, n = cg.shape
-    m = a.shape[1]
-    for i in range(n):
-        wi = w[i]
-        g = cg[d, i]
-        for c in range(m):
-            s = 0.0
-            for e in range(D):
-                if e != d:
-                    s += a[cg[e, i], c]
-            acc[g, c] += wi * s
 
 
 @njit(cache=True, nogil=True)
@@ -163,27 +152,21 @@ def gauss_seidel_sweep(
     ``a_d[g] = (S[g] - sum_{i in g} w_i sum_{e != d} a_e[g_e(i)]) / sum_{i in g} w_i``.
     This is the block Gauss-Seidel step on the normal equations ``D'WD a = D'WV``.
     """
-    D = cg.shape[0]
+    D, n = cg.shape
     m = S.shape[1]
     a_out[:, :] = a_in
     for d in range(D):
         lo = bounds[d]
         hi = bounds[d + 1]
-        for g in range(lo, hi):
-            for c in range(m):
-                acc[g, c] = 0.0
-        if D == 2:
-            if threads > 1:
-                _accumulate_1_par(cg[d], cg[1 - d], w, a_out, acc, lo, hi, threads)
-            else:
-                _accumulate_1(cg[d], cg[1 - d], w, a_out, acc)
-        elif D == 3:
-            if threads > 1:
-                _accumulate_2_par(cg[d], cg[(d + 1) % 3], cg[(d + 2) % 3], w, a_out, acc, lo, hi, threads)
-            else:
-                _accumulate_2(cg[d], cg[(d + 1) % 3], cg[(d + 2) % 3], w, a_out, acc)
-        elif D > 3:
-            _accumulate_any(cg, d, w, a_out, acc)
+        # unsigned offset: group indices stay unsigned (no wraparound checks in the loops)
+        lo_u = np.uint64(lo)
+        if threads > 1:
+            _accumulate_par(cg, d, w, a_out, acc, lo, hi, threads)
+        else:
+            for g in range(lo, hi):
+                for c in range(m):
+                    acc[g, c] = 0.0
+            _accumulate(cg, d, w, a_out, acc[lo:hi], lo_u, 0, n)
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(m):
@@ -418,3 +401,37 @@ def step_and_deviance(
         eta[i] = e
         dev += w_user[i] * (ylogy[i] - y[i] * e + np.exp(e))
     return 2.0 * dev
+
+
+@njit(cache=True, nogil=True)
+def ipf_sweep(
+    cg: np.ndarray,
+    base: np.ndarray,
+    sy: np.ndarray,
+    bounds: np.ndarray,
+    A_in: np.ndarray,
+    A_out: np.ndarray,
+    acc: np.ndarray,
+) -> None:
+    """One sweep of iterative proportional fitting of the multiplicative fixed effects.
+
+    The Poisson likelihood with fixed effects only, ``mu_i = base_i prod_d A_d[g_d(i)]``, is
+    maximised in ``A_d`` (the others held) by ``A_d[g] = sum_{i in g} w_i y_i /
+    sum_{i in g} base_i prod_{e != d} A_e[g_e(i)]`` (``base`` includes the weights); one sweep
+    applies this to every dimension in turn (Bergé 2018, sec. 2.2, the Poisson case).
+    """
+    D, n = cg.shape
+    A_out[:] = A_in
+    for d in range(D):
+        lo = bounds[d]
+        hi = bounds[d + 1]
+        for g in range(lo, hi):
+            acc[g] = 0.0
+        for i in range(n):
+            p = base[i]
+            for e in range(D):
+                if e != d:
+                    p *= A_out[cg[e, i]]
+            acc[cg[d, i]] += p
+        for g in range(lo, hi):
+            A_out[g] = sy[g] / acc[g] if acc[g] > 0.0 else 0.0
