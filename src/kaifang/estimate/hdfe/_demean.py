@@ -15,6 +15,9 @@ import numpy as np
 
 from . import _kernels as K
 
+#: every GRAND-th accelerated iterate feeds a second-level Irons-Tuck step (fixest's grand acceleration)
+GRAND = 2
+
 
 @dataclass(frozen=True)
 class FEStructure:
@@ -62,9 +65,7 @@ class DemeanResult:
 
 def _changes(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Largest relative change ``|a - b| / (0.1 + |b|)`` per column (fixest's stopping rule)."""
-    if a.shape[0] == 0:
-        return np.zeros(a.shape[1])
-    return np.max(np.abs(a - b) / (0.1 + np.abs(b)), axis=0)
+    return K.max_relative_change(a, b)
 
 
 def solve_fe(
@@ -153,6 +154,8 @@ def solve_fe(
         acc = np.empty_like(X)
         return 1
 
+    n_acc = 0
+    hist: list[np.ndarray] = []
     for _ in range(maxiter):
         sweep(cg, w, Sa, inv_w, bounds, X, GX, acc, threads)
         sweeps += 1
@@ -162,6 +165,7 @@ def solve_fe(
         if status == 2:
             return DemeanResult(out, sweeps, True, change)
         if status == 1:  # some columns retired: restart from the last sweep
+            hist.clear()
             continue
         sweep(cg, w, Sa, inv_w, bounds, GX, GGX, acc, threads)
         sweeps += 1
@@ -171,14 +175,17 @@ def solve_fe(
         if status == 2:
             return DemeanResult(out, sweeps, True, change)
         if status == 1:
+            hist.clear()
             continue
-        # Irons-Tuck extrapolation, one step length per column (Bergé 2018, eq. 9).
-        d1 = GGX - GX
-        d2 = d1 - (GX - X)
-        num = np.einsum("gc,gc->c", d1, d2)
-        den = np.einsum("gc,gc->c", d2, d2)
-        coef = np.divide(num, den, out=np.zeros(d1.shape[1]), where=den > 0)
-        X = GGX - coef[None, :] * d1
+        # Irons-Tuck extrapolation, one step length per column (Bergé 2018, eq. 9), in place.
+        K.irons_tuck(X, GX, GGX, X)
+        # "Grand" acceleration (fixest): Irons-Tuck again on every GRAND-th accelerated iterate.
+        n_acc += 1
+        if n_acc % GRAND == 0:
+            hist.append(X.copy())
+            if len(hist) == 3:
+                K.irons_tuck(hist[0], hist[1], hist[2], X)
+                hist.clear()
         # stop when rounding noise dominates (no progress for many iterations)
         if change < 0.5 * best:
             best, since_best = change, 0

@@ -435,3 +435,91 @@ def ipf_sweep(
             acc[cg[d, i]] += p
         for g in range(lo, hi):
             A_out[g] = sy[g] / acc[g] if acc[g] > 0.0 else 0.0
+
+
+@njit(cache=True, nogil=True)
+def max_relative_change(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Largest ``|a - b| / (0.1 + |b|)`` of every column (fixest's stopping rule)."""
+    G, m = a.shape
+    out = np.zeros(m)
+    for g in range(G):
+        for c in range(m):
+            v = abs(a[g, c] - b[g, c]) / (0.1 + abs(b[g, c]))
+            if v > out[c]:
+                out[c] = v
+    return out
+
+
+@njit(cache=True, nogil=True)
+def irons_tuck(X: np.ndarray, GX: np.ndarray, GGX: np.ndarray, out: np.ndarray) -> None:
+    """Irons-Tuck extrapolation of every column (Bergé 2018, eq. 9), written to ``out``.
+
+    ``out = GGX - (d1'd2 / d2'd2) d1`` with ``d1 = GGX - GX`` and ``d2 = d1 - (GX - X)``
+    (``out = GGX`` for a column whose ``d2`` is zero). ``out`` may be ``X``.
+    """
+    G, m = X.shape
+    num = np.zeros(m)
+    den = np.zeros(m)
+    for g in range(G):
+        for c in range(m):
+            d1 = GGX[g, c] - GX[g, c]
+            d2 = d1 - (GX[g, c] - X[g, c])
+            num[c] += d1 * d2
+            den[c] += d2 * d2
+    for c in range(m):
+        num[c] = num[c] / den[c] if den[c] > 0.0 else 0.0
+    for g in range(G):
+        for c in range(m):
+            out[g, c] = GGX[g, c] - num[c] * (GGX[g, c] - GX[g, c])
+
+
+@njit(cache=True, nogil=True)
+def mark_singletons_and_fe_separated(
+    codes: np.ndarray,
+    sizes: np.ndarray,
+    y: np.ndarray,
+    reason: np.ndarray,
+    singletons: bool,
+    fe_check: bool,
+    singleton_code: int,
+    separated_code: int,
+) -> None:
+    """Mark (in ``reason``) rows alone in a group and rows of all-zero groups, until stable.
+
+    ``codes`` is ``(D, n)``; only rows with ``reason == 0`` take part. Each round counts the
+    rows and the positive ``y`` of every group of every dimension in one pass, then marks;
+    rounds repeat while rows are dropped (a drop can make new singletons or all-zero groups).
+    A row that is both a singleton and separated is reported as a singleton.
+    """
+    D, n = codes.shape
+    start = np.zeros(D + 1, dtype=np.int64)
+    for d in range(D):
+        start[d + 1] = start[d] + sizes[d]
+    cnt = np.zeros(start[D], dtype=np.int64)
+    pos = np.zeros(start[D], dtype=np.int64)
+    while True:
+        cnt[:] = 0
+        pos[:] = 0
+        for i in range(n):
+            if reason[i] == 0:
+                yp = y[i] > 0.0
+                for d in range(D):
+                    g = start[d] + codes[d, i]
+                    cnt[g] += 1
+                    if yp:
+                        pos[g] = 1
+        changed = False
+        for i in range(n):
+            if reason[i] == 0:
+                for d in range(D):
+                    g = start[d] + codes[d, i]
+                    if singletons and cnt[g] == 1:
+                        reason[i] = singleton_code
+                        changed = True
+                        break
+                    if fe_check and pos[g] == 0:
+                        reason[i] = separated_code
+                        changed = True
+                        break
+        if not changed:
+            return

@@ -44,27 +44,18 @@ def drop_singletons_and_fe_separation(
     ``SINGLETON`` or ``SEPARATED_FE``. Iterates because each drop can create new singletons
     or all-zero groups.
     """
-    while True:
-        changed = False
-        keep = reason == KEPT
-        if singletons:
-            for c, g in zip(codes, sizes, strict=True):
-                cnt = K.group_counts(c, keep, g)
-                bad = keep & (cnt[c] == 1)
-                if bad.any():
-                    reason[bad] = SINGLETON
-                    keep &= ~bad
-                    changed = True
-        if fe_check:
-            for c, g in zip(codes, sizes, strict=True):
-                pos = K.group_positive(c, keep, y, g)
-                bad = keep & ~pos[c]
-                if bad.any():
-                    reason[bad] = SEPARATED_FE
-                    keep &= ~bad
-                    changed = True
-        if not changed:
-            return
+    if not (singletons or fe_check):
+        return
+    K.mark_singletons_and_fe_separated(
+        np.stack(codes),
+        np.asarray(sizes, dtype=np.int64),
+        y,
+        reason,
+        singletons,
+        fe_check,
+        SINGLETON,
+        SEPARATED_FE,
+    )
 
 
 def relu_separated(

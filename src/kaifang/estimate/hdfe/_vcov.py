@@ -9,6 +9,14 @@ from . import _kernels as K
 
 def dense_codes(a: np.ndarray) -> tuple[np.ndarray, int]:
     """Codes ``0 .. G-1`` for the distinct values of ``a`` (any dtype) and ``G``."""
+    a = np.asarray(a)
+    if a.dtype.kind in "iub" and a.size:
+        lo, hi = int(a.min()), int(a.max())
+        if hi - lo <= 4 * a.size:  # small range: counting instead of sorting
+            present = np.zeros(hi - lo + 1, dtype=bool)
+            present[a - lo] = True
+            remap = np.cumsum(present) - 1
+            return remap[a - lo].astype(np.int64), int(present.sum())
     uniq, inv = np.unique(a, return_inverse=True)
     return inv.astype(np.int64).ravel(), int(uniq.shape[0])
 
