@@ -119,6 +119,51 @@ def test_recovers_true_coefficients_on_a_large_panel():
         assert abs(fit.coef[j] - p.coef[name]) < 4 * fit.se[j], name
 
 
+def test_default_tolerances_match_pyfixest_on_a_real_data_like_panel():
+    """The agtpa profile (spread of country sizes as in real data, small-flow zeros) with the
+    engine's default tolerances: quasi-Newton steps must still end on pyfixest's estimate."""
+    d = gravity_panel(20_000, n_years=8, seed=21, zero_share=0.3, profile="agtpa").data
+    fit = ppml_hdfe(
+        d["trade"].to_numpy(), d[XS].to_numpy(), [d[f].to_numpy() for f in FES], cluster=d["pair"].to_numpy()
+    )
+    m = _pyfixest(d, XS, FES, {"CRV1": "pair"}, separation_check=["fe"])
+    _assert_same(fit, m, XS)
+    assert fit.dropped["separated_fe"] > 0  # small pairs with only zeros
+    assert fit.diagnostics["start"] == "poisson_fe"
+
+
+def test_poisson_fixed_effect_start_fits_the_group_totals():
+    """The IRLS start is the fixed-effects-only Poisson fit: its group totals of mu equal those
+    of y (the fixed effects' first-order conditions) up to the start's loose tolerance."""
+    from kaifang.estimate.hdfe._demean import FEStructure, poisson_fe_start
+
+    d = gravity_panel(20_000, n_years=8, seed=22, profile="agtpa").data
+    y = d["trade"].to_numpy()
+    fe = FEStructure.from_codes([d[f].to_numpy() for f in FES])
+    a = poisson_fe_start(fe, y, np.ones(y.size), np.zeros(y.size))
+    mu = np.exp(sum(a[fe.cg[k].astype(np.int64)] for k in range(3)))
+    for k, name in enumerate(FES):
+        codes = d[name].to_numpy()
+        ratio = np.bincount(codes, weights=mu) / np.bincount(codes, weights=y)
+        assert np.abs(ratio - 1.0).max() < 1e-2, name
+    # a group whose y is all zero has no finite effect: no start then
+    y0 = y.copy()
+    y0[d["pair"].to_numpy() == 0] = 0.0
+    assert poisson_fe_start(fe, y0, np.ones(y.size), np.zeros(y.size)) is None
+
+
+def test_dense_cluster_codes_keep_the_partition():
+    from kaifang.estimate.hdfe._vcov import dense_codes
+
+    rng = np.random.default_rng(0)
+    for a in (rng.integers(-5, 50, 1_000), rng.integers(0, 10**12, 1_000), rng.choice(["a", "b", "c"], 1_000)):
+        codes, g = dense_codes(a)
+        assert g == len(np.unique(a)) and codes.max() == g - 1
+        # same value <=> same code
+        pairs = {(v, c) for v, c in zip(a.tolist(), codes.tolist(), strict=True)}
+        assert len(pairs) == g
+
+
 def test_collinear_regressor_is_named_and_dropped(panel):
     d = panel.copy()
     d["rta2"] = 2.0 * d["rta"] - d["x1"]  # linear combination of two regressors

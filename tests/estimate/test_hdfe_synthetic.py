@@ -42,3 +42,22 @@ def test_bad_arguments():
         gravity_panel(1_000, coef={"tariff": 1.0})
     with pytest.raises(UserInputError, match="n_rows >= 4"):
         gravity_panel(10, n_years=10)
+
+
+def test_agtpa_profile_has_real_data_spread_and_small_flow_zeros():
+    a = gravity_panel(40_000, n_years=6, seed=1, zero_share=0.2, profile="agtpa")
+    s = gravity_panel(40_000, n_years=6, seed=1, zero_share=0.2)
+    trade = a.data["trade"].to_numpy()
+    assert abs(float((trade == 0).mean()) - 0.2) < 0.01
+    # zeros sit on small expected flows (as in the Advanced Guide panel), not at random
+    assert np.median(a.mean[trade == 0]) < 0.01 * np.median(a.mean[trade > 0])
+    # the spread of log flows is that of real gravity data (3.5 in the Advanced Guide panel),
+    # much wider than the simple profile's
+    sd_agtpa = np.log(trade[trade > 0]).std()
+    sd_simple = np.log(s.data["trade"].to_numpy()[s.data["trade"].to_numpy() > 0]).std()
+    assert sd_agtpa > 2.5 > sd_simple
+    # E[trade] = mean row by row: the ratio's average is 1 within 4 standard errors
+    ratio = trade / a.mean
+    assert abs(ratio.mean() - 1.0) < 4 * ratio.std() / np.sqrt(ratio.size)
+    with pytest.raises(UserInputError, match="profile must be"):
+        gravity_panel(1_000, profile="real")

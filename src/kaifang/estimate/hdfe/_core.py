@@ -475,9 +475,7 @@ def ppml_hdfe(
     gram = K.weighted_resid_gram(fes.cg, W, V, alpha)
     if V.shape[1] > 1:
         mean_x = S[: fes.bounds[1]].sum(axis=0) / W.sum()  # weighted means (dimension 0 covers every row)
-        xc = V[:, 1:] - mean_x[None, 1:]
-        centred = np.einsum("ij,ij->j", xc, xc * W[:, None])
-        del xc
+        centred = K.weighted_centred_squares(V, W, mean_x)[1:]
         left = np.diag(gram)[1:] / np.where(centred > 0, centred, 1.0)
         suspect = left < _COLLIN_SUSPECT
         if suspect.any():
@@ -596,15 +594,15 @@ def ppml_hdfe(
     mu = np.exp(eta)
     if kk:
         # regressors partialled out under the weights of the last step (as pyfixest), warm-started
-        Xv = np.ascontiguousarray(V[:, 1:])
-        res = solve_fe(fes, W, Xv, alpha_x, tol=max(fe_tol, se_fe_tol), maxiter=fe_maxiter)
+        Xt = V[:, 1:]  # a view: the regressors' columns are reused for X~ and then the scores
+        V = r_view = R = None
+        res = solve_fe(fes, W, Xt, alpha_x, tol=max(fe_tol, se_fe_tol), maxiter=fe_maxiter)
         sweeps.append(res.sweeps)
-        Xt = K.residualise(fes.cg, Xv, res.alpha)
-        del Xv
-        del V
-        hess = (Xt * W[:, None]).T @ Xt
+        # memory: one (n, k) array is partialled out, then turned into the scores, in place
+        hess = K.residualise_and_gram(fes.cg, Xt, res.alpha, W)
         bread = np.linalg.inv(hess)
-        scores = Xt * (wk * (yk - mu))[:, None]
+        scores = Xt
+        scores *= (wk * (yk - mu))[:, None]
         vtype = "cluster" if clusters else vcov
         fe_codes_k = [c[0] for c in comp] if has_fe else []
         vc, vinfo = sandwich(
@@ -646,7 +644,7 @@ def ppml_hdfe(
     mu_full = np.full(n, np.nan)
     eta_full[keep] = eta
     mu_full[keep] = mu
-    loglik = float(np.sum(wk * (yk * eta - mu - _gammaln1(yk))))
+    loglik = K.poisson_loglik(yk, eta, wk)
     return HDFEFit(
         coef=coef,
         se=se,
@@ -673,6 +671,7 @@ def ppml_hdfe(
             "criterion_history": history,
             "fe_sweeps": sweeps,
             "hessian_refreshed": refreshed,
+            "start": "poisson_fe" if start is not None else "mean",
             "relu_iterations": relu_iters,
             "relu_converged": relu_ok,
             "seconds_sample": t_sample,
@@ -680,12 +679,6 @@ def ppml_hdfe(
             "seconds_total": time.perf_counter() - t_start,
         },
     )
-
-
-def _gammaln1(y: np.ndarray) -> np.ndarray:
-    from scipy.special import gammaln
-
-    return gammaln(y + 1.0)
 
 
 def _dropped_counts(reason: np.ndarray) -> str:

@@ -9,6 +9,7 @@ Layout used throughout: ``cg`` is a ``(D, n)`` uint32 array of *global* group in
 
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
@@ -198,17 +199,25 @@ def weighted_resid_gram(cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha: np.
 
 
 @njit(cache=True, nogil=True)
-def residualise(cg: np.ndarray, V: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """``r = V - sum_d alpha[cg[:, d]]`` as a new ``(n, m)`` array."""
+def residualise_and_gram(cg: np.ndarray, V: np.ndarray, alpha: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``V -= sum_d alpha[cg[:, d]]`` in place; returns ``sum_i w_i V_i V_i'`` of the result."""
     D, n = cg.shape
     m = V.shape[1]
-    out = np.empty((n, m))
+    out = np.zeros((m, m))
     for i in range(n):
         for c in range(m):
             s = V[i, c]
             for d in range(D):
                 s -= alpha[cg[d, i], c]
-            out[i, c] = s
+            V[i, c] = s
+        wi = w[i]
+        for a in range(m):
+            wa = wi * V[i, a]
+            for b in range(a, m):
+                out[a, b] += wa * V[i, b]
+    for a in range(m):
+        for b in range(a):
+            out[a, b] = out[b, a]
     return out
 
 
@@ -523,3 +532,24 @@ def mark_singletons_and_fe_separated(
                         break
         if not changed:
             return
+
+
+@njit(cache=True, nogil=True)
+def weighted_centred_squares(V: np.ndarray, w: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """``sum_i w_i (V_ic - mean_c)^2`` for every column (no ``(n, m)`` temporary)."""
+    n, m = V.shape
+    out = np.zeros(m)
+    for i in range(n):
+        for c in range(m):
+            d = V[i, c] - mean[c]
+            out[c] += w[i] * d * d
+    return out
+
+
+@njit(cache=True, nogil=True)
+def poisson_loglik(y: np.ndarray, eta: np.ndarray, w: np.ndarray) -> float:
+    """``sum_i w_i (y_i eta_i - exp(eta_i) - log(y_i!))`` (``log y! = lgamma(y + 1)``)."""
+    s = 0.0
+    for i in range(y.shape[0]):
+        s += w[i] * (y[i] * eta[i] - np.exp(eta[i]) - math.lgamma(y[i] + 1.0))
+    return s
