@@ -132,6 +132,23 @@ def test_default_tolerances_match_pyfixest_on_a_real_data_like_panel():
     assert fit.diagnostics["start"] == "poisson_fe"
 
 
+def test_many_regressors_and_four_fixed_effects_match_pyfixest(panel):
+    """Nine regressors (ten columns: wider than the unrolled sweep kernels) and a fourth
+    fixed-effect dimension take the general loops; they must give the same answer."""
+    d = panel.copy()
+    d["x1sq"] = d["x1"] ** 2
+    d["x2sq"] = d["x2"] ** 2
+    d["x1x2"] = d["x1"] * d["x2"]
+    d["rta_x1"] = d["rta"] * d["x1"]
+    d["tariff_sq"] = d["ln_tariff"] ** 2
+    xs = [*XS, "x1sq", "x2sq", "x1x2", "rta_x1", "tariff_sq"]
+    d["grp"] = np.random.default_rng(5).integers(0, 25, len(d))
+    for fes in (FES, [*FES, "grp"]):
+        fit = _ours(d, xs, fes, cluster=d["pair"].to_numpy())
+        m = _pyfixest(d, xs, fes, {"CRV1": "pair"})
+        _assert_same(fit, m, xs)
+
+
 def test_poisson_fixed_effect_start_fits_the_group_totals():
     """The IRLS start is the fixed-effects-only Poisson fit: its group totals of mu equal those
     of y (the fixed effects' first-order conditions) up to the start's loose tolerance."""

@@ -15,6 +15,8 @@ import os
 import numpy as np
 from numba import config, njit, prange
 
+from . import _unrolled as U
+
 #: Threads of the row-parallel accumulation: ``KAIFANG_HDFE_THREADS`` if set, else numba's
 #: thread count (``NUMBA_NUM_THREADS``, by default the number of cores), at most 8. Each thread
 #: keeps a private copy of one dimension's accumulator, so memory grows with the thread count.
@@ -63,55 +65,61 @@ def _accumulate(
 ) -> None:
     """``acc[g_d(i) - lo] += w_i sum_{e != d} a[g_e(i)]`` over rows ``i0 .. i1 - 1``.
 
-    Specialised for two and three dimensions. With one column, runs of consecutive rows in
-    the same group (long in panels sorted by pair) are summed in a register, so the
-    accumulator is not reloaded through memory every row (a store-to-load dependency).
+    Two and three dimensions with up to ``U.MAX_WIDTH`` columns go to the unrolled kernels of
+    ``_unrolled.py`` (running sums in registers, runs of one group summed before they are
+    stored); anything else takes the general loop.
     """
     D = cg.shape[0]
     m = a.shape[1]
     gd = cg[d]
-    if D == 3:
+    if D == 3 and m <= U.MAX_WIDTH:
         o1 = cg[(d + 1) % 3]
         o2 = cg[(d + 2) % 3]
         if m == 1:
-            if i1 <= i0:
-                return
-            cur = gd[i0]
-            s = 0.0
-            for i in range(i0, i1):
-                g = gd[i]
-                if g != cur:
-                    acc[cur - lo, 0] += s
-                    cur = g
-                    s = 0.0
-                s += w[i] * (a[o1[i], 0] + a[o2[i], 0])
-            acc[cur - lo, 0] += s
-            return
-        for i in range(i0, i1):
-            wi = w[i]
-            g = gd[i] - lo
-            p = o1[i]
-            q = o2[i]
-            for c in range(m):
-                acc[g, c] += wi * (a[p, c] + a[q, c])
-    elif D == 2:
+            U.acc3_1(gd, o1, o2, w, a, acc, lo, i0, i1)
+        elif m == 2:
+            U.acc3_2(gd, o1, o2, w, a, acc, lo, i0, i1)
+        elif m == 3:
+            U.acc3_3(gd, o1, o2, w, a, acc, lo, i0, i1)
+        elif m == 4:
+            U.acc3_4(gd, o1, o2, w, a, acc, lo, i0, i1)
+        elif m == 5:
+            U.acc3_5(gd, o1, o2, w, a, acc, lo, i0, i1)
+        elif m == 6:
+            U.acc3_6(gd, o1, o2, w, a, acc, lo, i0, i1)
+        elif m == 7:
+            U.acc3_7(gd, o1, o2, w, a, acc, lo, i0, i1)
+        else:
+            U.acc3_8(gd, o1, o2, w, a, acc, lo, i0, i1)
+        return
+    if D == 2 and m <= U.MAX_WIDTH:
         o1 = cg[1 - d]
-        for i in range(i0, i1):
-            wi = w[i]
-            g = gd[i] - lo
-            p = o1[i]
-            for c in range(m):
-                acc[g, c] += wi * a[p, c]
-    else:
-        for i in range(i0, i1):
-            wi = w[i]
-            g = gd[i] - lo
-            for c in range(m):
-                s = 0.0
-                for e in range(D):
-                    if e != d:
-                        s += a[cg[e, i], c]
-                acc[g, c] += wi * s
+        if m == 1:
+            U.acc2_1(gd, o1, w, a, acc, lo, i0, i1)
+        elif m == 2:
+            U.acc2_2(gd, o1, w, a, acc, lo, i0, i1)
+        elif m == 3:
+            U.acc2_3(gd, o1, w, a, acc, lo, i0, i1)
+        elif m == 4:
+            U.acc2_4(gd, o1, w, a, acc, lo, i0, i1)
+        elif m == 5:
+            U.acc2_5(gd, o1, w, a, acc, lo, i0, i1)
+        elif m == 6:
+            U.acc2_6(gd, o1, w, a, acc, lo, i0, i1)
+        elif m == 7:
+            U.acc2_7(gd, o1, w, a, acc, lo, i0, i1)
+        else:
+            U.acc2_8(gd, o1, w, a, acc, lo, i0, i1)
+        return
+    for i in range(i0, i1):
+        wi = w[i]
+        g = gd[i] - lo
+        for c in range(m):
+            s = 0.0
+            for e in range(D):
+                if e != d:
+                    s += a[cg[e, i], c]
+            acc[g, c] += wi * s
 
 
 @njit(cache=True, nogil=True, parallel=True)
