@@ -513,9 +513,13 @@ def ppml_hdfe(
     finishing = False
     it = 1
     r_view = V[:, 0]
+    fresh = False  # W and r already hold the weights and working residual at eta
     while it < maxiter:
         it += 1
-        dev_old = K.poisson_working_residual(yk, ylogy, eta, wk, W, r_view)
+        if fresh:
+            dev_old = dev
+        else:
+            dev_old = K.poisson_working_residual(yk, ylogy, eta, wk, W, r_view)
         # Refresh the Hessian in the second step and whenever the coefficients converge slowly
         # (the quasi-Newton rate is then poor); not near the end, where rounding sets the ratio.
         refresh = (
@@ -549,13 +553,21 @@ def ppml_hdfe(
         dbeta = np.linalg.solve(hess, g) if kk else np.zeros(0)
         dfe = alpha_r - alpha_x @ dbeta if kk else alpha_r.copy()
         eta_prev = eta.copy()
-        dev = K.step_and_deviance(eta, V, dbeta, fes.cg, dfe, 1.0, yk, ylogy, wk)
+        # Unless this may be the last step (whose weights the covariance uses, as pyfixest), the
+        # pass that takes the step also computes the next step's weights and working residual.
+        fresh = not finishing and tol_now > fe_tol
+
         step = 1.0
-        # step-halving when the deviance is not finite or rises (rare; guards overflow)
-        while (not np.isfinite(dev) or dev > dev_old * (1 + 1e-6) + 1e-10) and step > 1e-6:
+        while True:
+            if fresh:
+                dev = K.step_deviance_and_working(eta, V, dbeta, fes.cg, dfe, step, yk, ylogy, wk, W, r_view)
+            else:
+                dev = K.step_and_deviance(eta, V, dbeta, fes.cg, dfe, step, yk, ylogy, wk)
+            # step-halving when the deviance is not finite or rises (rare; guards overflow)
+            if (np.isfinite(dev) and dev <= dev_old * (1 + 1e-6) + 1e-10) or step <= 1e-6:
+                break
             step *= 0.5
             eta[:] = eta_prev
-            dev = K.step_and_deviance(eta, V, dbeta, fes.cg, dfe, step, yk, ylogy, wk)
         beta = beta + step * dbeta
         fe_coef = fe_coef + step * dfe
         del eta_prev

@@ -444,12 +444,26 @@ def ipf_sweep(
         hi = bounds[d + 1]
         for g in range(lo, hi):
             acc[g] = 0.0
+        if n == 0:
+            continue
+        # runs of rows of one group are summed in a register (see _accumulate)
+        cur = cg[d, 0]
+        run = 0.0
         for i in range(n):
+            g = cg[d, i]
+            if g != cur:
+                acc[cur] += run
+                run = 0.0
+                cur = g
             p = base[i]
-            for e in range(D):
-                if e != d:
-                    p *= A_out[cg[e, i]]
-            acc[cg[d, i]] += p
+            if D == 3:
+                p *= A_out[cg[(d + 1) % 3, i]] * A_out[cg[(d + 2) % 3, i]]
+            else:
+                for e in range(D):
+                    if e != d:
+                        p *= A_out[cg[e, i]]
+            run += p
+        acc[cur] += run
         for g in range(lo, hi):
             A_out[g] = sy[g] / acc[g] if acc[g] > 0.0 else 0.0
 
@@ -561,3 +575,41 @@ def poisson_loglik(y: np.ndarray, eta: np.ndarray, w: np.ndarray) -> float:
     for i in range(y.shape[0]):
         s += w[i] * (y[i] * eta[i] - np.exp(eta[i]) - math.lgamma(y[i] + 1.0))
     return s
+
+
+@njit(cache=True, nogil=True)
+def step_deviance_and_working(
+    eta: np.ndarray,
+    V: np.ndarray,
+    dbeta: np.ndarray,
+    cg: np.ndarray,
+    dfe: np.ndarray,
+    step: float,
+    y: np.ndarray,
+    ylogy: np.ndarray,
+    w_user: np.ndarray,
+    W_out: np.ndarray,
+    r_out: np.ndarray,
+) -> float:
+    """``step_and_deviance`` plus, at the new ``eta``, the weights ``W = w mu`` and the working
+    residual ``r = (y - mu) / mu`` of the next IRLS step (one pass, one ``exp`` per row).
+
+    ``r_out`` may be the first column of ``V``: only ``V[:, 1:]`` is read.
+    """
+    D, n = cg.shape
+    k = dbeta.shape[0]
+    dev = 0.0
+    for i in range(n):
+        s = 0.0
+        for j in range(k):
+            s += V[i, 1 + j] * dbeta[j]
+        for d in range(D):
+            s += dfe[cg[d, i]]
+        e = eta[i] + step * s
+        eta[i] = e
+        mu = np.exp(e)
+        yi = y[i]
+        W_out[i] = w_user[i] * mu
+        r_out[i] = (yi - mu) / mu
+        dev += w_user[i] * (ylogy[i] - yi * e + mu)
+    return 2.0 * dev
