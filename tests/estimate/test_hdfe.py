@@ -173,7 +173,11 @@ def test_dense_cluster_codes_keep_the_partition():
     from kaifang.estimate.hdfe._vcov import dense_codes
 
     rng = np.random.default_rng(0)
-    for a in (rng.integers(-5, 50, 1_000), rng.integers(0, 10**12, 1_000), rng.choice(["a", "b", "c"], 1_000)):
+    for a in (
+        rng.integers(-5, 50, 1_000),
+        rng.integers(0, 10**12, 1_000),
+        rng.choice(["a", "b", "c"], 1_000),
+    ):
         codes, g = dense_codes(a)
         assert g == len(np.unique(a)) and codes.max() == g - 1
         # same value <=> same code

@@ -559,10 +559,7 @@ def ppml_hdfe(
 
         step = 1.0
         while True:
-            if fresh:
-                dev = K.step_deviance_and_working(eta, V, dbeta, fes.cg, dfe, step, yk, ylogy, wk, W, r_view)
-            else:
-                dev = K.step_and_deviance(eta, V, dbeta, fes.cg, dfe, step, yk, ylogy, wk)
+            dev = K.step_and_deviance(eta, V, dbeta, fes.cg, dfe, step, yk, ylogy, wk, W, r_view, fresh)
             # step-halving when the deviance is not finite or rises (rare; guards overflow)
             if (np.isfinite(dev) and dev <= dev_old * (1 + 1e-6) + 1e-10) or step <= 1e-6:
                 break

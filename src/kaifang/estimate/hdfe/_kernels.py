@@ -73,43 +73,10 @@ def _accumulate(
     m = a.shape[1]
     gd = cg[d]
     if D == 3 and m <= U.MAX_WIDTH:
-        o1 = cg[(d + 1) % 3]
-        o2 = cg[(d + 2) % 3]
-        if m == 1:
-            U.acc3_1(gd, o1, o2, w, a, acc, lo, i0, i1)
-        elif m == 2:
-            U.acc3_2(gd, o1, o2, w, a, acc, lo, i0, i1)
-        elif m == 3:
-            U.acc3_3(gd, o1, o2, w, a, acc, lo, i0, i1)
-        elif m == 4:
-            U.acc3_4(gd, o1, o2, w, a, acc, lo, i0, i1)
-        elif m == 5:
-            U.acc3_5(gd, o1, o2, w, a, acc, lo, i0, i1)
-        elif m == 6:
-            U.acc3_6(gd, o1, o2, w, a, acc, lo, i0, i1)
-        elif m == 7:
-            U.acc3_7(gd, o1, o2, w, a, acc, lo, i0, i1)
-        else:
-            U.acc3_8(gd, o1, o2, w, a, acc, lo, i0, i1)
+        U.acc3(gd, cg[(d + 1) % 3], cg[(d + 2) % 3], w, a, acc, lo, i0, i1)
         return
     if D == 2 and m <= U.MAX_WIDTH:
-        o1 = cg[1 - d]
-        if m == 1:
-            U.acc2_1(gd, o1, w, a, acc, lo, i0, i1)
-        elif m == 2:
-            U.acc2_2(gd, o1, w, a, acc, lo, i0, i1)
-        elif m == 3:
-            U.acc2_3(gd, o1, w, a, acc, lo, i0, i1)
-        elif m == 4:
-            U.acc2_4(gd, o1, w, a, acc, lo, i0, i1)
-        elif m == 5:
-            U.acc2_5(gd, o1, w, a, acc, lo, i0, i1)
-        elif m == 6:
-            U.acc2_6(gd, o1, w, a, acc, lo, i0, i1)
-        elif m == 7:
-            U.acc2_7(gd, o1, w, a, acc, lo, i0, i1)
-        else:
-            U.acc2_8(gd, o1, w, a, acc, lo, i0, i1)
+        U.acc2(gd, cg[1 - d], w, a, acc, lo, i0, i1)
         return
     for i in range(i0, i1):
         wi = w[i]
@@ -403,8 +370,16 @@ def step_and_deviance(
     y: np.ndarray,
     ylogy: np.ndarray,
     w_user: np.ndarray,
+    W_out: np.ndarray,
+    r_out: np.ndarray,
+    working: bool,
 ) -> float:
-    """``add_linear_step`` followed by the Poisson deviance at the new ``eta``, in one pass."""
+    """``add_linear_step`` followed by the Poisson deviance at the new ``eta``, in one pass.
+
+    With ``working``, the same pass also writes the next IRLS step's weights ``W = w mu`` and
+    working residual ``r = (y - mu) / mu`` (one ``exp`` per row for both). ``r_out`` may be the
+    first column of ``V``: only ``V[:, 1:]`` is read.
+    """
     D, n = cg.shape
     k = dbeta.shape[0]
     dev = 0.0
@@ -416,7 +391,12 @@ def step_and_deviance(
             s += dfe[cg[d, i]]
         e = eta[i] + step * s
         eta[i] = e
-        dev += w_user[i] * (ylogy[i] - y[i] * e + np.exp(e))
+        mu = np.exp(e)
+        yi = y[i]
+        if working:
+            W_out[i] = w_user[i] * mu
+            r_out[i] = (yi - mu) / mu
+        dev += w_user[i] * (ylogy[i] - yi * e + mu)
     return 2.0 * dev
 
 
@@ -575,41 +555,3 @@ def poisson_loglik(y: np.ndarray, eta: np.ndarray, w: np.ndarray) -> float:
     for i in range(y.shape[0]):
         s += w[i] * (y[i] * eta[i] - np.exp(eta[i]) - math.lgamma(y[i] + 1.0))
     return s
-
-
-@njit(cache=True, nogil=True)
-def step_deviance_and_working(
-    eta: np.ndarray,
-    V: np.ndarray,
-    dbeta: np.ndarray,
-    cg: np.ndarray,
-    dfe: np.ndarray,
-    step: float,
-    y: np.ndarray,
-    ylogy: np.ndarray,
-    w_user: np.ndarray,
-    W_out: np.ndarray,
-    r_out: np.ndarray,
-) -> float:
-    """``step_and_deviance`` plus, at the new ``eta``, the weights ``W = w mu`` and the working
-    residual ``r = (y - mu) / mu`` of the next IRLS step (one pass, one ``exp`` per row).
-
-    ``r_out`` may be the first column of ``V``: only ``V[:, 1:]`` is read.
-    """
-    D, n = cg.shape
-    k = dbeta.shape[0]
-    dev = 0.0
-    for i in range(n):
-        s = 0.0
-        for j in range(k):
-            s += V[i, 1 + j] * dbeta[j]
-        for d in range(D):
-            s += dfe[cg[d, i]]
-        e = eta[i] + step * s
-        eta[i] = e
-        mu = np.exp(e)
-        yi = y[i]
-        W_out[i] = w_user[i] * mu
-        r_out[i] = (yi - mu) / mu
-        dev += w_user[i] * (ylogy[i] - yi * e + mu)
-    return 2.0 * dev
