@@ -445,6 +445,7 @@ def ppml_hdfe(
     # Hessian X~'W X~ and a_X are refreshed (all columns, warm-started) in the first steps,
     # whenever progress slows, and in the step that ends the iterations -- so the last step
     # is an exact Newton step and the fixed point is the maximum-likelihood estimate.
+    nt = K.row_threads(nk)  # threads of the one-pass row kernels
     ylogy = np.where(yk > 0, yk * np.log(np.where(yk > 0, yk, 1.0)) - yk, 0.0)
     mean_y = float(np.average(yk, weights=wk))
     start = poisson_fe_start(fes, yk, wk, ok_) if has_fe else None
@@ -454,7 +455,7 @@ def ppml_hdfe(
         eta = ok_ + K.fe_sum(fes.cg, start)
     W = np.empty(nk)
     z = np.empty(nk)
-    dev_old = K.poisson_deviance(yk, eta, wk)
+    dev_old = K.poisson_deviance(yk, eta, wk, nt)
     K.poisson_irls_update(yk, eta, ok_, wk, z, W)
     V[:, 0] = z
     del z
@@ -468,11 +469,11 @@ def ppml_hdfe(
         a0 = np.zeros((fes.n_groups, V.shape[1]))
         a0[:, 0] = start
     loose = max(fe_tol, _FIRST_STEP_TOL)
-    S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, V, fes.n_groups)
+    S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, V, fes.n_groups, nt)
     res = solve_fe(fes, W, V, a0, tol=loose, maxiter=fe_maxiter, S=S, inv_w=inv_w)
     alpha = res.alpha
     sweeps: list[int] = [res.sweeps]
-    gram = K.weighted_resid_gram(fes.cg, W, V, alpha)
+    gram = K.weighted_resid_gram(fes.cg, W, V, alpha, nt)
     if V.shape[1] > 1:
         mean_x = S[: fes.bounds[1]].sum(axis=0) / W.sum()  # weighted means (dimension 0 covers every row)
         centred = K.weighted_centred_squares(V, W, mean_x)[1:]
@@ -484,7 +485,7 @@ def ppml_hdfe(
             res = solve_fe(fes, W, V, alpha, tol=tols, maxiter=fe_maxiter, S=S, inv_w=inv_w)
             alpha = res.alpha
             sweeps[-1] += res.sweeps
-            gram = K.weighted_resid_gram(fes.cg, W, V, alpha)
+            gram = K.weighted_resid_gram(fes.cg, W, V, alpha, nt)
         drop = _collinear_columns(gram[1:, 1:], centred, collin_tol)
         if drop.any():
             collinear = tuple(names[j] for j in active[drop])
@@ -505,7 +506,7 @@ def ppml_hdfe(
     history: list[float] = []
     bsteps: list[float] = []  # largest relative coefficient change of every step after the first
     refreshed: list[bool] = [True]
-    dev = K.poisson_deviance(yk, eta, wk)
+    dev = K.poisson_deviance(yk, eta, wk, nt)
     crit = abs(dev - dev_old) / (0.1 + abs(dev))
     history.append(crit)
     inner_tol = max(fe_tol, min(1e-4, 0.1 * crit))
@@ -519,7 +520,7 @@ def ppml_hdfe(
         if fresh:
             dev_old = dev
         else:
-            dev_old = K.poisson_working_residual(yk, ylogy, eta, wk, W, r_view)
+            dev_old = K.poisson_working_residual(yk, ylogy, eta, wk, W, r_view, nt)
         # Refresh the Hessian in the second step and whenever the coefficients converge slowly
         # (the quasi-Newton rate is then poor); not near the end, where rounding sets the ratio.
         refresh = (
@@ -529,7 +530,7 @@ def ppml_hdfe(
         )
         tol_now = fe_tol if finishing else inner_tol
         if refresh:
-            S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, V, fes.n_groups)
+            S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, V, fes.n_groups, nt)
             a0 = np.zeros((fes.n_groups, kk + 1))
             a0[:, 1:] = alpha_x
             # the Hessian only steers the step: its regressors need a loose tolerance
@@ -538,16 +539,16 @@ def ppml_hdfe(
             res = solve_fe(fes, W, V, a0, tol=tols, maxiter=fe_maxiter, S=S, inv_w=inv_w)
             alpha_x = np.ascontiguousarray(res.alpha[:, 1:])
             alpha_r = res.alpha[:, 0]
-            gram = K.weighted_resid_gram(fes.cg, W, V, res.alpha)
+            gram = K.weighted_resid_gram(fes.cg, W, V, res.alpha, nt)
             hess = gram[1:, 1:]
             g = gram[1:, 0]
         else:
             R = V[:, :1]
-            S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, R, fes.n_groups)
+            S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, R, fes.n_groups, nt)
             res = solve_fe(fes, W, R, None, tol=tol_now, maxiter=fe_maxiter, S=S, inv_w=inv_w)
             alpha_r = res.alpha[:, 0]
             if kk:
-                g = K.weighted_resid_score(fes.cg, W, V, alpha_r, alpha_x)
+                g = K.weighted_resid_score(fes.cg, W, V, alpha_r, alpha_x, nt)
         sweeps.append(res.sweeps)
         refreshed.append(bool(refresh))
         dbeta = np.linalg.solve(hess, g) if kk else np.zeros(0)
@@ -559,7 +560,7 @@ def ppml_hdfe(
 
         step = 1.0
         while True:
-            dev = K.step_and_deviance(eta, V, dbeta, fes.cg, dfe, step, yk, ylogy, wk, W, r_view, fresh)
+            dev = K.step_and_deviance(eta, V, dbeta, fes.cg, dfe, step, yk, ylogy, wk, W, r_view, fresh, nt)
             # step-halving when the deviance is not finite or rises (rare; guards overflow)
             if (np.isfinite(dev) and dev <= dev_old * (1 + 1e-6) + 1e-10) or step <= 1e-6:
                 break
@@ -653,7 +654,7 @@ def ppml_hdfe(
     mu_full = np.full(n, np.nan)
     eta_full[keep] = eta
     mu_full[keep] = mu
-    loglik = K.poisson_loglik(yk, eta, wk)
+    loglik = K.poisson_loglik(yk, eta, wk, nt)
     return HDFEFit(
         coef=coef,
         se=se,

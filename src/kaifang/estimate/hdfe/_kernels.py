@@ -30,6 +30,11 @@ THREADS = max(
 )
 
 
+def row_threads(n: int) -> int:
+    """Threads for the one-pass row kernels: ``THREADS`` from 100,000 rows, else one."""
+    return THREADS if n >= 100_000 else 1
+
+
 @njit(cache=True, nogil=True)
 def group_inverse_weights(cg: np.ndarray, w: np.ndarray, n_groups: int) -> np.ndarray:
     """``1 / sum_{i in g} w_i`` for every group ``g`` of every dimension (0 for empty groups)."""
@@ -150,13 +155,14 @@ def gauss_seidel_sweep(
 
 
 @njit(cache=True, nogil=True)
-def weighted_resid_gram(cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """``sum_i w_i r_i r_i'`` where ``r_i = V_i - sum_d alpha[cg[d, i]]`` (residualised rows)."""
-    D, n = cg.shape
+def _gram_rows(
+    cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha: np.ndarray, out: np.ndarray, i0: int, i1: int
+) -> None:
+    D = cg.shape[0]
     m = V.shape[1]
-    out = np.zeros((m, m))
     r = np.empty(m)
-    for i in range(n):
+    loc = np.zeros((m, m))  # thread-local: no false sharing with the other threads' blocks
+    for i in range(i0, i1):
         for c in range(m):
             s = V[i, c]
             for d in range(D):
@@ -166,7 +172,26 @@ def weighted_resid_gram(cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha: np.
         for a in range(m):
             wa = wi * r[a]
             for b in range(a, m):
-                out[a, b] += wa * r[b]
+                loc[a, b] += wa * r[b]
+    out += loc
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def weighted_resid_gram(
+    cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha: np.ndarray, nt: int = 1
+) -> np.ndarray:
+    """``sum_i w_i r_i r_i'`` where ``r_i = V_i - sum_d alpha[cg[d, i]]`` (residualised rows).
+
+    ``nt`` threads each sum a block of rows (see ``row_threads``).
+    """
+    n = cg.shape[1]
+    m = V.shape[1]
+    parts = np.zeros((nt, m, m))
+    for t in prange(nt):
+        _gram_rows(cg, w, V, alpha, parts[t], t * n // nt, (t + 1) * n // nt)
+    out = np.zeros((m, m))
+    for t in range(nt):
+        out += parts[t]
     for a in range(m):
         for b in range(a):
             out[a, b] = out[b, a]
@@ -229,18 +254,22 @@ def poisson_irls_update(
         w_out[i] = w_user[i] * mu
 
 
-@njit(cache=True, nogil=True)
-def poisson_deviance(y: np.ndarray, eta: np.ndarray, w_user: np.ndarray) -> float:
+@njit(cache=True, nogil=True, parallel=True)
+def poisson_deviance(y: np.ndarray, eta: np.ndarray, w_user: np.ndarray, nt: int = 1) -> float:
     """Poisson deviance ``2 sum_i w_i [y_i log(y_i / mu_i) - (y_i - mu_i)]`` with ``mu = exp(eta)``."""
-    s = 0.0
-    for i in range(y.shape[0]):
-        mu = np.exp(eta[i])
-        yi = y[i]
-        if yi > 0.0:
-            s += w_user[i] * (yi * (np.log(yi) - eta[i]) - (yi - mu))
-        else:
-            s += w_user[i] * mu
-    return 2.0 * s
+    n = y.shape[0]
+    parts = np.zeros(nt)
+    for t in prange(nt):
+        s = 0.0
+        for i in range(t * n // nt, (t + 1) * n // nt):
+            mu = np.exp(eta[i])
+            yi = y[i]
+            if yi > 0.0:
+                s += w_user[i] * (yi * (np.log(yi) - eta[i]) - (yi - mu))
+            else:
+                s += w_user[i] * mu
+        parts[t] = s
+    return 2.0 * parts.sum()
 
 
 @njit(cache=True, nogil=True)
@@ -276,6 +305,27 @@ def cluster_score_sums(scores: np.ndarray, cluster: np.ndarray, n_clusters: int)
 
 
 @njit(cache=True, nogil=True)
+def _working_rows(
+    y: np.ndarray,
+    ylogy: np.ndarray,
+    eta: np.ndarray,
+    w_user: np.ndarray,
+    W_out: np.ndarray,
+    r_out: np.ndarray,
+    i0: int,
+    i1: int,
+) -> float:
+    s = 0.0
+    for i in range(i0, i1):
+        mu = np.exp(eta[i])
+        yi = y[i]
+        W_out[i] = w_user[i] * mu
+        r_out[i] = (yi - mu) / mu
+        s += w_user[i] * (ylogy[i] - yi * eta[i] + mu)
+    return s
+
+
+@njit(cache=True, nogil=True, parallel=True)
 def poisson_working_residual(
     y: np.ndarray,
     ylogy: np.ndarray,
@@ -283,6 +333,7 @@ def poisson_working_residual(
     w_user: np.ndarray,
     W_out: np.ndarray,
     r_out: np.ndarray,
+    nt: int = 1,
 ) -> float:
     """Weights ``W = w mu``, working residual ``r = (y - mu) / mu`` and the deviance, in one pass.
 
@@ -291,14 +342,11 @@ def poisson_working_residual(
     sec. 2.5). ``r_out`` may be a strided column view; ``ylogy = y log y - y`` (0 where
     ``y = 0``) is precomputed once.
     """
-    s = 0.0
-    for i in range(y.shape[0]):
-        mu = np.exp(eta[i])
-        yi = y[i]
-        W_out[i] = w_user[i] * mu
-        r_out[i] = (yi - mu) / mu
-        s += w_user[i] * (ylogy[i] - yi * eta[i] + mu)
-    return 2.0 * s
+    n = y.shape[0]
+    parts = np.zeros(nt)
+    for t in prange(nt):
+        parts[t] = _working_rows(y, ylogy, eta, w_user, W_out, r_out, t * n // nt, (t + 1) * n // nt)
+    return 2.0 * parts.sum()
 
 
 @njit(cache=True, nogil=True)
@@ -318,14 +366,20 @@ def add_linear_step(
 
 
 @njit(cache=True, nogil=True)
-def weighted_resid_score(
-    cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha_r: np.ndarray, alpha_x: np.ndarray
-) -> np.ndarray:
-    """``g = X~' W r~`` with ``r~ = V[:, 0] - sum_d alpha_r[g_d]`` and ``X~ = V[:, 1:] - sum_d alpha_x[g_d]``."""
-    D, n = cg.shape
+def _score_rows(
+    cg: np.ndarray,
+    w: np.ndarray,
+    V: np.ndarray,
+    alpha_r: np.ndarray,
+    alpha_x: np.ndarray,
+    g: np.ndarray,
+    i0: int,
+    i1: int,
+) -> None:
+    D = cg.shape[0]
     k = V.shape[1] - 1
-    g = np.zeros(k)
-    for i in range(n):
+    loc = np.zeros(k)  # thread-local: no false sharing with the other threads' blocks
+    for i in range(i0, i1):
         r = V[i, 0]
         for d in range(D):
             r -= alpha_r[cg[d, i]]
@@ -334,33 +388,67 @@ def weighted_resid_score(
             x = V[i, 1 + j]
             for d in range(D):
                 x -= alpha_x[cg[d, i], j]
-            g[j] += wr * x
+            loc[j] += wr * x
+    g += loc
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def weighted_resid_score(
+    cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha_r: np.ndarray, alpha_x: np.ndarray, nt: int = 1
+) -> np.ndarray:
+    """``g = X~' W r~`` with ``r~ = V[:, 0] - sum_d alpha_r[g_d]`` and ``X~ = V[:, 1:] - sum_d alpha_x[g_d]``."""
+    n = cg.shape[1]
+    k = V.shape[1] - 1
+    parts = np.zeros((nt, k))
+    for t in prange(nt):
+        _score_rows(cg, w, V, alpha_r, alpha_x, parts[t], t * n // nt, (t + 1) * n // nt)
+    g = np.zeros(k)
+    for t in range(nt):
+        g += parts[t]
     return g
 
 
 @njit(cache=True, nogil=True)
-def group_sums_and_inverse_weights(
-    cg: np.ndarray, w: np.ndarray, V: np.ndarray, n_groups: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """``group_sums`` and ``group_inverse_weights`` in one pass over the data."""
-    D, n = cg.shape
+def _group_sums_rows(
+    cg: np.ndarray, w: np.ndarray, V: np.ndarray, S: np.ndarray, sw: np.ndarray, i0: int, i1: int
+) -> None:
+    D = cg.shape[0]
     m = V.shape[1]
-    S = np.zeros((n_groups, m))
-    sw = np.zeros(n_groups)
-    for i in range(n):
+    for i in range(i0, i1):
         wi = w[i]
         for d in range(D):
             g = cg[d, i]
             sw[g] += wi
             for c in range(m):
                 S[g, c] += wi * V[i, c]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def group_sums_and_inverse_weights(
+    cg: np.ndarray, w: np.ndarray, V: np.ndarray, n_groups: int, nt: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """``group_sums`` and ``group_inverse_weights`` in one pass over the data.
+
+    With ``nt > 1`` every thread sums a block of rows into its own copy, added up at the end.
+    """
+    n = cg.shape[1]
+    m = V.shape[1]
+    Sp = np.zeros((nt, n_groups, m))
+    swp = np.zeros((nt, n_groups))
+    for t in prange(nt):
+        _group_sums_rows(cg, w, V, Sp[t], swp[t], t * n // nt, (t + 1) * n // nt)
+    S = Sp[0]
+    sw = swp[0]
+    for t in range(1, nt):
+        S += Sp[t]
+        sw += swp[t]
     for g in range(n_groups):
         sw[g] = 1.0 / sw[g] if sw[g] > 0.0 else 0.0
     return S, sw
 
 
 @njit(cache=True, nogil=True)
-def step_and_deviance(
+def _step_rows(
     eta: np.ndarray,
     V: np.ndarray,
     dbeta: np.ndarray,
@@ -373,17 +461,13 @@ def step_and_deviance(
     W_out: np.ndarray,
     r_out: np.ndarray,
     working: bool,
+    i0: int,
+    i1: int,
 ) -> float:
-    """``add_linear_step`` followed by the Poisson deviance at the new ``eta``, in one pass.
-
-    With ``working``, the same pass also writes the next IRLS step's weights ``W = w mu`` and
-    working residual ``r = (y - mu) / mu`` (one ``exp`` per row for both). ``r_out`` may be the
-    first column of ``V``: only ``V[:, 1:]`` is read.
-    """
-    D, n = cg.shape
+    D = cg.shape[0]
     k = dbeta.shape[0]
     dev = 0.0
-    for i in range(n):
+    for i in range(i0, i1):
         s = 0.0
         for j in range(k):
             s += V[i, 1 + j] * dbeta[j]
@@ -397,7 +481,51 @@ def step_and_deviance(
             W_out[i] = w_user[i] * mu
             r_out[i] = (yi - mu) / mu
         dev += w_user[i] * (ylogy[i] - yi * e + mu)
-    return 2.0 * dev
+    return dev
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def step_and_deviance(
+    eta: np.ndarray,
+    V: np.ndarray,
+    dbeta: np.ndarray,
+    cg: np.ndarray,
+    dfe: np.ndarray,
+    step: float,
+    y: np.ndarray,
+    ylogy: np.ndarray,
+    w_user: np.ndarray,
+    W_out: np.ndarray,
+    r_out: np.ndarray,
+    working: bool,
+    nt: int = 1,
+) -> float:
+    """``add_linear_step`` followed by the Poisson deviance at the new ``eta``, in one pass.
+
+    With ``working``, the same pass also writes the next IRLS step's weights ``W = w mu`` and
+    working residual ``r = (y - mu) / mu`` (one ``exp`` per row for both). ``r_out`` may be the
+    first column of ``V``: only ``V[:, 1:]`` is read. ``nt`` threads each take a block of rows.
+    """
+    n = eta.shape[0]
+    parts = np.zeros(nt)
+    for t in prange(nt):
+        parts[t] = _step_rows(
+            eta,
+            V,
+            dbeta,
+            cg,
+            dfe,
+            step,
+            y,
+            ylogy,
+            w_user,
+            W_out,
+            r_out,
+            working,
+            t * n // nt,
+            (t + 1) * n // nt,
+        )
+    return 2.0 * parts.sum()
 
 
 @njit(cache=True, nogil=True)
@@ -548,10 +676,27 @@ def weighted_centred_squares(V: np.ndarray, w: np.ndarray, mean: np.ndarray) -> 
     return out
 
 
-@njit(cache=True, nogil=True)
-def poisson_loglik(y: np.ndarray, eta: np.ndarray, w: np.ndarray) -> float:
+@njit(cache=True, nogil=True, parallel=True)
+def poisson_loglik(y: np.ndarray, eta: np.ndarray, w: np.ndarray, nt: int = 1) -> float:
     """``sum_i w_i (y_i eta_i - exp(eta_i) - log(y_i!))`` (``log y! = lgamma(y + 1)``)."""
-    s = 0.0
-    for i in range(y.shape[0]):
-        s += w[i] * (y[i] * eta[i] - np.exp(eta[i]) - math.lgamma(y[i] + 1.0))
-    return s
+    n = y.shape[0]
+    parts = np.zeros(nt)
+    for t in prange(nt):
+        s = 0.0
+        for i in range(t * n // nt, (t + 1) * n // nt):
+            s += w[i] * (y[i] * eta[i] - np.exp(eta[i]) - math.lgamma(y[i] + 1.0))
+        parts[t] = s
+    return parts.sum()
+
+
+@njit(cache=True, nogil=True)
+def nested_in(codes: np.ndarray, n_groups: int, cluster: np.ndarray) -> bool:
+    """Whether all rows of every group (``codes``) share one ``cluster`` value."""
+    first = np.full(n_groups, -1, dtype=np.int64)
+    for i in range(codes.shape[0]):
+        g = codes[i]
+        if first[g] < 0:
+            first[g] = cluster[i]
+        elif first[g] != cluster[i]:
+            return False
+    return True

@@ -23,9 +23,7 @@ def dense_codes(a: np.ndarray) -> tuple[np.ndarray, int]:
 
 def is_nested(fe_codes: np.ndarray, n_fe: int, cluster: np.ndarray) -> bool:
     """True when every fixed-effect group lies inside a single cluster."""
-    first = np.full(n_fe, -1, dtype=np.int64)
-    first[fe_codes] = cluster  # any member's cluster
-    return bool(np.all(first[fe_codes] == cluster))
+    return bool(K.nested_in(np.ascontiguousarray(fe_codes), n_fe, np.ascontiguousarray(cluster)))
 
 
 def df_k(
