@@ -334,13 +334,13 @@ def ppml_hdfe(
     has_fe = bool(codes_in)
     if not has_fe:
         codes_in = [np.zeros(n, dtype=np.int64)]
-    w_user = np.ones(n) if weights is None else _as_float_vector(weights, n, "weights")
-    if (w_user <= 0).any():
+    w_user = None if weights is None else _as_float_vector(weights, n, "weights")
+    if w_user is not None and (w_user <= 0).any():
         i = int(np.flatnonzero(w_user <= 0)[0])
         raise HDFEInputError(
             f"weights must be > 0; row {i} has {w_user[i]!r}. Drop rows with zero weight first."
         )
-    off = np.zeros(n) if offset is None else _as_float_vector(offset, n, "offset")
+    off = None if offset is None else _as_float_vector(offset, n, "offset")
     sep = tuple("relu" if s == "ir" else s for s in separation)
     for s in sep:
         if s not in _SEPARATION_CHOICES:
@@ -420,8 +420,11 @@ def ppml_hdfe(
     comp = [_compress(c, keep) for c in codes_in]
     fes = FEStructure.from_codes([c[0] for c in comp])
     fe_sizes = [c[2] for c in comp]
-    wk = w_user if full else w_user[keep]
-    ok_ = off if full else off[keep]
+    # keep only the maps dense code -> input code: the codes themselves live on in fes.cg
+    comp = [(None, present, g) for _, present, g in comp]
+    # absent weights and offsets are read-only broadcasts of 1 and 0 (no (n,) arrays)
+    wk = np.broadcast_to(1.0, (nk,)) if w_user is None else (w_user if full else w_user[keep])
+    ok_ = np.broadcast_to(0.0, (nk,)) if off is None else (off if full else off[keep])
     m = 1 + k_all
     V = np.empty((nk, m))
     if k_all:
@@ -446,7 +449,7 @@ def ppml_hdfe(
     # whenever progress slows, and in the step that ends the iterations -- so the last step
     # is an exact Newton step and the fixed point is the maximum-likelihood estimate.
     nt = K.row_threads(nk)  # threads of the one-pass row kernels
-    ylogy = np.where(yk > 0, yk * np.log(np.where(yk > 0, yk, 1.0)) - yk, 0.0)
+    ylogy = K.ylogy_minus_y(yk)
     mean_y = float(np.average(yk, weights=wk))
     start = poisson_fe_start(fes, yk, wk, ok_) if has_fe else None
     if start is None:
@@ -614,7 +617,8 @@ def ppml_hdfe(
         scores = Xt
         scores *= (wk * (yk - mu))[:, None]
         vtype = "cluster" if clusters else vcov
-        fe_codes_k = [c[0] for c in comp] if has_fe else []
+        # codes for the nesting check: each dimension's row of global codes (no copies)
+        fe_codes_k = [fes.cg[d] for d in range(fes.n_dims)] if has_fe else []
         vc, vinfo = sandwich(
             bread,
             scores,

@@ -691,8 +691,15 @@ def poisson_loglik(y: np.ndarray, eta: np.ndarray, w: np.ndarray, nt: int = 1) -
 
 @njit(cache=True, nogil=True)
 def nested_in(codes: np.ndarray, n_groups: int, cluster: np.ndarray) -> bool:
-    """Whether all rows of every group (``codes``) share one ``cluster`` value."""
-    first = np.full(n_groups, -1, dtype=np.int64)
+    """Whether all rows of every group (``codes``) share one ``cluster`` value.
+
+    ``codes`` may exceed ``n_groups`` (global codes of one dimension): the table is sized to fit.
+    """
+    top = n_groups
+    for i in range(codes.shape[0]):
+        if codes[i] >= top:
+            top = codes[i] + 1
+    first = np.full(top, -1, dtype=np.int64)
     for i in range(codes.shape[0]):
         g = codes[i]
         if first[g] < 0:
@@ -700,3 +707,13 @@ def nested_in(codes: np.ndarray, n_groups: int, cluster: np.ndarray) -> bool:
         elif first[g] != cluster[i]:
             return False
     return True
+
+
+@njit(cache=True, nogil=True)
+def ylogy_minus_y(y: np.ndarray) -> np.ndarray:
+    """``y log y - y`` (0 where ``y = 0``), the constant part of the Poisson deviance."""
+    out = np.zeros(y.shape[0])
+    for i in range(y.shape[0]):
+        if y[i] > 0.0:
+            out[i] = y[i] * np.log(y[i]) - y[i]
+    return out
