@@ -458,7 +458,7 @@ def ppml_hdfe(
         eta = ok_ + K.fe_sum(fes.cg, start)
     W = np.empty(nk)
     z = np.empty(nk)
-    dev_old = K.poisson_deviance(yk, eta, wk, nt)
+    dev_old = K.poisson_deviance(yk, ylogy, eta, wk, nt)
     K.poisson_irls_update(yk, eta, ok_, wk, z, W)
     V[:, 0] = z
     del z
@@ -509,7 +509,7 @@ def ppml_hdfe(
     history: list[float] = []
     bsteps: list[float] = []  # largest relative coefficient change of every step after the first
     refreshed: list[bool] = [True]
-    dev = K.poisson_deviance(yk, eta, wk, nt)
+    dev = K.poisson_deviance(yk, ylogy, eta, wk, nt)
     crit = abs(dev - dev_old) / (0.1 + abs(dev))
     history.append(crit)
     inner_tol = max(fe_tol, min(1e-4, 0.1 * crit))

@@ -255,19 +255,19 @@ def poisson_irls_update(
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def poisson_deviance(y: np.ndarray, eta: np.ndarray, w_user: np.ndarray, nt: int = 1) -> float:
-    """Poisson deviance ``2 sum_i w_i [y_i log(y_i / mu_i) - (y_i - mu_i)]`` with ``mu = exp(eta)``."""
+def poisson_deviance(
+    y: np.ndarray, ylogy: np.ndarray, eta: np.ndarray, w_user: np.ndarray, nt: int = 1
+) -> float:
+    """Poisson deviance ``2 sum_i w_i [y_i log(y_i / mu_i) - (y_i - mu_i)]`` with ``mu = exp(eta)``.
+
+    ``ylogy = y log y - y`` (``ylogy_minus_y``), so a row costs one ``exp`` and no ``log``.
+    """
     n = y.shape[0]
     parts = np.zeros(nt)
     for t in prange(nt):
         s = 0.0
         for i in range(t * n // nt, (t + 1) * n // nt):
-            mu = np.exp(eta[i])
-            yi = y[i]
-            if yi > 0.0:
-                s += w_user[i] * (yi * (np.log(yi) - eta[i]) - (yi - mu))
-            else:
-                s += w_user[i] * mu
+            s += w_user[i] * (ylogy[i] - y[i] * eta[i] + np.exp(eta[i]))
         parts[t] = s
     return 2.0 * parts.sum()
 
