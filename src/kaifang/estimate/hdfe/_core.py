@@ -421,7 +421,8 @@ def ppml_hdfe(
     fes = FEStructure.from_codes([c[0] for c in comp])
     fe_sizes = [c[2] for c in comp]
     # keep only the maps dense code -> input code: the codes themselves live on in fes.cg
-    comp = [(None, present, g) for _, present, g in comp]
+    present_codes = [c[1] for c in comp]
+    del comp
     # absent weights and offsets are read-only broadcasts of 1 and 0 (no (n,) arrays)
     wk = np.broadcast_to(1.0, (nk,)) if w_user is None else (w_user if full else w_user[keep])
     ok_ = np.broadcast_to(0.0, (nk,)) if off is None else (off if full else off[keep])
@@ -644,11 +645,11 @@ def ppml_hdfe(
     fe_coef = fe_coef.copy()
     if has_fe:
         b = fes.bounds
-        for d in range(1, len(comp)):
+        for d in range(1, len(present_codes)):
             shift = fe_coef[b[d]]
             fe_coef[b[d] : b[d + 1]] -= shift
             fe_coef[b[0] : b[1]] += shift
-        for d, (_, present, _g) in enumerate(comp):
+        for d, present in enumerate(present_codes):
             arr = np.full(sizes_in[d], np.nan)
             arr[present] = fe_coef[b[d] : b[d + 1]]
             fe_out.append(arr)

@@ -273,26 +273,6 @@ def poisson_deviance(
 
 
 @njit(cache=True, nogil=True)
-def group_counts(codes: np.ndarray, keep: np.ndarray, n_groups: int) -> np.ndarray:
-    """Number of kept observations in every group of one dimension."""
-    cnt = np.zeros(n_groups, dtype=np.int64)
-    for i in range(codes.shape[0]):
-        if keep[i]:
-            cnt[codes[i]] += 1
-    return cnt
-
-
-@njit(cache=True, nogil=True)
-def group_positive(codes: np.ndarray, keep: np.ndarray, y: np.ndarray, n_groups: int) -> np.ndarray:
-    """Whether a group of one dimension has at least one kept observation with ``y > 0``."""
-    pos = np.zeros(n_groups, dtype=np.bool_)
-    for i in range(codes.shape[0]):
-        if keep[i] and y[i] > 0.0:
-            pos[codes[i]] = True
-    return pos
-
-
-@njit(cache=True, nogil=True)
 def cluster_score_sums(scores: np.ndarray, cluster: np.ndarray, n_clusters: int) -> np.ndarray:
     """Sum of the score rows within every cluster, ``(n_clusters, k)``."""
     n, k = scores.shape
