@@ -39,6 +39,11 @@ def _clean(x: Any) -> Any:
     return x
 
 
+#: Extra tables that are also part of the JSON document (under ``"value_chains"``), when a run has
+#: them: the value-chain tables of :mod:`kaifang.valuechains.counterfactual`.
+DOCUMENT_TABLES: tuple[str, ...] = ("value_chains", "value_chains_sectors", "value_added_origin")
+
+
 @dataclass(frozen=True)
 class RunResult:
     """What one scenario run produced. Immutable; build a new one rather than editing.
@@ -74,7 +79,8 @@ class RunResult:
         """The JSON document printed by ``kaifang run --json``.
 
         Keys: ``scenario``, ``model``, ``synthetic``, ``regions`` (list of per-region
-        objects), ``diagnostics``, ``provenance``.
+        objects), ``diagnostics``, ``provenance``; and ``value_chains`` (table name -> list of
+        row objects) when the run has value-chain tables (:data:`DOCUMENT_TABLES`).
         """
         regions = [_clean(r) for r in self.regions.to_dict(orient="records")]
         doc = {
@@ -85,6 +91,13 @@ class RunResult:
             "diagnostics": _clean(dict(self.diagnostics)),
             "provenance": _clean(dict(self.provenance)),
         }
+        chains = {
+            name: [_clean(r) for r in self.tables[name].to_dict(orient="records")]
+            for name in DOCUMENT_TABLES
+            if name in self.tables
+        }
+        if chains:
+            doc["value_chains"] = chains
         if self.synthetic:
             doc["note"] = "SYNTHETIC DEMO DATA: illustrative only, not real economies."
         return doc

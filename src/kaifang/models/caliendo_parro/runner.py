@@ -67,6 +67,23 @@ class BaselineSettings(BaseModel):
     deficits: Literal["zero", "keep"] = "zero"
 
 
+class OutputSettings(BaseModel):
+    """The scenario's ``[output]`` section.
+
+    Attributes
+    ----------
+    value_chains
+        Add value-chain tables (:func:`kaifang.valuechains.counterfactual.compare`) of the
+        baseline equilibrium, the counterfactual and the change: ``value_chains`` (indicators by
+        region), ``value_chains_sectors`` (by region and sector) and ``value_added_origin``
+        (value added by source in each region's exports).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    value_chains: bool = False
+
+
 class ParameterSettings(BaseModel):
     """The scenario's ``[parameters]`` section (none yet: the elasticities come with the data)."""
 
@@ -209,6 +226,31 @@ def tables(e: Equilibrium, *, exact_welfare: bool = False) -> tuple[pd.DataFrame
     return reg, {"sectors": sec, "bilateral": bil.reset_index(drop=True), "flows": flows}
 
 
+def _value_chains(b1: MultiSectorBaseline, e1: Equilibrium, composed, extra: dict[str, pd.DataFrame]) -> dict:
+    """Add the value-chain tables of the baseline equilibrium ``b1`` and the counterfactual ``e1``
+    to ``extra``; return what the diagnostics record about them (row gaps of the rebuilt tables
+    and the regions the shocks touch, which the report charts first)."""
+    from kaifang.valuechains.counterfactual import compare, table_from_world
+
+    before = table_from_world(b1, note="rebuilt from the baseline equilibrium")
+    after = table_from_world(
+        e1.to_baseline(note="counterfactual equilibrium"), note="rebuilt from the counterfactual"
+    )
+    extra.update(compare(before, after))
+    touched = np.asarray(composed.touched)
+    named = (
+        touched.any(axis=(1, 2)) | touched.any(axis=(0, 2))
+        if touched.ndim == 3
+        else np.zeros(b1.n_regions, bool)
+    )
+    return {
+        "tables": ["value_chains", "value_chains_sectors", "value_added_origin"],
+        "focus": [r for r, k in zip(b1.regions, named, strict=True) if k],
+        "sourcing": "proportional (every use of a good buys from each origin in the trade shares)",
+        "notes": {"baseline": list(before.notes[1:]), "counterfactual": list(after.notes[1:])},
+    }
+
+
 def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
     """Run a Caliendo–Parro scenario (see the module docstring for the steps and columns)."""
     if scenario.dataset not in DATASETS:
@@ -220,6 +262,7 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
     bset = validate_section(BaselineSettings, scenario.baseline, scenario, "baseline")
     validate_section(ParameterSettings, scenario.parameters, scenario, "parameters")
     settings = validate_section(SolverSettings, scenario.solver, scenario, "solver")
+    output = validate_section(OutputSettings, scenario.output, scenario, "output")
     shocks = parse_shocks(scenario)
     check_supported(shocks, SHOCK_TYPES, scenario, "caliendo_parro")
 
@@ -256,6 +299,10 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
     regions, extra = tables(e1, exact_welfare=exact_welfare)
     extra.update(diversion_tables(b1.flows, e1.flows, b1.regions))
     ds = get_dataset(scenario.dataset)
+    value_chain_info = None
+    if output.value_chains:
+        progress("value chains of the baseline and the counterfactual")
+        value_chain_info = _value_chains(b1, e1, composed, extra)
     diagnostics = {
         "converged": True,
         "iterations": e0.diagnostics.iterations + e1.diagnostics.iterations,
@@ -278,6 +325,8 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
         },
         "shocked_cells": int(composed.touched.sum()),
     }
+    if value_chain_info is not None:
+        diagnostics["value_chains"] = value_chain_info
     provenance = {
         "dataset": ds.name,
         "citation": ds.citation,
