@@ -17,7 +17,7 @@ def random_table(
     inventories: bool = False,
     sparse: float = 0.2,
 ) -> InputOutputTable:
-    """A random G x N table: positive flows with some zeros; value added most of output.
+    """A random G x N table: positive flows with some zeros; value added at least 40% of output.
 
     ``balanced=False`` perturbs gross output by up to 0.5% (within the table's balance check),
     as a rounded published table does; ``zero_output`` gives the last industry of the first
@@ -26,22 +26,23 @@ def random_table(
     """
     rng = np.random.default_rng(seed)
     n = G * N
-    Z = rng.uniform(0.0, 10.0, size=(n, n)) * (rng.uniform(size=(n, n)) > sparse)
+    # input coefficients first (each column's inputs at most 60% of output), then output from
+    # final demand, so that value added is positive everywhere
+    A = rng.uniform(0.0, 1.0, size=(n, n)) * (rng.uniform(size=(n, n)) > sparse)
+    A *= rng.uniform(0.1, 0.6, size=n)[None, :] / np.maximum(A.sum(axis=0), 1e-12)[None, :]
     k = 2 if inventories else 1
     Y = rng.uniform(5.0, 40.0, size=(n, G * k))
     if inventories:
         Y[:, 1::2] = rng.uniform(-3.0, 3.0, size=(n, G))
     if zero_output:
-        Z[N - 1, :] = 0.0
-        Z[:, N - 1] = 0.0
+        A[N - 1, :] = 0.0
+        A[:, N - 1] = 0.0
         Y[N - 1, :] = 0.0
-    rows = Z.sum(axis=1) + Y.sum(axis=1)
-    # intermediate inputs (about 4N per column) stay well below output (about 4N + 22 G k)
-    x = rows.copy()
+    x = np.linalg.solve(np.eye(n) - A, Y.sum(axis=1))
+    x[np.abs(x) < 1e-12] = 0.0
+    Z = A * x[None, :]
     if not balanced:
         x = x * (1.0 + rng.uniform(-0.005, 0.005, size=n))
-        if zero_output:
-            x[N - 1] = 0.0
     cats = ("final", "inventories") if inventories else ("final",)
     return InputOutputTable.from_arrays(
         Z,

@@ -22,6 +22,7 @@ from kaifang.cli import compare as _compare  # noqa: F401
 from kaifang.cli import data as _data  # noqa: F401
 from kaifang.cli import estimate as _estimate  # noqa: F401
 from kaifang.cli import groups as _groups  # noqa: F401
+from kaifang.cli import gvc as _gvc  # noqa: F401
 from kaifang.cli import report as _report  # noqa: F401
 from kaifang.cli import run as _run  # noqa: F401
 from kaifang.cli import runs as _runs  # noqa: F401

@@ -1,0 +1,263 @@
+"""``kaifang gvc DATASET``: value-added decompositions of a world input-output table.
+
+Self-contained: everything beyond typer is imported when the command runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from kaifang.cli._app import app
+
+_DEFAULT_BY = {"leontief": "country", "kww": "country", "wwz": "pair", "indicators": "country"}
+_VALID_BY = {
+    "leontief": ("country", "sector"),
+    "kww": ("country",),
+    "wwz": ("pair", "sector"),
+    "indicators": ("country", "sector"),
+}
+#: Column filtered by --country, --partner and --sector for each method and --by.
+_FILTERS = {
+    ("leontief", "country"): ("using", "source", None),
+    ("leontief", "sector"): ("using", "source", "using_sector"),
+    ("kww", "country"): ("country", None, None),
+    ("wwz", "pair"): ("exporter", "importer", None),
+    ("wwz", "sector"): ("exporter", "importer", "sector"),
+    ("indicators", "country"): ("country", None, None),
+    ("indicators", "sector"): ("country", None, "sector"),
+}
+_FORMATS = (".parquet", ".csv", ".xlsx")
+_EXCEL_ROWS = 1_048_575
+
+
+@app.command("gvc")
+def gvc_cmd(
+    dataset: str = typer.Argument(
+        ...,
+        help="Data set with a world input-output table (wiod2013), or a multi-sector world (cp2015, demo).",
+    ),
+    year: int | None = typer.Option(
+        None, "--year", help="Year of the table (wiod2013: 1995-2011; default 2011)."
+    ),
+    method: str = typer.Option(
+        "indicators", "--method", "-m", help="leontief, kww, wwz or indicators (default)."
+    ),
+    by: str | None = typer.Option(
+        None,
+        "--by",
+        help="Detail: leontief country|sector, wwz pair|sector, indicators country|sector "
+        "(default: country, pair for wwz).",
+    ),
+    country: list[str] = typer.Option(
+        None, "--country", "-c", help="Only these exporting countries (repeat the option for several)."
+    ),
+    partner: list[str] = typer.Option(
+        None,
+        "--partner",
+        "-p",
+        help="Only these partners: importers (wwz) or sources of value added (leontief).",
+    ),
+    sector: list[str] = typer.Option(
+        None, "--sector", "-s", help="Only these exporting sectors (with --by sector)."
+    ),
+    balanced: bool = typer.Option(
+        False,
+        "--balanced",
+        help="Set gross output to the row sums first, so that every identity holds exactly "
+        "(default: the table's own output, as decompr).",
+    ),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print one JSON object {method, dataset, year, rows, ...}."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write the full result to FILE.parquet, .csv or .xlsx."
+    ),
+    rows: int = typer.Option(40, "--rows", min=1, help="Rows shown in the printed table."),
+) -> None:
+    """Value added in gross exports: Leontief origin, KWW (9 terms), WWZ (16 terms), GVC indicators.
+
+    Values are in the table's units (millions of US dollars for WIOD); shares are fractions.
+    Formulas and conventions: docs/valuechains.md.
+    """
+    import json
+    import sys
+
+    from kaifang import valuechains as vc
+    from kaifang.cli._app import console, err_console
+    from kaifang.valuechains._api import check_option
+
+    method = check_option(method, tuple(_DEFAULT_BY), "--method")
+    by = by or _DEFAULT_BY[method]
+    if by not in _VALID_BY[method]:
+        from kaifang.errors import suggest
+
+        raise vc.ValueChainError(
+            f"--by {by!r} does not apply to --method {method}; use {' or '.join(_VALID_BY[method])}."
+            f"{suggest(by, _VALID_BY[method])}"
+        )
+    if out is not None and out.suffix.lower() not in _FORMATS:
+        raise vc.ValueChainError(
+            f"--out {str(out)!r}: unknown file type {out.suffix or '(none)'!r}; use a name ending in "
+            f"{', '.join(_FORMATS)}."
+        )
+    with err_console.status(f"[bold]{dataset}[/]: reading the table", spinner="dots") as status:
+        table, year = _load_table(dataset, year)
+        if balanced:
+            table = table.balanced()
+        col_c, col_p, col_s = _FILTERS[(method, by)]
+        countries = _resolve(country, table.regions, "--country", "country", table)
+        partners = _resolve(partner, table.regions, "--partner", "country", table)
+        sectors = _resolve(sector, table.sectors, "--sector", "sector", table)
+        if partners and col_p is None:
+            raise vc.ValueChainError(f"--partner applies to --method wwz and leontief, not {method}.")
+        if sectors and col_s is None:
+            raise vc.ValueChainError(f"--sector needs --by sector (with --method {method}, by {by}).")
+        status.update(f"[bold]{dataset}[/]: {method} decomposition")
+        fn = {"leontief": vc.leontief, "kww": vc.kww, "wwz": vc.wwz, "indicators": vc.indicators}[method]
+        df = fn(table) if method == "kww" else fn(table, by=by)
+    for col, keep in ((col_c, countries), (col_p, partners), (col_s, sectors)):
+        if keep:
+            df = df[df[col].isin(keep)]
+    df = df.reset_index(drop=True)
+
+    if out is not None:
+        _write(df, out)
+    if as_json:
+        doc = {
+            "method": method,
+            "dataset": dataset,
+            "year": year,
+            "by": by,
+            "units": table.units,
+            "balanced": balanced,
+            "notes": list(table.notes),
+            "rows": _records(df),
+        }
+        sys.stdout.write(json.dumps(doc, allow_nan=False) + "\n")
+        return
+    _print(df, method, by, dataset, year, table.units, rows, console)
+    if out is not None:
+        console.print(f"saved: {out} ({len(df):,} rows)", style="dim")
+
+
+def _load_table(dataset: str, year: int | None):
+    """The world input-output table of ``dataset`` (and the year used)."""
+    from kaifang.baseline import InputOutputTable
+    from kaifang.data.registry import get_dataset
+    from kaifang.errors import DataError
+
+    if dataset == "wiod2013":
+        from kaifang.data.wiod2013 import YEARS, read_wiod2013
+
+        year = YEARS[-1] if year is None else year
+        if year not in YEARS:
+            raise DataError(
+                f"--year {year}: data set 'wiod2013' covers {YEARS[0]}-{YEARS[-1]}; give one of those years."
+            )
+        return InputOutputTable.from_raw(read_wiod2013(year)), year
+    if dataset in ("cp2015", "demo"):
+        if year is not None:
+            raise DataError(
+                f"--year: data set {dataset!r} has one year only (1993 data for cp2015); drop --year."
+            )
+        from kaifang.baseline.multisector import from_raw
+        from kaifang.valuechains.counterfactual import table_from_world
+
+        if dataset == "cp2015":
+            from kaifang.data.cp2015 import read_cp2015
+
+            world, units = from_raw(read_cp2015()), "US dollars"
+        else:
+            from kaifang.data.demo import generate
+
+            world, units = from_raw(generate()), "synthetic units"
+        return table_from_world(world, units=units), None
+    get_dataset(dataset)  # an unknown name gets the registry's message and suggestions
+    raise DataError(
+        f"data set {dataset!r} has no world input-output table; `kaifang gvc` reads wiod2013 (a world "
+        f"input-output table) and the multi-sector worlds cp2015 and demo."
+    )
+
+
+def _resolve(values: list[str] | None, labels: tuple[str, ...], option: str, what: str, table) -> list[str]:
+    """Match ``values`` to ``labels`` (case-insensitive); an unknown one is an error with suggestions."""
+    from kaifang.errors import suggest
+    from kaifang.valuechains import ValueChainError
+
+    if not values:
+        return []
+    lower = {lab.lower(): lab for lab in labels}
+    out = []
+    for v in values:
+        for part in str(v).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if part.lower() not in lower:
+                ds = table.dataset or "the table"
+                shown = ", ".join(labels[:12]) + (" ..." if len(labels) > 12 else ".")
+                plural = "Countries" if what == "country" else "Sectors"
+                raise ValueChainError(
+                    f"{option} {part!r}: no {what} of that name in {ds}.{suggest(part, labels)} "
+                    f"{plural}: {shown}"
+                )
+            out.append(lower[part.lower()])
+    return out
+
+
+def _records(df) -> list[dict]:
+    import math
+
+    recs = df.to_dict(orient="records")
+    for r in recs:
+        for k, v in r.items():
+            if isinstance(v, float) and not math.isfinite(v):
+                r[k] = None
+    return recs
+
+
+def _write(df, out: Path) -> None:
+    from kaifang.valuechains import ValueChainError
+
+    suffix = out.suffix.lower()
+    if suffix == ".xlsx" and len(df) > _EXCEL_ROWS:
+        raise ValueChainError(
+            f"--out {str(out)!r}: {len(df):,} rows do not fit in an Excel sheet (at most {_EXCEL_ROWS:,}); "
+            f"write .parquet or .csv, or narrow the rows with --country, --partner or --sector."
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".parquet":
+        df.to_parquet(out, index=False)
+    elif suffix == ".csv":
+        df.to_csv(out, index=False)
+    else:
+        df.to_excel(out, index=False, sheet_name="value_chains")
+
+
+def _print(df, method: str, by: str, dataset: str, year, units: str, rows: int, console) -> None:
+    from rich.table import Table
+
+    title = f"{dataset}{f' {year}' if year else ''} — {method} by {by}"
+    t = Table(title=title, title_justify="left")
+    for c in df.columns:
+        t.add_column(str(c), justify="left" if df[c].dtype.kind not in "fiu" else "right")
+    share_like = {
+        c
+        for c in df.columns
+        if c.endswith(("_share", "_ratio", "_participation", "_position", "_backward", "_forward"))
+        or c == "share"
+    }
+    for rec in df.head(rows).itertuples(index=False):
+        cells = []
+        for c, v in zip(df.columns, rec, strict=True):
+            if isinstance(v, float):
+                cells.append("—" if v != v else (f"{v:.4f}" if c in share_like else f"{v:,.1f}"))
+            else:
+                cells.append(str(v))
+        t.add_row(*cells)
+    console.print(t)
+    more = len(df) - rows
+    hint = f"{more:,} more rows (--rows, --country, --out FILE for all). " if more > 0 else ""
+    console.print(f"{hint}Values in {units or 'the table units'}; shares are fractions.", style="dim")
