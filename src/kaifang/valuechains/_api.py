@@ -72,17 +72,19 @@ def check_option(value: str, valid: tuple[str, ...], what: str) -> str:
 
 
 def _cat(labels: tuple[str, ...], codes: np.ndarray) -> pd.Categorical:
-    return pd.Categorical.from_codes(codes.astype(np.int32, copy=False), categories=list(labels))
+    # the codes come from _grid and are in range by construction
+    return pd.Categorical.from_codes(codes, categories=list(labels), validate=False)
 
 
 def _grid(*sizes: int) -> list[np.ndarray]:
     """Row-major codes of every axis of an array of shape ``sizes``, each ``(prod(sizes),)``."""
     total = int(np.prod(sizes))
+    dtype = np.int16 if max(sizes) < 2**15 else np.int32
     out = []
     inner = total
     for k in sizes:
         inner //= k
-        out.append(np.tile(np.repeat(np.arange(k), inner), total // (inner * k)))
+        out.append(np.tile(np.repeat(np.arange(k, dtype=dtype), inner), total // (inner * k)))
     return out
 
 
