@@ -55,8 +55,7 @@ def participation_chart(reg: pd.DataFrame, div_id: str, html: Callable[[Any, str
                 hovertemplate="%{x}: %{y:.2f}% of gross exports<extra></extra>",
             )
     fig.update_layout(
-        title="GVC participation before and after: backward (foreign value added) + forward (value added "
-        "re-exported by partners), % of gross exports",
+        title="GVC participation before (light) and after: backward + forward",
         barmode="relative",
         yaxis_title="% of gross exports",
         legend={"orientation": "h", "y": -0.25},
@@ -68,7 +67,8 @@ def participation_chart(reg: pd.DataFrame, div_id: str, html: Callable[[Any, str
 def origin_chart(
     origin: pd.DataFrame, exporters: list[str], div_id: str, html: Callable[[Any, str], str]
 ) -> str:
-    """Stacked shares of each source in the gross exports of ``exporters``, before and after."""
+    """Stacked shares of each foreign source of value added in the gross exports of ``exporters``,
+    before and after; for each exporter they add up to its fva_share."""
     import plotly.graph_objects as go
 
     sub = origin[origin["exporter"].astype(str).isin(exporters)].copy()
@@ -76,11 +76,11 @@ def origin_chart(
     sub["source"] = sub["source"].astype(str)
     foreign = sub[sub["exporter"] != sub["source"]]
     top = foreign.groupby("source")["counterfactual"].sum().sort_values(ascending=False).index[:SOURCES_MAX]
-    sub["group"] = sub["source"].where(sub["source"].isin(top) | (sub["source"] == sub["exporter"]), "other")
-    sub.loc[sub["source"] == sub["exporter"], "group"] = "domestic"
+    sub = sub[sub["source"] != sub["exporter"]]
+    sub["group"] = sub["source"].where(sub["source"].isin(top), "other")
     x = [f"{e} {stage}" for e in exporters for stage in ("before", "after")]
     fig = go.Figure()
-    for group in ["domestic", *top, "other"]:
+    for group in [*top, "other"]:
         part = (
             sub[sub["group"] == group].groupby("exporter")[["baseline_share", "counterfactual_share"]].sum()
         )
@@ -94,7 +94,7 @@ def origin_chart(
             y += [100 * float(row["baseline_share"]), 100 * float(row["counterfactual_share"])]
         fig.add_bar(x=x, y=y, name=group, hovertemplate="%{x}: %{y:.2f}%<extra>" + group + "</extra>")
     fig.update_layout(
-        title="Where the value added in their exports comes from (% of gross exports, by source)",
+        title="Foreign value added in their exports, by source country",
         barmode="stack",
         yaxis_title="% of gross exports",
         legend={"orientation": "h", "y": -0.25},
@@ -135,7 +135,9 @@ def value_chain_section(
             "Value chains of the baseline equilibrium and the counterfactual, each rebuilt as a world "
             "input-output table under proportional sourcing (every use of a good in a country buys from "
             "each origin in the country's trade shares, as in the model). Shares are fractions of gross "
-            "exports; change = after - before. Definitions: docs/valuechains.md.",
+            "exports; change = after - before. Backward participation: foreign value added in a region's "
+            "exports; forward: its value added in intermediates that partners re-export to third countries "
+            "(Koopman et al. 2010). Definitions: docs/valuechains.md.",
         ],
     }
     return out
