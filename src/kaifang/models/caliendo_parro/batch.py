@@ -261,7 +261,7 @@ class _BatchMap:
         for sweep in range(PRICE_SWEEPS):
             dst = buf if sweep < PRICE_SWEEPS - 1 else wp_all[:, : jt + 1]
             dst[:, jt] = wp[:, jt]
-            lc, u, s = self.prices(src, dst, p)
+            _, u, s = self.prices(src, dst, p)
             src = np.ascontiguousarray(dst)
         x = np.exp(v[k:]).reshape(n, j, nb)
         income_va = np.exp(wp[:, jt]) * self.va[:, None] + p["deficit"]
