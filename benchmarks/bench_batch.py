@@ -44,11 +44,10 @@ for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
-from synthetic_worlds import gravity_world  # noqa: E402
-
 from kaifang.models.caliendo_parro import SolverSettings, solve  # noqa: E402
 from kaifang.models.caliendo_parro.batch import solve_batch  # noqa: E402
 from kaifang.models.caliendo_parro.uncertainty import theta_draws  # noqa: E402
+from synthetic_worlds import gravity_world  # noqa: E402
 
 
 def _clock():
