@@ -80,6 +80,8 @@ class ValueChains:
     exports_to: np.ndarray = field(repr=False)
     intermediate_to: np.ndarray = field(repr=False)
     final_to: np.ndarray = field(repr=False)
+    #: Results of the decompositions, computed once per system (filled by kaifang.valuechains).
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     # ----------------------------------------------------------------- sizes and labels
     @property

@@ -65,6 +65,25 @@ def hiy_by_country(vc: ValueChains) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- KWW
+def _memo(name: str):
+    """Compute a decomposition once per system; later calls get the same read-only arrays."""
+
+    def wrap(fn):
+        def inner(vc: ValueChains):
+            if name not in vc.memo:
+                out = fn(vc)
+                for a in out if isinstance(out, tuple) else (out,):
+                    a.setflags(write=False)
+                vc.memo[name] = out
+            return vc.memo[name]
+
+        inner.__doc__, inner.__name__ = fn.__doc__, fn.__name__
+        return inner
+
+    return wrap
+
+
+@_memo("kww")
 def kww_terms(vc: ValueChains) -> tuple[np.ndarray, np.ndarray]:
     """The nine KWW terms by region, ``(G, 9)`` in :data:`KWW_TERMS` order, with FDC the
     residual (gross exports less terms 1-8), and the closed form of FDC, ``(G,)``.
@@ -106,6 +125,7 @@ def _q_third(vc: ValueChains) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- WWZ
+@_memo("wwz")
 def wwz_terms(vc: ValueChains) -> np.ndarray:
     """The sixteen WWZ terms, ``(G, N, G, 16)`` indexed ``[s, i, r, term]`` (exporter, exporting
     industry, importer; :data:`WWZ_TERMS` order). Rows with r = s are zero.
@@ -161,7 +181,7 @@ def wwz_terms(vc: ValueChains) -> np.ndarray:
     out[..., 15] = mrs * P[..., 9]  # MDC
     idx = np.arange(g)
     out[idx, idx] = 0.0  # r = s is not an export (the factors above vanish there already)
-    return out.transpose(0, 2, 1, 3)
+    return np.ascontiguousarray(out.transpose(0, 2, 1, 3))
 
 
 def domestic_forward(vc: ValueChains) -> np.ndarray:
