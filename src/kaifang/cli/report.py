@@ -23,8 +23,11 @@ def report_cmd(
     store: Path | None = typer.Option(None, "--store", help=_STORE_HELP),
     no_store: bool = typer.Option(False, "--no-store", help="Do not record runs of scenario files."),
 ) -> None:
-    """Write ONE self-contained HTML report (opens offline, prints to PDF) for the given runs:
-    headline table, welfare by country with a world map, trade and diversion, sector detail."""
+    """Write ONE self-contained HTML report for the given runs.
+
+    The report opens offline and prints to PDF: headline table, welfare by country with a
+    world map, trade and diversion, sector detail.
+    """
     from kaifang.cli.compare import load_runs
     from kaifang.report import write_report
 
@@ -34,4 +37,4 @@ def report_cmd(
         raise UserInputError(f"--out {str(out)!r} is a folder; give a file name ending in .html.")
     runs = load_runs(items, store, no_store=no_store)
     path = write_report(runs, out, title=title, measure=measure)
-    console.print(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB)", highlight=False)
+    console.print(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB)", highlight=False, markup=False)
