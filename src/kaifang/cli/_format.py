@@ -159,18 +159,17 @@ _HEADER_BREAK = re.compile(r"(?<=_)|(?= \[)")
 
 
 def _wrap_header(header: str, width: int) -> list[str]:
-    """Split ``header`` at underscores (and before ``[lo, hi]``) into lines of at most
-    ``width`` characters where its words allow."""
-    parts = re.split(_HEADER_BREAK, header)
+    """Split ``header`` at its line breaks, then at underscores (and before ``[lo, hi]``)
+    into lines of at most ``width`` characters where its words allow."""
     lines: list[str] = []
-    cur = ""
-    for p in parts:
-        if cur and len(cur) + len(p) > width:
-            lines.append(cur.rstrip(" "))
-            cur = p
-        else:
-            cur += p
-    if cur:
+    for part in header.split("\n"):
+        cur = ""
+        for p in re.split(_HEADER_BREAK, part):
+            if cur and len(cur) + len(p) > width:
+                lines.append(cur.rstrip(" "))
+                cur = p.lstrip(" ")
+            else:
+                cur += p
         lines.append(cur)
     return lines or [""]
 
@@ -178,8 +177,10 @@ def _wrap_header(header: str, width: int) -> list[str]:
 def _layout(col: DisplayColumn) -> tuple[int, list[str]]:
     """Width of a column and its header lines: as wide as its widest cell or the first 12
     characters of its header (at least 7); longer headers wrap at underscores."""
-    longest_word = max((len(p) for p in re.split(_HEADER_BREAK, col.header)), default=1)
-    width = max(col.cell_width, min(len(col.header), 12), min(longest_word, 16), 7 if col.right else 1)
+    parts = col.header.split("\n")
+    longest_word = max((len(p) for x in parts for p in re.split(_HEADER_BREAK, x)), default=1)
+    longest_line = max(len(x) for x in parts)
+    width = max(col.cell_width, min(longest_line, 12), min(longest_word, 16), 7 if col.right else 1)
     lines = _wrap_header(col.header, width)
     return max(width, *(len(x) for x in lines)), lines
 

@@ -81,7 +81,9 @@ def _letters(n: int) -> list[str]:
 
 @app.command("compare")
 def compare_cmd(
-    items: list[str] = typer.Argument(..., help="Run ids (see `kaifang runs list`) or scenario files."),
+    items: list[str] = typer.Argument(
+        ..., metavar="RUN_OR_FILE...", help="Run ids (see `kaifang runs list`) or scenario files."
+    ),
     outcome: list[str] = typer.Option(
         None, "--outcome", "-o", help="Outcome column to show (repeatable; default: the key outcomes)."
     ),
@@ -144,7 +146,7 @@ def compare_cmd(
     flat = select_rows(flat, regions=parse_list(regions), sort=sort, top=top)
     key_col = DisplayColumn("region", tuple(flat["region"]), right=False)
     cols = [
-        DisplayColumn(f"{o} {keys[lab]}", tuple(fmt_number(v) for v in flat[f"{o}@{keys[lab]}"].tolist()))
+        DisplayColumn(f"{o}\n{keys[lab]}", tuple(fmt_number(v) for v in flat[f"{o}@{keys[lab]}"].tolist()))
         for o in outs
         for lab in labels
     ]

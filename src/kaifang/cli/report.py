@@ -14,7 +14,9 @@ _STORE_HELP = "Results store (DuckDB file; default: $KAIFANG_STORE, else kaifang
 
 @app.command("report")
 def report_cmd(
-    items: list[str] = typer.Argument(..., help="Run ids (see `kaifang runs list`) or scenario files."),
+    items: list[str] = typer.Argument(
+        ..., metavar="RUN_OR_FILE...", help="Run ids (see `kaifang runs list`) or scenario files."
+    ),
     out: Path = typer.Option(Path("report.html"), "--out", "-o", help="The HTML file to write."),
     title: str | None = typer.Option(None, "--title", help="Page title."),
     measure: str | None = typer.Option(

@@ -85,7 +85,7 @@ def solve_with_messages(sc: Scenario) -> RunResult:
 
 @app.command("run")
 def run_cmd(
-    files: list[Path] = typer.Argument(..., help="Scenario files (TOML)."),
+    files: list[Path] = typer.Argument(..., metavar="FILE...", help="Scenario files (TOML)."),
     as_json: bool = typer.Option(
         False, "--json", help="Print the results as JSON (one object per line, one per scenario)."
     ),

@@ -83,6 +83,13 @@ _ELSEWHERE = "Record runs in another file with --store PATH (or KAIFANG_STORE), 
 _DISK_FULL = ("no space left on device", "disk is full", "disk full", "not enough space")
 
 
+def _can(path: Path, mode: int) -> bool:
+    """``os.access`` for the effective user (the one whose permissions apply)."""
+    if os.access in os.supports_effective_ids:
+        return os.access(path, mode, effective_ids=True)
+    return os.access(path, mode)  # pragma: no cover - platforms without effective ids
+
+
 def _is_disk_full(exc: BaseException) -> bool:
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
         return True
@@ -290,13 +297,13 @@ class ResultsStore:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise self._folder_error(exc) from None
-            if self.path.exists() and not os.access(self.path, os.W_OK):
+            if self.path.exists() and not _can(self.path, os.W_OK):
                 raise self._read_only_error()
-            if not os.access(folder, os.W_OK | os.X_OK):
+            if not _can(folder, os.W_OK | os.X_OK):
                 raise self._folder_error(PermissionError(errno.EACCES, "permission denied"))
         # Readers take the lock too when they can (so they never see a half-written run);
         # a store in a folder they cannot write (a read-only share) is read without it.
-        use_lock = write or os.access(folder, os.W_OK | os.X_OK)
+        use_lock = write or _can(folder, os.W_OK | os.X_OK)
         lock = FileLock(str(self.path) + ".lock") if use_lock else None
         if lock is not None:
             try:
