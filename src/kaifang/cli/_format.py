@@ -174,12 +174,15 @@ def _wrap_header(header: str, width: int) -> list[str]:
     return lines or [""]
 
 
-def _layout(col: DisplayColumn) -> tuple[int, list[str]]:
-    """Width of a column and its header lines: as wide as its widest cell or the first 12
-    characters of its header (at least 7); longer headers wrap at underscores."""
+def _layout(col: DisplayColumn, *, wrap: bool = True) -> tuple[int, list[str]]:
+    """Width of a column and its header lines. Unwrapped: as wide as its widest cell or
+    header line. Wrapped: as wide as its widest cell or the first 12 characters of its header
+    (at least 7), longer headers broken at underscores."""
     parts = col.header.split("\n")
-    longest_word = max((len(p) for x in parts for p in re.split(_HEADER_BREAK, x)), default=1)
     longest_line = max(len(x) for x in parts)
+    if not wrap:
+        return max(col.cell_width, longest_line, 1), parts
+    longest_word = max((len(p) for x in parts for p in re.split(_HEADER_BREAK, x)), default=1)
     width = max(col.cell_width, min(longest_line, 12), min(longest_word, 16), 7 if col.right else 1)
     lines = _wrap_header(col.header, width)
     return max(width, *(len(x) for x in lines)), lines
@@ -200,8 +203,11 @@ def print_columns(
     from rich.text import Text
 
     width = console.width
-    key_w, key_lines = _layout(key)
-    laid = [(_layout(c), c) for c in columns]
+    key_w, key_lines = _layout(key, wrap=False)
+    laid = [(_layout(c, wrap=False), c) for c in columns]
+    if 1 + key_w + 3 + sum(w + 3 for (w, _), _ in laid) > width:  # too wide: wrap the headers
+        key_w, key_lines = _layout(key)
+        laid = [(_layout(c), c) for c in columns]
     groups: list[list[tuple[tuple[int, list[str]], DisplayColumn]]] = []
     used = 1 + key_w + 3
     for item in laid:
