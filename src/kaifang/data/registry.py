@@ -198,6 +198,11 @@ _WIOD2013 = Dataset(
         "WIOD 2013 release (University of Groningen, www.wiod.org), in R format in the repository "
         "of the R package wiod, github.com/bquast/wiod (folder data/, commit 59a28ac)"
     ),
+    licence=(
+        "see source (no licence stated for the 2013 release; www.wiod.org asks users to cite "
+        "Timmer et al. 2015; the wiod R package that carries the files is GPL-3)"
+    ),
+    homepage="https://www.rug.nl/ggdc/valuechain/wiod/",
     files=tuple(
         DataFile(f"wiot_{year}.RData", sha, f"{_GH}/{_WIOD13}/wiot_{year}.RData", size)
         for year, sha, size in [
