@@ -70,9 +70,9 @@ def fetch_(names: list[str] = typer.Argument(None, help="Data sets to fetch (def
 
     for name in names or [d.name for d in DATASETS.values() if not d.synthetic]:
         ds = get_dataset(name)
-        console.print(f"{ds.name}: {len(ds.files)} files, {ds.size / 1e6:.1f} MB")
+        console.print(f"{ds.name}: {len(ds.files)} files, {ds.size / 1e6:.1f} MB", markup=False)
         for fname, path in fetch(ds.name).items():
-            console.print(f"  ok  {fname}  {path}")
+            console.print(f"  ok  {fname}  {path}", markup=False, highlight=False)
 
 
 @data_app.command("verify")
@@ -84,7 +84,9 @@ def verify_(names: list[str] = typer.Argument(None, help="Data sets to verify (d
     bad = []
     for name in names or [d.name for d in DATASETS.values() if not d.synthetic]:
         for s in status(name):
-            console.print(f"{s.dataset:15} {s.file:28} {s.location:8} {s.message}")
+            console.print(
+                f"{s.dataset:15} {s.file:28} {s.location:8} {s.message}", markup=False, highlight=False
+            )
             if s.location != "missing" and not s.ok:
                 bad.append(f"{s.path}")
     if bad:
