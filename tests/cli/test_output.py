@@ -27,9 +27,9 @@ OUTCOMES = [
 ]
 
 
-def wide_result(name: str = "wide", shift: float = 0.0) -> RunResult:
+def wide_result(name: str = "wide", shift: float = 0.0, seed: int = 7) -> RunResult:
     """11 outcome columns of numbers with many digits, an interval pair, a summary table."""
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(seed)
     regions = pd.DataFrame({"region": [f"R{i:02d}" for i in range(12)]})
     for j, c in enumerate(OUTCOMES):
         regions[c] = rng.normal(scale=10 ** (j % 4), size=12) - 0.123456 + shift
@@ -201,7 +201,7 @@ def test_compare_headers_tell_runs_apart(tmp_path, capsys, narrow, solve_as):
 
 def test_compare_sort_top_regions(tmp_path, capsys, solve_as):
     solve_as["a"] = wide_result("a")
-    solve_as["b"] = wide_result("b", shift=1.0)
+    solve_as["b"] = wide_result("b", seed=8)
     fa, fb = _scenario(tmp_path, "a"), _scenario(tmp_path, "b")
     args = ["compare", str(fa), str(fb), "--no-store", "-o", "welfare_pct"]
     assert main([*args, "--sort", "-welfare_pct", "--top", "2"]) == 0
@@ -209,6 +209,10 @@ def test_compare_sort_top_regions(tmp_path, capsys, solve_as):
     assert re.findall(r"\bR\d\d\b", out) == list(solve_as["a"].regions.nlargest(2, "welfare_pct")["region"])
     assert main([*args, "--regions", "R05"]) == 0
     assert re.findall(r"\bR\d\d\b", capsys.readouterr().out) == ["R05"]
+    assert main([*args, "--sort", "welfare_pct@B:asc", "--top", "1"]) == 0  # by the second run's values
+    smallest_b = solve_as["b"].regions.nsmallest(1, "welfare_pct")["region"].iloc[0]
+    assert smallest_b != solve_as["a"].regions.nsmallest(1, "welfare_pct")["region"].iloc[0]
+    assert re.findall(r"\bR\d\d\b", capsys.readouterr().out) == [smallest_b]
 
 
 def test_control_characters_in_names_are_escaped(tmp_path, capsys):
