@@ -70,6 +70,7 @@ def _line(case: str, target: float | None, t: dict[str, float], **extra: object)
         doc["ratio_cpu"] = round(target / t["cpu_median_s"], 2)
     doc.update({k: round(v, 3) for k, v in t.items()})
     doc.update(extra)
+    doc["load_average"] = round(os.getloadavg()[0], 2)  # other work on the machine while timing
     print(json.dumps(doc), flush=True)
 
 
@@ -127,6 +128,7 @@ def main() -> None:
                     "one_thread": {k: round(v, 3) for k, v in one.items()},
                     "two_threads": {k: round(v, 3) for k, v in two.items()},
                     "cores": os.cpu_count(),
+                    "load_average": round(os.getloadavg()[0], 2),
                 }
             ),
             flush=True,
