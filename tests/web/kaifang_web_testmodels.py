@@ -21,6 +21,10 @@ SECRET = "SECRET-DETAIL-/etc/kaifang-internal"
 
 def run(scenario: Scenario, progress) -> RunResult:
     progress("step 0")  # a model announces its work before it solves (where validation stops)
+    pid_file = scenario.parameters.get("pid_to")
+    if pid_file:  # tell the test which process solves (to check it was terminated)
+        with open(pid_file, "w") as fh:
+            fh.write(str(os.getpid()))
     if scenario.parameters.get("crash"):
         raise RuntimeError(SECRET)
     if scenario.parameters.get("allocate_gb"):  # an oversized run: more memory than a worker may use
@@ -28,10 +32,6 @@ def run(scenario: Scenario, progress) -> RunResult:
 
         block = np.ones(int(float(scenario.parameters["allocate_gb"]) * 2**30 // 8))
         del block
-    pid_file = scenario.parameters.get("pid_to")
-    if pid_file:  # tell the test which process solves (to check it was terminated)
-        with open(pid_file, "w") as fh:
-            fh.write(str(os.getpid()))
     seconds = float(scenario.parameters.get("seconds", 30))
     t0 = time.monotonic()
     step = 0

@@ -458,6 +458,11 @@ def create_app(
         }
         headers = dict(exc.headers or {})
         message = str(exc.detail)
+        if exc.status_code == 400 and message == "There was an error parsing the body":
+            message = (
+                'the request body is not valid JSON (or is nested too deeply to read); send {"text": '
+                '"<scenario TOML>"} with Content-Type: application/json.'
+            )
         if exc.status_code == 405:
             allowed = _allowed_methods(request.app, request.scope) or [
                 m.strip() for m in headers.get("Allow", "").split(",") if m.strip()

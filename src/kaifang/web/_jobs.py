@@ -104,7 +104,12 @@ def _worker_main(conn: Connection, runners: Mapping[str, str]) -> None:  # pragm
             conn.send(("user_error", type(exc).__name__, str(exc)))
         except MemoryError:
             limit = os.environ.get(_MEMORY_ENV)
-            cap = f"the {limit} MB a worker may use ({_MEMORY_ENV})" if limit else "the memory available"
+            cap = (
+                f"the {float(limit):g} MB a worker process may use (the server's worker memory cap: "
+                "`kaifang serve --worker-memory`, KAIFANG_WEB_WORKER_MEMORY_MB)"
+                if limit
+                else "the memory available"
+            )
             conn.send(("memory_error", f"the run needed more memory than {cap}"))
         except KeyboardInterrupt:
             return
@@ -651,8 +656,9 @@ class JobManager:
         if not job.final:
             job.cancel_requested.set()
             with self._lock:
-                if job.state == "queued":
-                    self._finish(job, state="cancelled")
+                cancelled = job.state == "queued" and self._finish(job, state="cancelled")
+            if cancelled and self._journal is not None:
+                self._journal.record(job, wait=True)  # on disk before the server answers
         return job
 
     # -- dispatcher ---------------------------------------------------------------------------

@@ -158,6 +158,36 @@ def _deepest(data: Any) -> tuple[int, str]:
     return best, best_path
 
 
+def _deep_key_line(text: str) -> tuple[int, int] | None:
+    """The first line whose key has more than :data:`MAX_DEPTH` dotted parts: ``(line, parts)``.
+
+    Checked before the TOML parser sees the text: :mod:`tomllib` takes time quadratic in the
+    parts of a dotted key (about a minute for 40,000), so such keys are refused unparsed. Dots
+    inside quoted keys do not count.
+    """
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if line.startswith("["):
+            key = line.lstrip("[").split("]", 1)[0]
+        elif "=" in line:
+            key = line.split("=", 1)[0]
+        else:
+            continue
+        if key.count(".") < MAX_DEPTH:
+            continue
+        parts, quote = 1, ""
+        for ch in key:
+            if quote:
+                quote = "" if ch == quote else quote
+            elif ch in "\"'":
+                quote = ch
+            elif ch == ".":
+                parts += 1
+        if parts > MAX_DEPTH:
+            return number, parts
+    return None
+
+
 def _short(path: str, limit: int = 60) -> str:
     return path if len(path) <= limit else path[:limit] + "…"
 
@@ -263,6 +293,21 @@ def validate_text(text: str, origin: Origin = "api") -> Checked:
         Where the user wrote it (names it in messages): ``"form"``, ``"editor"``, ``"api"``.
     """
     source = SOURCES.get(origin, SOURCES["api"])
+    deep = _deep_key_line(text)
+    if deep is not None:
+        line, parts = deep
+        return Checked(
+            None,
+            [
+                FieldError(
+                    None,
+                    f"{source}: the key at line {line} has {parts} dotted parts, so it is nested more than "
+                    f"{MAX_DEPTH} levels deep; scenarios use a few levels (a section, a table, a list). "
+                    "Shorten the key.",
+                    line=line,
+                )
+            ],
+        )
     try:
         sc = parse_scenario(text, source=source)
     except RecursionError:
