@@ -68,6 +68,7 @@ function App() {
   useEffect(() => {
     const seq = ++checkSeq.current;
     setValid(null);
+    if (runFailed) setErrors([]); // the failed run's messages belong to the text before this edit
     setRunFailed(false);
     const t = setTimeout(() => {
       api

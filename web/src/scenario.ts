@@ -173,16 +173,25 @@ function numberOrString(v: string): string {
   return t !== "" && Number.isFinite(Number(t)) ? String(Number(t)) : q(t);
 }
 
-/** The value typed as `text` in a field that held `before`: numbers stay numbers, lists lists
- * (comma-separated), anything that does not fit is sent as text so the server names the field. */
-export function parseLike(text: string, before: unknown): unknown {
+/** The TOML type of a value the form shows in a text field. */
+export type ValueKind = "number" | "numbers" | "list" | "text";
+
+export function kindOf(v: unknown): ValueKind {
+  if (Array.isArray(v)) return v.length > 0 && v.every((x) => typeof x === "number") ? "numbers" : "list";
+  if (typeof v === "number") return "number";
+  return "text";
+}
+
+/** The value typed as `text` in a field of `kind`: numbers stay numbers, lists lists
+ * (comma-separated); what does not fit is sent as text, so that the server names the field. */
+export function parseLike(text: string, kind: ValueKind): unknown {
   const t = text.trim();
   const num = (x: string) => (x !== "" && Number.isFinite(Number(x)) ? Number(x) : x);
-  if (Array.isArray(before)) {
+  if (kind === "numbers" || kind === "list") {
     const items = t.split(",").map((x) => x.trim()).filter((x) => x.length > 0);
-    return before.every((x) => typeof x === "number") && before.length ? items.map(num) : items;
+    return kind === "numbers" ? items.map(num) : items;
   }
-  if (typeof before === "number" || before === null || before === undefined) return num(t);
+  if (kind === "number") return num(t);
   return text;
 }
 

@@ -1,6 +1,7 @@
 import type { ComponentChildren } from "preact";
 import type { Dataset, FieldError, Meta } from "../api";
-import { display, isTableArray, newShock, parseLike, sectionPaths, type ScenarioForm, type ShockForm, type ShockSpecs } from "../scenario";
+import { useRef } from "preact/hooks";
+import { display, isTableArray, kindOf, newShock, parseLike, sectionPaths, type ScenarioForm, type ShockForm, type ShockSpecs } from "../scenario";
 import { plain, Rich } from "../text";
 
 interface Props {
@@ -249,14 +250,15 @@ function ValueFields({ path, value, errors, onChange }: { path: string; value: u
 /** One input for a number, text, list or true/false value; what is typed keeps the value's type. */
 function ScalarField({ path, name, value, errors, onChange }: { path: string; name: string; value: unknown; errors: FieldError[]; onChange: (v: unknown) => void }) {
   const cls = `v-${name}`;
+  const kind = useRef(kindOf(value)); // the type it had in the scenario, kept while it is edited
   const input =
     typeof value === "boolean" ? (
       <input type="checkbox" class={cls} data-path={path} checked={value} onChange={(e) => onChange(e.currentTarget.checked)} />
     ) : (
-      <input class={cls} data-path={path} value={display(value)} inputMode={typeof value === "number" ? "decimal" : undefined} onInput={(e) => onChange(parseLike(e.currentTarget.value, value))} />
+      <input class={cls} data-path={path} value={display(value)} inputMode={typeof value === "number" ? "decimal" : undefined} onInput={(e) => onChange(parseLike(e.currentTarget.value, kind.current))} />
     );
   return (
-    <Field label={name.replace(/_/g, " ")} field={path} errors={errors} hint={Array.isArray(value) ? "comma-separated" : undefined}>
+    <Field label={name.replace(/_/g, " ")} field={path} errors={errors} hint={kind.current === "list" || kind.current === "numbers" ? "comma-separated" : undefined}>
       {input}
     </Field>
   );
