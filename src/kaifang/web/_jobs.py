@@ -391,8 +391,9 @@ STOPPED_KIND = "ServerStopped"
 
 
 def _stopped_message(state: str) -> str:
+    doing = {"saving": "being saved"}.get(state, state)
     return (
-        f"interrupted: the web server stopped while this run was {state}, so it did not finish. "
+        f"interrupted: the web server stopped while this run was {doing}, so it did not finish. "
         "Its scenario is kept: open it again and run it."
     )
 
