@@ -766,8 +766,9 @@ class ResultsStore:
             try:
                 con.executemany(f"INSERT OR REPLACE INTO jobs VALUES ({marks})", rows)
                 con.execute("COMMIT")
-            except Exception:
-                con.execute("ROLLBACK")
+            except BaseException:
+                with contextlib.suppress(Exception):  # never hide the error that failed the write
+                    con.execute("ROLLBACK")
                 raise
 
     def jobs(self, *, limit: int | None = None) -> pd.DataFrame:
