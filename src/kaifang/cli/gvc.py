@@ -182,28 +182,23 @@ def _load_table(dataset: str, year: int | None):
 
 
 def _resolve(values: list[str] | None, labels: tuple[str, ...], option: str, what: str, table) -> list[str]:
-    """Match ``values`` to ``labels`` (case-insensitive); an unknown one is an error with suggestions."""
+    """Match ``values`` (repeated and/or comma-separated) to ``labels`` (case-insensitive); an
+    unknown one is an error with suggestions."""
+    from kaifang.cli._format import parse_list
     from kaifang.errors import suggest
     from kaifang.valuechains import ValueChainError
 
-    if not values:
-        return []
     lower = {lab.lower(): lab for lab in labels}
     out = []
-    for v in values:
-        for part in str(v).split(","):
-            part = part.strip()
-            if not part:
-                continue
-            if part.lower() not in lower:
-                ds = table.dataset or "the table"
-                shown = ", ".join(labels[:12]) + (" ..." if len(labels) > 12 else ".")
-                plural = "Countries" if what == "country" else "Sectors"
-                raise ValueChainError(
-                    f"{option} {part!r}: no {what} of that name in {ds}.{suggest(part, labels)} "
-                    f"{plural}: {shown}"
-                )
-            out.append(lower[part.lower()])
+    for part in parse_list(values):
+        if part.lower() not in lower:
+            ds = table.dataset or "the table"
+            shown = ", ".join(labels[:12]) + (" ..." if len(labels) > 12 else ".")
+            plural = "Countries" if what == "country" else "Sectors"
+            raise ValueChainError(
+                f"{option} {part!r}: no {what} of that name in {ds}.{suggest(part, labels)} {plural}: {shown}"
+            )
+        out.append(lower[part.lower()])
     return out
 
 
@@ -237,27 +232,24 @@ def _write(df, out: Path) -> None:
 
 
 def _print(df, method: str, by: str, dataset: str, year, units: str, rows: int, console) -> None:
-    from rich.table import Table
+    """The first ``rows`` rows, every column (split into several tables when too wide)."""
+    from kaifang.cli._format import print_frame
 
-    title = f"{dataset}{f' {year}' if year else ''} — {method} by {by}"
-    t = Table(title=title, title_justify="left")
-    for c in df.columns:
-        t.add_column(str(c), justify="left" if df[c].dtype.kind not in "fiu" else "right")
-    share_like = {
-        c
-        for c in df.columns
-        if c.endswith(("_share", "_ratio", "_participation", "_position", "_backward", "_forward"))
-        or c == "share"
-    }
-    for rec in df.head(rows).itertuples(index=False):
-        cells = []
-        for c, v in zip(df.columns, rec, strict=True):
-            if isinstance(v, float):
-                cells.append("—" if v != v else (f"{v:.4f}" if c in share_like else f"{v:,.1f}"))
-            else:
-                cells.append(str(v))
-        t.add_row(*cells)
-    console.print(t)
+    labels = [c for c in df.columns if df[c].dtype.kind not in "fiub"]
+    shown = df.head(rows)
+    if len(labels) > 1:  # one key column, so that every part of a split table names its rows
+        key = " / ".join(labels)
+        joined = shown[labels[0]].astype(str)
+        for c in labels[1:]:
+            joined = joined + " / " + shown[c].astype(str)
+        shown = shown.drop(columns=labels)
+        shown.insert(0, key, joined.to_numpy())
     more = len(df) - rows
     hint = f"{more:,} more rows (--rows, --country, --out FILE for all). " if more > 0 else ""
-    console.print(f"{hint}Values in {units or 'the table units'}; shares are fractions.", style="dim")
+    print_frame(
+        console,
+        shown,
+        title=f"{dataset}{f' {year}' if year else ''} — {method} by {by}",
+        max_columns=None,
+        caption=f"{hint}Values in {units or 'the table units'}; shares are fractions.",
+    )
