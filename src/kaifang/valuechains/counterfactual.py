@@ -35,6 +35,7 @@ from kaifang.valuechains._system import ValueChains, prepare
 
 if TYPE_CHECKING:
     from kaifang.baseline.multisector import MultiSectorBaseline
+    from kaifang.models.caliendo_parro.solver import Equilibrium
 
 __all__ = ["STAGES", "TABLES", "compare", "table_from_equilibrium", "table_from_world"]
 
@@ -100,7 +101,9 @@ def table_from_world(
     )
 
 
-def table_from_equilibrium(equilibrium, *, balance: bool = True, units: str = "") -> InputOutputTable:
+def table_from_equilibrium(
+    equilibrium: Equilibrium, *, balance: bool = True, units: str = ""
+) -> InputOutputTable:
     """The input-output table of a solved Caliendo–Parro equilibrium
     (:class:`kaifang.models.caliendo_parro.solver.Equilibrium`): its flows, tariffs and the
     baseline's shares, through :func:`table_from_world`."""
