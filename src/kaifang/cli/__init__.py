@@ -22,10 +22,12 @@ from kaifang.cli import compare as _compare  # noqa: F401
 from kaifang.cli import data as _data  # noqa: F401
 from kaifang.cli import estimate as _estimate  # noqa: F401
 from kaifang.cli import groups as _groups  # noqa: F401
+from kaifang.cli import new as _new  # noqa: F401
 from kaifang.cli import report as _report  # noqa: F401
 from kaifang.cli import run as _run  # noqa: F401
 from kaifang.cli import runs as _runs  # noqa: F401
 from kaifang.cli import serve as _serve  # noqa: F401
+from kaifang.cli import validate as _validate  # noqa: F401
 from kaifang.cli._app import app, err_console
 from kaifang.errors import KaifangError, UserInputError
 

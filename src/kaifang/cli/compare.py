@@ -25,8 +25,8 @@ def load_runs(
 
     Returns label -> (run id or ``None``, result), labels unique and in the given order.
     """
-    from kaifang.cli.run import solve_with_messages
-    from kaifang.scenario import load_scenario
+    from kaifang.cli.run import print_warnings, solve_with_messages
+    from kaifang.cli.validate import prepare_files
     from kaifang.store import ResultsStore
 
     if not items:
@@ -37,14 +37,15 @@ def load_runs(
     for item in items:
         p = Path(item)
         if item.endswith(".toml") or p.is_file():
-            plan.append(("file", load_scenario(p)))
+            plan.append(("file", prepare_files([p])[0]))  # full validation, no solving
         else:
             plan.append(("id", store.resolve_id(item)))
     out: dict[str, tuple[str | None, RunResult]] = {}
     for kind, what in plan:
         if kind == "file":
             res = solve_with_messages(what)  # type: ignore[arg-type]
-            rid = None if no_store else store.add(res, what)  # type: ignore[arg-type]
+            print_warnings(res, stderr=True)
+            rid = None if no_store else store.add(res, what.scenario)  # type: ignore[attr-defined]
             if rid is not None:
                 err_console.print(f"{res.scenario}: run id {rid}", style="dim", highlight=False)
         else:

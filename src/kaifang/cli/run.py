@@ -9,13 +9,14 @@ import warnings
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from kaifang.cli._app import app, console, err_console
 from kaifang.errors import KaifangWarning
-from kaifang.models import run_scenario
+from kaifang.models import PreparedRun, prepare_scenario, solve_prepared
 from kaifang.results import RunResult
-from kaifang.scenario import Scenario, load_scenario
+from kaifang.scenario import Scenario
 
 _MAX_COLS = 9
 
@@ -30,8 +31,10 @@ def print_table(result: RunResult) -> None:
     t = Table(title=title, title_justify="left")
     for c in cols:
         t.add_column(c, justify="left" if c == "region" else "right")
-    for rec in df[cols].itertuples(index=False):
-        t.add_row(*[(("—" if v != v else f"{v:,.3f}") if isinstance(v, float) else str(v)) for v in rec])
+    no_trade = df["no_trade"].to_numpy(dtype=bool) if "no_trade" in df.columns else [False] * len(df)
+    for rec, flag in zip(df[cols].itertuples(index=False), no_trade, strict=True):
+        empty = "no trade" if flag else "—"
+        t.add_row(*[((empty if v != v else f"{v:,.3f}") if isinstance(v, float) else str(v)) for v in rec])
     console.print(t)
     d = result.diagnostics
     bits = [f"{k}={d[k]}" for k in ("converged", "iterations", "residual", "solve_seconds") if k in d]
@@ -41,26 +44,29 @@ def print_table(result: RunResult) -> None:
         console.print(f"({len(df.columns) - _MAX_COLS} more columns in the saved results)", style="dim")
 
 
-def solve_with_messages(sc: Scenario) -> RunResult:
-    """Solve one scenario, showing progress on a terminal and KaifangWarnings (e.g. group
-    members folded into ROW) as one ``warning:`` line each on stderr."""
+def print_warnings(result: RunResult, *, stderr: bool = False) -> None:
+    """Print the run's warnings, one ``warning:`` line each (under the table, or on stderr)."""
+    out = err_console if stderr else console
+    for message in result.warnings:
+        out.print(f"[bold yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def solve_with_messages(run: PreparedRun | Scenario) -> RunResult:
+    """Solve one scenario (validated first when not yet a :class:`PreparedRun`), showing progress
+    on a terminal; the warnings are in the result (:func:`print_warnings`)."""
+    if isinstance(run, Scenario):
+        from kaifang.cli.validate import prepare_files
+
+        run = prepare_files([Path(run.source)])[0] if Path(run.source).is_file() else prepare_scenario(run)
+    sc = run.scenario
     with err_console.status(f"[bold]{sc.name}[/]: starting", spinner="dots") as status:
 
         def progress(message: str) -> None:
             status.update(f"[bold]{sc.name}[/]: {message}")
 
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", KaifangWarning)
-            result = run_scenario(sc, progress=progress if sys.stderr.isatty() else None)
-    seen: set[str] = set()
-    for w in caught:
-        if issubclass(w.category, KaifangWarning):
-            if str(w.message) not in seen:
-                seen.add(str(w.message))
-                err_console.print(f"[bold yellow]warning:[/] {w.message}", highlight=False, soft_wrap=True)
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return result
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", KaifangWarning)  # they are in result.warnings
+            return solve_prepared(run, progress=progress if sys.stderr.isatty() else None)
 
 
 @app.command("run")
@@ -80,28 +86,40 @@ def run_cmd(
         "(default: $KAIFANG_STORE, else kaifang-results/kaifang.duckdb).",
     ),
     no_store: bool = typer.Option(False, "--no-store", help="Do not record the runs in the results store."),
+    strict: bool = typer.Option(
+        False, "--strict", help="Treat warnings (e.g. a shock that changes nothing) as errors (exit code 2)."
+    ),
 ) -> None:
     """Solve one or more scenario files and report the change for every region.
 
-    Each run is recorded in the results store and its run id printed (with --json, as the
-    field ``run_id`` of the run's JSON object); `kaifang runs list` shows them.
+    Every file is validated completely (its model's sections and shocks against its data set)
+    before any is solved, so a mistake in the last file costs no time and stores nothing.
+    Each run is recorded in the results store and its run id printed; with --json, one JSON
+    object per scenario and line (JSON Lines), with the run id as its field ``run_id`` and the
+    warnings as its list ``warnings``. `kaifang runs list` shows the stored runs.
     """
-    scenarios = [load_scenario(f) for f in files]  # validate all before solving any
+    from kaifang.cli.validate import prepare_files
+
+    prepared = prepare_files(files, strict=strict)  # every file validated before any is solved
+    scenarios = [p.scenario for p in prepared]
     store = None
     if not no_store:
         from kaifang.store import ResultsStore
 
         store = ResultsStore(store_path)
-    for sc in scenarios:
-        result = solve_with_messages(sc)
+    for run in prepared:
+        sc = run.scenario
+        result = solve_with_messages(run)
         run_id = store.add(result, sc) if store is not None else None
         if as_json:
             doc = result.to_document()
             if run_id is not None:
                 doc["run_id"] = run_id
             sys.stdout.write(json.dumps(doc, allow_nan=False) + "\n")
+            print_warnings(result, stderr=True)
         else:
             print_table(result)
+            print_warnings(result)
             if run_id is not None:
                 console.print(f"run id: [bold]{run_id}[/]  (store: {store.path})", highlight=False)
         if save:
