@@ -39,6 +39,10 @@ def _clean(x: Any) -> Any:
     return x
 
 
+#: Columns that label a row (not outcomes), in the order they identify it.
+_LABELS = ("region", "group", "importer", "exporter", "partner", "sector", "flow")
+
+
 @dataclass(frozen=True)
 class RunResult:
     """What one scenario run produced. Immutable; build a new one rather than editing.
@@ -84,9 +88,12 @@ class RunResult:
         """The JSON document printed by ``kaifang run --json``.
 
         Keys: ``scenario``, ``model``, ``synthetic``, ``warnings`` (list of sentences, empty when
-        none), ``regions`` (list of per-region objects), ``diagnostics``, ``provenance``.
+        none), ``regions`` (list of per-region objects), ``diagnostics``, ``provenance``,
+        ``no_trade``.
         Non-finite numbers are ``null``; where a table has a ``no_trade`` column its rows say
-        ``"no_trade": true`` when their empty cells mean "no baseline trade".
+        ``"no_trade": true`` when their empty cells mean "no baseline trade", and ``no_trade``
+        lists, for every table with such rows, their labels (e.g. ``{"region": "ARG", "sector":
+        "Retail"}``).
         """
         regions = [_clean(r) for r in self.regions.to_dict(orient="records")]
         doc = {
@@ -98,6 +105,13 @@ class RunResult:
             "diagnostics": _clean(dict(self.diagnostics)),
             "provenance": _clean(dict(self.provenance)),
         }
+        no_trade = {}
+        for name, df in {"regions": self.regions, **dict(self.tables)}.items():
+            if "no_trade" in df.columns and df["no_trade"].any():
+                keys = [c for c in _LABELS if c in df.columns]
+                rows = df.loc[df["no_trade"].to_numpy(dtype=bool), keys]
+                no_trade[name] = [_clean(r) for r in rows.to_dict(orient="records")]
+        doc["no_trade"] = no_trade
         if self.synthetic:
             doc["note"] = "SYNTHETIC DEMO DATA: illustrative only, not real economies."
         return doc
