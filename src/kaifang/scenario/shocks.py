@@ -4,7 +4,8 @@ Every model consumes the same shock language. Arrays use the axis order
 ``(importer, exporter, sector)``; one-sector models have a single sector. Selectors
 (``importer``, ``exporter``, ``sector``, ``region``, ``members``) take codes, country names,
 groups (``EU``, ``EU@2004``, ``ASEAN``, user ``[groups]``...), sector groups (``goods``,
-``services``, ``manufacturing``) or ``"all"`` (see :mod:`kaifang.scenario.select`).
+``services``, ``manufacturing``), ``"all"``, or a selection with exceptions
+``{ select = ..., except = ... }`` (see :mod:`kaifang.scenario.select`).
 The full reference with examples is ``docs/scenarios.md``.
 
 Shock types (the ``type`` field of each ``[[shocks]]`` table):
@@ -55,7 +56,12 @@ right after it. Tariffs: for each pair and sector a ``set`` replaces, ``add`` ad
 matter); productivity factors multiply; agreement effects add. Conflicts are errors naming
 both shocks: two tariff ``set`` shocks giving one cell different values; an agreement on an
 embargoed pair; two deficit shocks on one region; a deficit shock when ``[baseline]
-deficits = "zero"``.
+deficits = "zero"``. To state a general rate and a specific one, leave the specific pairs out of
+the general shock with an exception (``exporter = { except = "CHN" }``).
+
+A shock that changes nothing (its selection is empty in the data set, it selects no
+international pair, or every selected cell keeps its value) is a
+:class:`~kaifang.errors.KaifangWarning` and listed in :attr:`ShockArrays.unchanged`.
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """Runner of ``model = "gravity"`` scenarios: estimate, build the baseline, shock, solve, report.
 
+:func:`prepare` does everything before solving (sections, data, estimation, shocks; what
+``kaifang validate`` runs), :func:`solve_prepared` solves, :func:`run` is the two in a row.
+
 Scenario sections (validated here):
 
 ``[baseline]``

@@ -3,7 +3,11 @@
 
 Order in which the new tariffs are built: the shocks (shared shock language, one sector
 ``"goods"``, table ``ustr2025`` for ``from_table``), then ``[policy] optimal_tariff``, then each
-``[[policy.retaliation]]`` in file order.
+``[[policy.retaliation]]`` in file order. A policy entry that leaves every tariff as it was is a
+:class:`~kaifang.errors.KaifangWarning`.
+
+:func:`prepare` does everything before solving (what ``kaifang validate`` runs),
+:func:`solve_prepared` solves, :func:`run` is the two in a row.
 """
 
 from __future__ import annotations
