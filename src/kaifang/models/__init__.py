@@ -56,6 +56,9 @@ def null_progress(message: str) -> None:
     """A progress callback that ignores messages."""
 
 
+#: Models that read a scenario's ``[uncertainty]`` section (the others refuse it).
+_UNCERTAINTY_MODELS = ("caliendo_parro",)
+
 RUNNERS: dict[str, str] = {
     "caliendo_parro": "kaifang.models.caliendo_parro.runner:run",
     "gravity": "kaifang.models.gravity.runner:run",
@@ -184,6 +187,12 @@ def prepare_scenario(
         the shocks against the data set; with ``strict``, any warning too.
     """
     module, _ = _module(scenario.model, scenario.source)
+    if scenario.uncertainty and scenario.model not in _UNCERTAINTY_MODELS:
+        raise ScenarioError(
+            f"{scenario.source}: section 'uncertainty' (draws of the trade elasticities) is supported by the "
+            f"{', '.join(_UNCERTAINTY_MODELS)} model only, not by {scenario.model!r}. For the gravity model "
+            f"use [output] draws (draws of the estimated coefficients); remove the section otherwise."
+        )
     prep = getattr(module, "prepare", None)
     if prep is None or not hasattr(module, "solve_prepared"):
         return PreparedRun(scenario=scenario, prepared=None, strict=strict)

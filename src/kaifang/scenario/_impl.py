@@ -11,7 +11,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from kaifang.errors import ScenarioError, suggest
 from kaifang.scenario.select import GroupSpec, toml_kind
 
-_SECTIONS = ("baseline", "parameters", "shocks", "solver", "groups", "estimation", "policy", "output")
+_SECTIONS = (
+    "baseline",
+    "parameters",
+    "shocks",
+    "solver",
+    "groups",
+    "estimation",
+    "policy",
+    "output",
+    "uncertainty",
+)
 
 
 class Scenario(BaseModel):
@@ -50,6 +60,7 @@ class Scenario(BaseModel):
     estimation: dict[str, Any] = Field(default_factory=dict)
     policy: dict[str, Any] = Field(default_factory=dict)
     output: dict[str, Any] = Field(default_factory=dict)
+    uncertainty: dict[str, Any] = Field(default_factory=dict)
     source: str = "<string>"
     text: str = ""
 

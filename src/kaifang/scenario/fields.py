@@ -20,7 +20,7 @@ from kaifang.errors import ScenarioError
 __all__ = ["SECTIONS", "bounded", "range_text", "refuse_sections"]
 
 #: The optional sections a scenario may have; each model names those it reads.
-SECTIONS = ("baseline", "parameters", "solver", "estimation", "policy", "output")
+SECTIONS = ("baseline", "parameters", "solver", "estimation", "policy", "output", "uncertainty")
 
 
 def _num(x: float) -> str:

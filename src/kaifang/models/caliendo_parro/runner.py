@@ -48,6 +48,7 @@ from kaifang.data.registry import get_dataset
 from kaifang.errors import KaifangWarning, ScenarioError
 from kaifang.models import Progress, null_progress
 from kaifang.models.caliendo_parro.solver import Equilibrium, SolverSettings, solve
+from kaifang.models.caliendo_parro.uncertainty import UncertaintySettings, theta_bands
 from kaifang.models.caliendo_parro.welfare import decompose
 from kaifang.results import RunResult, flag_no_trade, package_version
 from kaifang.results.diversion import diversion_tables
@@ -89,6 +90,7 @@ SECTION_MODELS: dict[str, type[BaseModel]] = {
     "baseline": BaselineSettings,
     "parameters": ParameterSettings,
     "solver": SolverSettings,
+    "uncertainty": UncertaintySettings,
 }
 
 
@@ -240,8 +242,8 @@ class Prepared:
     ----------
     scenario
         The scenario.
-    baseline_settings, settings
-        Its ``[baseline]`` and ``[solver]`` sections.
+    baseline_settings, settings, uncertainty
+        Its ``[baseline]``, ``[solver]`` and ``[uncertainty]`` sections.
     baseline
         The data baseline.
     shocks
@@ -253,6 +255,7 @@ class Prepared:
     scenario: Scenario
     baseline_settings: BaselineSettings
     settings: SolverSettings
+    uncertainty: UncertaintySettings
     baseline: MultiSectorBaseline
     shocks: ShockArrays
     deficits: np.ndarray
@@ -282,10 +285,11 @@ def prepare(scenario: Scenario, progress: Progress = null_progress) -> Prepared:
             f"{scenario.source}: field 'dataset' has value {scenario.dataset!r}, but the caliendo_parro "
             f"model needs a multi-sector data set: one of {', '.join(DATASETS)}."
         )
-    refuse_sections(scenario, ("baseline", "parameters", "solver"), "caliendo_parro")
+    refuse_sections(scenario, ("baseline", "parameters", "solver", "uncertainty"), "caliendo_parro")
     bset = validate_section(BaselineSettings, scenario.baseline, scenario, "baseline")
     validate_section(ParameterSettings, scenario.parameters, scenario, "parameters")
     settings = validate_section(SolverSettings, scenario.solver, scenario, "solver")
+    uncertainty = validate_section(UncertaintySettings, scenario.uncertainty, scenario, "uncertainty")
     shocks = parse_shocks(scenario)
     check_supported(shocks, SHOCK_TYPES, scenario, "caliendo_parro")
     if not shocks:
@@ -314,7 +318,7 @@ def prepare(scenario: Scenario, progress: Progress = null_progress) -> Prepared:
         d_new = b0.deficit - b0.deficit.sum() * va / va.sum()
     # deficit shocks scale the counterfactual deficits (world total kept at zero)
     d_cf = scale_deficits(d_new, composed.deficit_scale, b0.value_added)
-    return Prepared(scenario, bset, settings, b0, composed, d_new, d_cf)
+    return Prepared(scenario, bset, settings, uncertainty, b0, composed, d_new, d_cf)
 
 
 def _no_trade(e: Equilibrium, extra: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -339,6 +343,7 @@ def _no_trade(e: Equilibrium, extra: dict[str, pd.DataFrame]) -> dict[str, pd.Da
 def solve_prepared(prepared: Prepared, progress: Progress = null_progress) -> RunResult:
     """Solve a prepared scenario: the baseline equilibrium, then the counterfactual."""
     scenario, bset, settings = prepared.scenario, prepared.baseline_settings, prepared.settings
+    uncertainty = prepared.uncertainty
     b0, composed, d_new, d_cf = prepared.baseline, prepared.shocks, prepared.deficits, prepared.deficits_cf
 
     t0 = time.perf_counter()
@@ -355,6 +360,21 @@ def solve_prepared(prepared: Prepared, progress: Progress = null_progress) -> Ru
     regions, extra = tables(e1, exact_welfare=exact_welfare)
     extra = _no_trade(e1, extra)
     extra.update(diversion_tables(b1.flows, e1.flows, b1.regions))
+    bands = None
+    if uncertainty.draws:
+        progress(f"solving {uncertainty.draws} draws of the trade elasticities")
+        bands = theta_bands(
+            b0,
+            composed.tariff_new,
+            composed.cost_factor(),
+            d_new,
+            d_cf,
+            uncertainty,
+            settings,
+            source=scenario.source,
+        )
+        regions = regions.merge(bands.columns, on="region", how="left", validate="one_to_one")
+        extra["draws"], extra["theta_draws"] = bands.draws, bands.theta
     ds = get_dataset(scenario.dataset)
     diagnostics = {
         "converged": True,
@@ -385,6 +405,8 @@ def solve_prepared(prepared: Prepared, progress: Progress = null_progress) -> Ru
             "sectors": decomposition,
             "bilateral": decomposition,
         }
+    if bands is not None:
+        diagnostics["uncertainty"] = dict(bands.diagnostics)
     provenance = {
         "dataset": ds.name,
         "citation": ds.citation,
