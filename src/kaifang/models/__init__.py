@@ -272,9 +272,14 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None, *, strict
     """Validate and solve ``scenario`` with its model; return the checked :class:`RunResult`.
 
     Warnings are in :attr:`RunResult.warnings` and are also emitted once each as
-    :class:`~kaifang.errors.KaifangWarning` after the run (``strict=True`` makes them errors).
+    :class:`~kaifang.errors.KaifangWarning`: those of validation before the solve, the others
+    after it (``strict=True`` makes them errors).
     """
-    result = solve_prepared(prepare_scenario(scenario, progress, strict=strict), progress)
-    for message in result.warnings:
+    run = prepare_scenario(scenario, progress, strict=strict)
+    for message in run.warnings:  # as soon as validation knows them, before the solve
         warnings.warn(message, KaifangWarning, stacklevel=2)
+    result = solve_prepared(run, progress)
+    for message in result.warnings:
+        if message not in run.warnings:
+            warnings.warn(message, KaifangWarning, stacklevel=2)
     return result
