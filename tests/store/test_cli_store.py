@@ -20,7 +20,9 @@ def fake_runs(monkeypatch):
     """Replace the model solve by a fixed RunResult (the store hook is what is tested here)."""
     import kaifang.cli.run as run_mod
 
-    monkeypatch.setattr(run_mod, "solve_prepared", lambda run, progress=None: make_result(name=run.scenario.name))
+    monkeypatch.setattr(
+        run_mod, "solve_prepared", lambda run, progress=None: make_result(name=run.scenario.name)
+    )
 
 
 def _scenario(tmp_path, name="s1") -> Path:
