@@ -66,10 +66,11 @@ def solve_as(monkeypatch):
 
     chosen: dict[str, RunResult] = {}
 
-    def fake(sc, progress=None):
+    def fake(run, progress=None):
+        sc = run.scenario
         return chosen.get(sc.name) or wide_result(sc.name)
 
-    monkeypatch.setattr(kaifang.models, "run_scenario", fake)
+    monkeypatch.setattr(kaifang.models, "solve_prepared", fake)
     return chosen
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from kaifang.cli import main
-from kaifang.errors import ScenarioError
+from kaifang.errors import KaifangWarning, ScenarioError
 from kaifang.models import run_scenario
 from kaifang.scenario import parse_scenario
 
@@ -42,7 +42,7 @@ def test_value_chain_tables_are_in_the_result(demo_result):
     assert set(TABLES) <= set(res.tables)
     v = res.tables["value_chains"]
     assert list(v.columns[:2]) == ["region", "stage"] and len(v) == 5 * 3
-    w = v.set_index(["region", "stage"])
+    w = v.drop(columns="no_trade").set_index(["region", "stage"])
     for r in ("XAA", "XBB", "XCC"):
         np.testing.assert_allclose(
             w.loc[(r, "change")].to_numpy(),
@@ -55,10 +55,17 @@ def test_value_chain_tables_are_in_the_result(demo_result):
     shares = o.groupby("exporter", observed=True)[["baseline_share", "counterfactual_share"]].sum()
     np.testing.assert_allclose(shares.to_numpy(), 1.0, rtol=1e-10)  # origins add up to exports
     assert res.diagnostics["value_chains"]["focus"] == ["XAA", "XBB"]
+    # the non-traded service exports nothing: its shares are empty and flagged as no-trade cells
+    sec = res.tables["value_chains_sectors"]
+    services = sec[sec["sector"] == "Services"]
+    assert services["no_trade"].all() and services["vax_ratio"].isna().all()
+    assert not sec.loc[sec["sector"] != "Services", "no_trade"].any()
+    assert not res.tables["value_chains"]["no_trade"].any()
 
 
 def test_zero_shock_changes_no_value_chain_indicator():
-    res = run_scenario(parse_scenario(ZERO))
+    with pytest.warns(KaifangWarning, match="changes nothing"):
+        res = run_scenario(parse_scenario(ZERO))
     for name in ("value_chains", "value_chains_sectors"):
         df = res.tables[name]
         change = df[df["stage"] == "change"].select_dtypes("number").fillna(0.0)

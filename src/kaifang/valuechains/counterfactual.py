@@ -113,6 +113,8 @@ def table_from_equilibrium(
 
 def _stages(before: pd.DataFrame, after: pd.DataFrame, keys: list[str], values: list[str]) -> pd.DataFrame:
     change = after[values].to_numpy() - before[values].to_numpy()
+    # shares of a region (or industry) that exports nothing in either world are undefined
+    silent = (before["gross_exports"].to_numpy() == 0) | (after["gross_exports"].to_numpy() == 0)
     parts = []
     for stage, vals in zip(
         STAGES, (before[values].to_numpy(), after[values].to_numpy(), change), strict=True
@@ -120,6 +122,7 @@ def _stages(before: pd.DataFrame, after: pd.DataFrame, keys: list[str], values: 
         df = before[keys].copy()
         df.insert(len(keys), "stage", stage)
         df[values] = vals
+        df["no_trade"] = silent
         parts.append(df)
     out = pd.concat(parts, ignore_index=True)
     out["stage"] = pd.Categorical(out["stage"], categories=list(STAGES))
@@ -143,6 +146,8 @@ def compare(
         (``exporter``) and source of value added (``source``), the value added in the exporter's
         gross exports in the baseline, the counterfactual, the change, and as shares of the
         exporter's gross exports (``baseline_share``, ``counterfactual_share``, ``change_share``).
+        Every table has a ``no_trade`` column: true where the region (or industry) exports
+        nothing in the baseline or the counterfactual, so that its shares are empty (NaN).
     """
     b, a = prepare(before), prepare(after)
     if b.regions != a.regions or b.sectors != a.sectors:
@@ -174,5 +179,8 @@ def compare(
     origin["baseline_share"] = lb["share"].to_numpy()
     origin["counterfactual_share"] = la["share"].to_numpy()
     origin["change_share"] = origin["counterfactual_share"] - origin["baseline_share"]
+    origin["no_trade"] = (
+        origin["baseline_share"].isna().to_numpy() | origin["counterfactual_share"].isna().to_numpy()
+    )
     origin = origin.sort_values(["exporter", "source"], kind="stable").reset_index(drop=True)
     return {"value_chains": reg, "value_chains_sectors": sec, "value_added_origin": origin}

@@ -21,12 +21,22 @@ Output columns (percent changes, counterfactual vs. baseline equilibrium):
 * ``real_wage_pct`` = 100 (w-hat / P-hat - 1); ``wage_pct``; ``price_index_pct`` (P-hat_n);
 * ``exports_pct``, ``imports_pct``: international trade at producer prices (in units of world
   value added, the numeraire); ``tariff_revenue_pct``.
+
+The ``sectors`` and ``bilateral`` tables have a boolean ``no_trade`` column: true where the
+baseline has no trade to compare with (the services sectors of ``cp2015``, which have no trade
+data; zero domestic sales; a pair that does not trade), and then ``exports_pct``,
+``imports_pct`` (and ``domestic_share_pct``) are empty rather than a number.
+
+:func:`prepare` does every check before solving (``kaifang validate``); :func:`solve_prepared`
+solves; :func:`run` is the two in a row.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -35,17 +45,18 @@ from pydantic import BaseModel, ConfigDict
 
 from kaifang.baseline.multisector import MultiSectorBaseline, from_raw
 from kaifang.data.registry import get_dataset
-from kaifang.errors import ScenarioError
+from kaifang.errors import KaifangWarning, ScenarioError
 from kaifang.models import Progress, null_progress
 from kaifang.models.caliendo_parro.solver import Equilibrium, SolverSettings, solve
 from kaifang.models.caliendo_parro.uncertainty import UncertaintySettings, theta_bands
 from kaifang.models.caliendo_parro.welfare import decompose
-from kaifang.results import RunResult, package_version
+from kaifang.results import RunResult, flag_no_trade, package_version
 from kaifang.results.diversion import diversion_tables
 from kaifang.scenario import Scenario, resolve, validate_section
-from kaifang.scenario.shocks import check_supported, compose_shocks, parse_shocks, scale_deficits
+from kaifang.scenario.fields import refuse_sections
+from kaifang.scenario.shocks import ShockArrays, check_supported, compose_shocks, parse_shocks, scale_deficits
 
-__all__ = ["BaselineSettings", "load_baseline", "run"]
+__all__ = ["BaselineSettings", "Prepared", "load_baseline", "prepare", "run", "solve_prepared"]
 
 DATASETS = ("cp2015", "demo")
 #: Shock types this model applies (kaifang.scenario.shocks); others are refused, not ignored.
@@ -91,6 +102,16 @@ class ParameterSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+#: The sections this model reads (for the JSON Schema and the template of ``kaifang new``).
+SECTION_MODELS: dict[str, type[BaseModel]] = {
+    "baseline": BaselineSettings,
+    "parameters": ParameterSettings,
+    "solver": SolverSettings,
+    "uncertainty": UncertaintySettings,
+    "output": OutputSettings,
+}
+
+
 def load_baseline(dataset: str) -> tuple[MultiSectorBaseline, dict[str, Callable[[], np.ndarray]]]:
     """The data baseline of ``dataset`` and the tariff tables it offers to shocks."""
     if dataset == "cp2015":
@@ -120,11 +141,15 @@ def _international(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _check_traded(shocks: list, b: MultiSectorBaseline, scenario: Scenario) -> None:
-    """A trade shock that selects only non-traded sectors would silently change nothing: refuse it."""
+def _check_traded(
+    shocks: list, b: MultiSectorBaseline, scenario: Scenario, skip: Collection[int] = ()
+) -> None:
+    """A trade shock that selects only non-traded sectors would silently change nothing: refuse it.
+
+    ``skip``: shocks already reported as changing nothing (their selection may be empty)."""
     traded = [s for s, t in zip(b.sectors, b.tradable, strict=True) if t]
     for k, shock in enumerate(shocks):
-        if shock.type not in _TRADE_SHOCKS or getattr(shock, "include_domestic", False):
+        if k in skip or shock.type not in _TRADE_SHOCKS or getattr(shock, "include_domestic", False):
             continue  # productivity and deficit shocks, and domestic iceberg costs, apply anywhere
         idx = resolve(
             shock.sector,
@@ -252,14 +277,61 @@ def _value_chains(b1: MultiSectorBaseline, e1: Equilibrium, composed, extra: dic
     }
 
 
-def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
-    """Run a Caliendo–Parro scenario (see the module docstring for the steps and columns)."""
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """A validated Caliendo–Parro scenario, ready to solve (:func:`prepare`).
+
+    Attributes
+    ----------
+    scenario
+        The scenario.
+    baseline_settings, settings, uncertainty
+        Its ``[baseline]``, ``[solver]`` and ``[uncertainty]`` sections.
+    baseline
+        The data baseline.
+    shocks
+        The shocks composed onto the baseline's regions and sectors.
+    deficits, deficits_cf
+        Deficits of the baseline equilibrium and of the counterfactual.
+    output
+        Its ``[output]`` section.
+    """
+
+    scenario: Scenario
+    baseline_settings: BaselineSettings
+    settings: SolverSettings
+    uncertainty: UncertaintySettings
+    baseline: MultiSectorBaseline
+    shocks: ShockArrays
+    deficits: np.ndarray
+    deficits_cf: np.ndarray
+    output: OutputSettings = field(default_factory=OutputSettings)
+
+    def summary(self) -> dict[str, object]:
+        """Regions, sectors and shocked cells (for validation reports)."""
+        return {
+            "regions": len(self.baseline.regions),
+            "sectors": len(self.baseline.sectors),
+            "shocks": len(self.scenario.shocks),
+            "shocked_cells": int(self.shocks.touched.sum()),
+        }
+
+
+def prepare(scenario: Scenario, progress: Progress = null_progress) -> Prepared:
+    """Everything a run does before solving: sections, data set, shocks composed (no solving).
+
+    Raises
+    ------
+    ScenarioError
+        Any mistake in the scenario, naming file, field and value.
+    """
     if scenario.dataset not in DATASETS:
         get_dataset(scenario.dataset)  # unknown names get the registry's message
         raise ScenarioError(
             f"{scenario.source}: field 'dataset' has value {scenario.dataset!r}, but the caliendo_parro "
             f"model needs a multi-sector data set: one of {', '.join(DATASETS)}."
         )
+    refuse_sections(scenario, ("baseline", "parameters", "solver", "uncertainty", "output"), "caliendo_parro")
     bset = validate_section(BaselineSettings, scenario.baseline, scenario, "baseline")
     validate_section(ParameterSettings, scenario.parameters, scenario, "parameters")
     settings = validate_section(SolverSettings, scenario.solver, scenario, "solver")
@@ -267,6 +339,13 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
     uncertainty = validate_section(UncertaintySettings, scenario.uncertainty, scenario, "uncertainty")
     shocks = parse_shocks(scenario)
     check_supported(shocks, SHOCK_TYPES, scenario, "caliendo_parro")
+    if not shocks:
+        warnings.warn(
+            f"{scenario.source}: the scenario has no [[shocks]], so the counterfactual is the baseline "
+            f"equilibrium and every change is zero; add a shock.",
+            KaifangWarning,
+            stacklevel=2,
+        )
 
     progress(f"reading data set {scenario.dataset}")
     b0, tariff_tables = load_baseline(scenario.dataset)
@@ -278,7 +357,7 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
         scenario=scenario,
         tables=tariff_tables,
     )
-    _check_traded(shocks, b0, scenario)
+    _check_traded(shocks, b0, scenario, skip=composed.unchanged)
     if bset.deficits == "zero":
         d_new = np.zeros(b0.n_regions)
     else:  # observed deficits, with the rounding residual spread so that they sum to zero
@@ -286,6 +365,33 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
         d_new = b0.deficit - b0.deficit.sum() * va / va.sum()
     # deficit shocks scale the counterfactual deficits (world total kept at zero)
     d_cf = scale_deficits(d_new, composed.deficit_scale, b0.value_added)
+    return Prepared(scenario, bset, settings, uncertainty, b0, composed, d_new, d_cf, output)
+
+
+def _no_trade(e: Equilibrium, extra: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Flag the rows of the sector and bilateral tables whose baseline trade flow is zero."""
+    b = e.baseline
+    n = b.n_regions
+    x0 = _international(b.flows)
+    dom = b.shares[np.arange(n), np.arange(n)]  # (region, sector) domestic expenditure shares
+    sec_flag = (x0.sum(axis=0) == 0) | (x0.sum(axis=1) == 0) | (dom == 0)
+    out = dict(extra)
+    out["sectors"] = flag_no_trade(
+        extra["sectors"], sec_flag.ravel(), ("exports_pct", "imports_pct", "domestic_share_pct")
+    )
+    tot = b.flows.sum(axis=2)
+    ii, pp = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    off = (ii != pp).ravel()
+    bil_flag = ((tot.T == 0) | (tot == 0)).ravel()[off]
+    out["bilateral"] = flag_no_trade(extra["bilateral"], bil_flag, ("exports_pct", "imports_pct"))
+    return out
+
+
+def solve_prepared(prepared: Prepared, progress: Progress = null_progress) -> RunResult:
+    """Solve a prepared scenario: the baseline equilibrium, then the counterfactual."""
+    scenario, bset, settings = prepared.scenario, prepared.baseline_settings, prepared.settings
+    uncertainty, output = prepared.uncertainty, prepared.output
+    b0, composed, d_new, d_cf = prepared.baseline, prepared.shocks, prepared.deficits, prepared.deficits_cf
 
     t0 = time.perf_counter()
     progress("solving the baseline equilibrium")
@@ -299,6 +405,7 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
     progress("tabulating")
     exact_welfare = composed.embargo is not None and bool(composed.embargo.any())
     regions, extra = tables(e1, exact_welfare=exact_welfare)
+    extra = _no_trade(e1, extra)
     extra.update(diversion_tables(b1.flows, e1.flows, b1.regions))
     bands = None
     if uncertainty.draws:
@@ -344,6 +451,13 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
     }
     if value_chain_info is not None:
         diagnostics["value_chains"] = value_chain_info
+    if exact_welfare:  # the first-order decomposition is not defined for prohibitive shocks
+        decomposition = ["terms_of_trade_pct", "volume_of_trade_pct"]
+        diagnostics["not_applicable"] = {
+            "regions": [*decomposition, "technical_efficiency_pct"],
+            "sectors": decomposition,
+            "bilateral": decomposition,
+        }
     if bands is not None:
         diagnostics["uncertainty"] = dict(bands.diagnostics)
     provenance = {
@@ -371,3 +485,8 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
         provenance=provenance,
         synthetic=ds.synthetic or b0.synthetic,
     )
+
+
+def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
+    """Run a Caliendo–Parro scenario (see the module docstring for the steps and columns)."""
+    return solve_prepared(prepare(scenario, progress), progress)
