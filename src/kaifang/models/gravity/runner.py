@@ -34,11 +34,11 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from kaifang.baseline.onesector import GravityBaseline, calibrate_flows, cost_matrix, square_matrix
 from kaifang.errors import DataError, ScenarioError, suggest
 from kaifang.estimate import PPMLEstimate
 from kaifang.estimate.spec import EstimationSpec, derive_columns, prepare_data, read_dataset, run_spec
 from kaifang.models import Progress
-from kaifang.models.gravity.baseline import GravityBaseline, calibrate_flows, cost_matrix, square_matrix
 from kaifang.models.gravity.equations import exports_international
 from kaifang.models.gravity.solver import GESolution, GravitySolution, solve_gravity
 from kaifang.results import RunResult, package_version
