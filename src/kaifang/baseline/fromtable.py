@@ -14,7 +14,9 @@
    4.2e-4 of world output).
 4. *Negative value added* (an industry whose intermediate inputs cost more than its output) is
    removed by scaling that industry's intermediate purchases down to its output (value added
-   zero); output is recomputed and this is repeated until no value added is negative.
+   zero); output is recomputed and this is repeated until no value added is negative (WIOD 2011:
+   one industry, Luxembourg's water transport, whose rounded row sums fall 4 million below its
+   inputs once output is rebalanced).
 5. A region that neither buys nor produces a sector at all (WIOD 2011: private households with
    employed persons in 13 countries, and three transport services) gets a token domestic final
    sale of 1e-12 of world output (about 150 USD for WIOD 2011), so that its trade shares are
