@@ -10,7 +10,7 @@ Flows between members of one merged region become domestic.
 
 In matrix form, with the ``(G'N', GN)`` 0-1 concordance ``C = R (x) S`` (Kronecker product of the
 region and sector concordances), ``Z' = C Z C'``, ``Y' = C Y (R (x) I_K)'`` and ``x' = C x``
-(e.g. Miller and Blair, *Input-Output Analysis*, 2nd ed., 2009, section 4.3 on aggregation).
+(e.g. Miller and Blair, *Input-Output Analysis*, 2nd ed., 2009, ch. 4 on aggregation).
 """
 
 from __future__ import annotations

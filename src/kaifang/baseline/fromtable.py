@@ -7,7 +7,7 @@
    Wei 2014, and of the R package decompr; the model has one final use per region). Inventories
    are so folded into final demand; a fall in inventories nets against the other uses.
 2. *Negative net final purchases* that remain (an origin's sales to a destination's final use,
-   summed over categories, below zero: WIOD 2011 has 43, -11,248 million USD in all, 7.6e-6 of
+   summed over categories, below zero: WIOD 2011 has 43, -11,248 million USD in all, 7.9e-5 of
    world output) are set to zero; the model has no negative demand.
 3. *Gross output* is set to the row sums (intermediate plus final sales), so that every row
    balances exactly (published tables are rounded: WIOD's output differs from its row sums by
