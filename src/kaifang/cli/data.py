@@ -29,7 +29,7 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON instead
             local = "your file"
         elif ds.access == "by_year":
             years = [s.file for s in st if s.ok]
-            local = f"{len(years)} of {len(ds.years)} years" if years else "no (fetch by year)"
+            local = f"{len(years)} of {len(ds.years)} years" if years else "no (by year)"
         else:
             local = "yes" if st and all(s.ok for s in st) else "no"
         rows.append(

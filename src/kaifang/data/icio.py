@@ -35,7 +35,7 @@ from kaifang.data.mrio import RawMRIO, check_memory
 from kaifang.data.store import cache_dir, download, locate_year, record_checksum, sha256
 from kaifang.errors import DataError
 
-__all__ = ["FD_CATEGORIES", "INDUSTRY_NAMES", "YEARS", "bundle_of", "fetch_icio", "read_icio"]
+__all__ = ["FD_CATEGORIES", "INDUSTRY_NAMES", "SECTORS", "YEARS", "bundle_of", "fetch_icio", "read_icio"]
 
 #: Years of the 2023 edition.
 YEARS: tuple[int, ...] = tuple(range(1995, 2021))
@@ -91,6 +91,9 @@ INDUSTRY_NAMES: dict[str, str] = {
     "S": "Other service activities",
     "T": "Activities of households as employers",
 }
+
+#: Industry codes in table order (for the scenario builder).
+SECTORS: tuple[str, ...] = tuple(INDUSTRY_NAMES)
 
 #: The five-year bundles the OECD distributes the 2023 edition in.
 BUNDLES: tuple[tuple[int, int], ...] = ((1995, 2000), (2001, 2005), (2006, 2010), (2011, 2015), (2016, 2020))

@@ -32,7 +32,7 @@ from kaifang.data.mrio import RawMRIO, check_memory
 from kaifang.data.store import locate_year, sha256
 from kaifang.errors import DataError
 
-__all__ = ["FD_CATEGORIES", "INDUSTRY_NAMES", "YEARS", "read_wiod2016"]
+__all__ = ["FD_CATEGORIES", "INDUSTRY_NAMES", "SECTORS", "YEARS", "read_wiod2016"]
 
 YEARS: tuple[int, ...] = tuple(range(2000, 2015))
 
@@ -98,6 +98,9 @@ INDUSTRY_NAMES: dict[str, str] = {
     "T": "Activities of households as employers",
     "U": "Activities of extraterritorial organizations and bodies",
 }
+
+#: Industry codes in table order (for the scenario builder).
+SECTORS: tuple[str, ...] = tuple(INDUSTRY_NAMES)
 
 _ROW_FIELDS = ("IndustryCode", "Country", "RNr")
 _COLUMN = re.compile(r"^([A-Z]{3})(\d{1,2})$")

@@ -341,7 +341,7 @@ def test_a_data_set_without_a_multisector_world_is_refused():
 
     with pytest.raises(
         ScenarioError,
-        match=r"needs a multisector world, which 'agtpa' does not provide; data sets that do: cp2015, wiod2013, icio, wiod2016, mrio, demo",
+        match=r"needs a multi-sector data set \(a multisector world\), which 'agtpa' does not provide; data sets that do: cp2015, wiod2013, icio, wiod2016, mrio, demo",
     ):
         run_scenario(sc)
 

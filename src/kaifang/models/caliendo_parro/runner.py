@@ -326,8 +326,8 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
     if WORLD_KIND not in ds.provides:
         raise ScenarioError(
             f"{scenario.source}: field 'dataset' has value {scenario.dataset!r}, but the caliendo_parro "
-            f"model needs a {WORLD_KIND} world, which {scenario.dataset!r} does not provide; data sets that do: "
-            f"{', '.join(providers(WORLD_KIND))}."
+            f"model needs a multi-sector data set (a {WORLD_KIND} world), which {scenario.dataset!r} does not "
+            f"provide; data sets that do: {', '.join(providers(WORLD_KIND))}."
         )
     bset = validate_section(BaselineSettings, scenario.baseline, scenario, "baseline")
     pset = validate_section(ParameterSettings, scenario.parameters, scenario, "parameters")
