@@ -10,6 +10,7 @@ serving a zip bundle (the real OECD download is not exercised: no internet in CI
 from __future__ import annotations
 
 import http.server
+import json
 import threading
 import zipfile
 from functools import partial
@@ -155,3 +156,33 @@ def test_cli_fetch_icio_needs_a_year(capsys):
     assert "--year" in capsys.readouterr().err
     assert main(["data", "fetch", "icio", "--year", "2030"]) == 2
     assert "no year 2030" in capsys.readouterr().err
+
+
+def test_cli_fetch_then_run_a_scenario_on_the_year(tmp_path, monkeypatch, server, capsys):
+    """`kaifang data fetch icio --year 2020`, then `dataset = "icio"`, `[baseline] year = 2020`."""
+    from kaifang.cli import main
+    from kaifang.data import icio
+
+    www, base = server
+    monkeypatch.setenv("KAIFANG_DATA_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("KAIFANG_DATA_MIRROR", raising=False)
+    csv = tmp_path / "2020_SML.csv"
+    write_icio_csv(csv)
+    with zipfile.ZipFile(www / "b.zip", "w") as zf:
+        zf.write(csv, "2020_SML.csv")
+    monkeypatch.setattr(icio, "_bundle_url", lambda bundle: f"{base}/b.zip")
+    assert main(["data", "fetch", "icio", "--year", "2020"]) == 0
+    out = capsys.readouterr()
+    assert "2016-2020 bundle" in out.err and "MB" in out.err and "sha256" in out.out
+    sc = tmp_path / "icio.toml"
+    sc.write_text(
+        'name = "icio-2020"\ndescription = "t"\nmodel = "caliendo_parro"\ndataset = "icio"\n'
+        "[baseline]\nyear = 2020\n"
+        '[[shocks]]\ntype = "tariff"\nop = "add"\nimporter = "USA"\nexporter = "CHN"\nsector = "goods"\nvalue = 10\n'
+    )
+    assert main(["run", str(sc), "--json", "--no-save", "--no-store"]) == 0
+    doc = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert doc["provenance"]["world"]["table"]["year"] == 2020
+    assert doc["provenance"]["files"] == {
+        "ICIO2023_2020.csv": doc["provenance"]["files"]["ICIO2023_2020.csv"]
+    }

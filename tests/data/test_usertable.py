@@ -153,3 +153,31 @@ def test_tariff_table(tmp_path):
     )
     with pytest.raises(DataError, match=r"lacks the column\(s\) rate"):
         read_tariff_table(p)
+
+
+def test_too_large_a_table_is_refused_before_its_values_are_read(tmp_path, monkeypatch):
+    p = _write(tmp_path, GOOD)
+    monkeypatch.setenv("KAIFANG_MEMORY_LIMIT", "100B")
+    with pytest.raises(
+        DataError, match=r"t.csv: the table has 2 regions x 1 sectors .* more than the 0.0 GB available"
+    ):
+        read_long_table(p)
+
+
+def test_bad_user_table_exits_2_on_the_command_line(tmp_path, capsys):
+    from kaifang.cli import main
+
+    table = _write(tmp_path, [*GOOD, ("A", "g", "C", "g", 1.0)], name="mine.csv")
+    sc = tmp_path / "own.toml"
+    sc.write_text(
+        f'name = "own"\nmodel = "caliendo_parro"\ndataset = "mrio"\n[baseline]\nfile = "{table.name}"\n'
+        '[parameters]\ntheta_default = 5\n[[shocks]]\ntype = "iceberg"\nimporter = "A"\nexporter = "B"\nvalue = -5\n'
+    )
+    assert main(["run", str(sc), "--no-save", "--no-store"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "mine.csv: field 'destination_region' has value 'C' at line 10" in err and "Traceback" not in err
+    sc.write_text(sc.read_text().replace("theta_default = 5\n", ""))
+    table.write_text(table.read_text().replace("A,g,C,g,1.0\n", ""))
+    assert main(["run", str(sc), "--no-save", "--no-store"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "no default trade elasticity for the sectors g" in err and "theta_default" in err

@@ -46,7 +46,7 @@ __all__ = [
 
 #: What every output of a world built from a table without a tariff table says about tariffs.
 NO_TARIFFS = (
-    "zero: the input-output table records no tariffs, so the baseline has none (give [baseline] tariffs = "
+    "zero: the input-output table records no tariffs, so the baseline has none (give [baseline] tariff_file = "
     "FILE with columns importer, exporter, sector, rate in percent to add them); shocks that cut tariffs "
     "cannot go below zero, use trade-cost (iceberg, ntb) shocks instead"
 )
@@ -70,7 +70,7 @@ class TableSpec:
         A data set that provides the kind (``wiod2013``, ``wiod2016``, ``icio``, ``mrio``).
     year, file
         Which table: a year of the data set, or a file (required for ``mrio``).
-    tariffs
+    tariff_file
         A tariff table file (importer, exporter, sector, rate in percent); none when ``None``.
     final_demand
         The final-demand categories of a ``mrio`` file (inferred when ``None``).
@@ -88,7 +88,7 @@ class TableSpec:
     dataset: str
     year: int | None = None
     file: Path | None = None
-    tariffs: Path | None = None
+    tariff_file: Path | None = None
     final_demand: tuple[str, ...] | None = None
     regions: Mapping[str, Any] | None = None
     sectors: Mapping[str, Any] | None = None
@@ -331,16 +331,16 @@ def multisector_world(
     theta, theta_rec = _theta(spec, table, info)
     tariff = None
     tariff_rec: Any = NO_TARIFFS
-    if spec.tariffs is not None:
+    if spec.tariff_file is not None:
         from kaifang.data.store import sha256
 
-        tau = tariff_array(spec.tariffs, before.regions, before.sectors, renames=renames)
+        tau = tariff_array(spec.tariff_file, before.regions, before.sectors, renames=renames)
         if "regions" in info:
             tau = _aggregate_tariffs(tau, before, info)
         tariff = tau
         tariff_rec = {
-            "file": str(spec.tariffs),
-            "sha256": sha256(Path(spec.tariffs)),
+            "file": str(spec.tariff_file),
+            "sha256": sha256(Path(spec.tariff_file)),
             "cells": int((tau != 0).sum()),
             "aggregation": "flow-weighted means over merged pairs" if "regions" in info else None,
         }
@@ -374,7 +374,7 @@ def multisector_world(
 
 def _raw_world(spec: TableSpec) -> tuple[MultiSectorBaseline, dict[str, Callable[[], np.ndarray]]]:
     src = spec.source
-    for name in ("year", "file", "tariffs", "regions", "sectors"):
+    for name in ("year", "file", "tariff_file", "regions", "sectors"):
         if getattr(spec, name):
             raise ScenarioError(
                 f"{src}: field 'baseline.{name}' applies to input-output tables (wiod2013, wiod2016, icio, mrio); "

@@ -288,11 +288,11 @@ def test_tariff_table_for_a_table_data_set(tmp_path):
             "rate": [5.0, 10.0, 2.0],
         }
     ).to_csv(p, index=False)
-    b, _ = load_baseline("wiod2013", _settings(tariffs=str(p)))
+    b, _ = load_baseline("wiod2013", _settings(tariff_file=str(p)))
     usa, chn, rou = (b.regions.index(r) for r in ("USA", "CHN", "ROU"))
     assert b.tariff[usa, chn, 13] == 0.05 and b.tariff[chn, usa, 13] == 0.10 and b.tariff[rou, 9, 0] == 0.02
     assert b.provenance["tariffs"]["cells"] == 3
-    cut = _scenario("wiod2013", f'tariffs = "{p}"', sector="c14")
+    cut = _scenario("wiod2013", f'tariff_file = "{p}"', sector="c14")
     res = run_scenario(cut)
     assert res.diagnostics["converged"]
 
@@ -315,7 +315,7 @@ def _settings(**kw):
             "[parameters]\ntheta = { c144 = 2.0 }",
             r"parameters.theta.c144': unknown sector 'c144'\. Did you mean 'c14'",
         ),
-        ('tariffs = "nope.csv"', "", r"nope.csv: no such file \(tariff table\)"),
+        ('tariff_file = "nope.csv"', "", r"nope.csv: no such file \(tariff table\)"),
     ],
 )
 def test_bad_baseline_input_exits_2(tmp_path, capsys, baseline, extra, message):

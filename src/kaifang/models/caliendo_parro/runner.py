@@ -4,7 +4,7 @@ The model needs a ``multisector`` world (:data:`WORLD_KIND`); it runs on every d
 provides one (``kaifang data list``): ``cp2015``, the synthetic ``demo``, and the world input-output
 tables ``wiod2013``, ``wiod2016``, ``icio`` and a user's own ``mrio`` file, which
 :func:`kaifang.baseline.multisector_world` calibrates (``[baseline]`` ``year``, ``file``,
-``tariffs``, ``regions``/``sectors`` aggregation; ``[parameters] theta`` overrides).
+``tariff_file``, ``regions``/``sectors`` aggregation; ``[parameters] theta`` overrides).
 
 Steps (section 5.1 of Caliendo and Parro 2015):
 
@@ -78,7 +78,7 @@ class BaselineSettings(BaseModel):
     file
         A table file to read instead of the registered one (required for ``mrio``); relative to
         the scenario file.
-    tariffs
+    tariff_file
         A tariff table (importer, exporter, sector, rate in percent) for a table data set, which
         has no tariffs of its own; relative to the scenario file.
     final_demand
@@ -93,7 +93,7 @@ class BaselineSettings(BaseModel):
     deficits: Literal["zero", "keep"] = "zero"
     year: int | None = None
     file: str | None = None
-    tariffs: str | None = None
+    tariff_file: str | None = None
     final_demand: list[str] | None = None
     regions: dict[str, Selector] | None = None
     sectors: dict[str, Selector] | None = None
@@ -165,7 +165,7 @@ def load_baseline(
         dataset=dataset,
         year=b.year,
         file=_path(b.file, scenario),
-        tariffs=_path(b.tariffs, scenario),
+        tariff_file=_path(b.tariff_file, scenario),
         final_demand=tuple(b.final_demand) if b.final_demand is not None else None,
         regions=b.regions,
         sectors=b.sectors,
