@@ -26,6 +26,7 @@ from kaifang.cli import report as _report  # noqa: F401
 from kaifang.cli import run as _run  # noqa: F401
 from kaifang.cli import runs as _runs  # noqa: F401
 from kaifang.cli import serve as _serve  # noqa: F401
+from kaifang.cli import sweep as _sweep  # noqa: F401
 from kaifang.cli._app import app, err_console
 from kaifang.errors import KaifangError, UserInputError
 
