@@ -334,7 +334,9 @@ class SweepRecorder:
         fields.update(error=error, seconds=seconds)
         self._queue.put((result, scenario, fields))
 
-    def close(self, *, status: str, summary: pd.DataFrame | None = None, seconds: float | None = None) -> None:
+    def close(
+        self, *, status: str, summary: pd.DataFrame | None = None, seconds: float | None = None
+    ) -> None:
         """Write what is queued, then close the sweep record with ``status``."""
         self._queue.put(None)
         self._thread.join()
