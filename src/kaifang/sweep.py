@@ -44,7 +44,7 @@ import time
 import traceback
 import uuid
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -66,6 +66,7 @@ __all__ = [
     "SweepSizeError",
     "load_sweep",
     "run_sweep",
+    "single_threaded",
     "solve_point",
     "validate_sweep",
 ]
@@ -139,12 +140,42 @@ def sweep_provenance(sweep: Sweep, point: SweepPoint) -> dict[str, Any]:
     }
 
 
-def solve_point(point: SweepPoint, info: Mapping[str, Any]) -> PointOutcome:
-    """Solve one point (what each worker runs; ``--serial`` runs the same function).
+@contextlib.contextmanager
+def single_threaded(estimation: bool = True) -> Iterator[None]:
+    """Run the enclosed solves on one thread: the BLAS and OpenMP pools (threadpoolctl) and,
+    with ``estimation``, the PPML estimator's row kernels (``KAIFANG_HDFE_THREADS``).
+
+    A sweep's workers run this way (one thread each, the cores are shared out by processes), and
+    so does the serial engine: the same point then gives the same numbers, bit for bit, wherever
+    it is solved (a multi-threaded BLAS sums in another order).
+    """
+    from threadpoolctl import threadpool_limits
+
+    kernels = None
+    if estimation:
+        try:
+            from kaifang.estimate.hdfe import _kernels as kernels
+        except ImportError:  # pragma: no cover - the estimator is part of kaifang
+            kernels = None
+    before = getattr(kernels, "THREADS", None)
+    if kernels is not None:
+        kernels.THREADS = 1
+    try:
+        with threadpool_limits(limits=1):
+            yield
+    finally:
+        if kernels is not None:
+            kernels.THREADS = before
+
+
+def solve_point(point: SweepPoint, info: Mapping[str, Any], full: bool = True) -> PointOutcome:
+    """Solve one point (what each worker runs; ``--serial`` runs the same function), on one
+    thread (:func:`single_threaded`).
 
     ``info`` is :func:`sweep_provenance` without the point's own fields; it is recorded in the
-    run's provenance under ``"sweep"``. Errors do not propagate: they become the outcome's
-    ``status`` and ``error``.
+    run's provenance under ``"sweep"``. With ``full = False`` the result keeps its per-region
+    table only (what the summary needs; less to send back from a worker). Errors do not
+    propagate: they become the outcome's ``status`` and ``error``.
     """
     from kaifang.models import run_scenario
 
@@ -154,7 +185,8 @@ def solve_point(point: SweepPoint, info: Mapping[str, Any]) -> PointOutcome:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", KaifangWarning)
         try:
-            result = run_scenario(point.scenario)
+            with single_threaded(estimation=bool(point.scenario.estimation)):
+                result = run_scenario(point.scenario)
         except (ConvergenceError, UserInputError) as exc:
             status, error = "failed", str(exc)
         except Exception as exc:  # an internal failure: recorded with where it happened
@@ -175,6 +207,8 @@ def solve_point(point: SweepPoint, info: Mapping[str, Any]) -> PointOutcome:
         }
         result = replace(result, provenance={**result.provenance, "sweep": prov})
         nbytes = _nbytes(result)
+        if not full:
+            result = replace(result, tables={})
     return PointOutcome(
         index=point.index,
         name=point.scenario.name,
@@ -233,18 +267,17 @@ def _ranges(idx: Sequence[int]) -> str:
 
 
 def _validation_report(sweep: Sweep, errors: Mapping[int, str]) -> str:
+    points = {p.index: p for p in sweep.points}
     by_msg: dict[str, list[int]] = {}
     for i, msg in sorted(errors.items()):
         by_msg.setdefault(msg.replace(f"{sweep.source}: ", ""), []).append(i)
     lines = []
     for msg, idx in by_msg.items():
         if len(idx) == 1:
-            lines.append(f"{sweep.points[idx[0]].describe()}: {msg}")
+            lines.append(f"{points[idx[0]].describe()}: {msg}")
         else:
             lines.append(f"points {_ranges(idx)} ({len(idx)} points): {msg}")
-    return invalid_points_message(sweep.source, lines, len(sweep)).replace(
-        f"{len(lines)} of", f"{len(errors)} of", 1
-    )
+    return invalid_points_message(sweep.source, lines, len(sweep), n_invalid=len(errors))
 
 
 def validate_sweep(sweep: Sweep, map_fn: Callable[[Callable, Iterable], Iterable] = map) -> None:
@@ -291,7 +324,7 @@ def parse_size(text: str) -> int:
     if not m:
         raise UserInputError(f"{text!r} is not a memory size; write it like 2GB, 512MiB or 1.5G.")
     value, prefix = float(m.group(1)), m.group(2)
-    base = 1024 if m.group(3).startswith("i") or not m.group(3) else 1000
+    base = 1024 if m.group(3).startswith("i") else 1000
     return int(value * base ** " kmgt".index(prefix or " "))
 
 
@@ -347,7 +380,7 @@ class _SerialEngine:
     description = "serial (this process)"
 
     def __init__(self) -> None:
-        self._queue: list[tuple[SweepPoint, Mapping[str, Any]]] = []
+        self._queue: list[tuple[SweepPoint, Mapping[str, Any], bool]] = []
 
     def capacity(self) -> int:
         return 1
@@ -355,15 +388,15 @@ class _SerialEngine:
     def map(self, fn: Callable, items: Iterable) -> list:
         return [fn(x) for x in items]
 
-    def submit(self, point: SweepPoint, info: Mapping[str, Any]) -> None:
-        self._queue.append((point, info))
+    def submit(self, point: SweepPoint, info: Mapping[str, Any], full: bool) -> None:
+        self._queue.append((point, info, full))
 
     def pending(self) -> int:
         return len(self._queue)
 
     def next_done(self) -> list[PointOutcome]:
-        point, info = self._queue.pop(0)
-        return [solve_point(point, info)]
+        point, info, full = self._queue.pop(0)
+        return [solve_point(point, info, full)]
 
     def cancel(self) -> None:
         self._queue.clear()
@@ -391,9 +424,9 @@ class _DaskEngine:
         futures = self.client.map(fn, items, key=keys, pure=False)
         return self.client.gather(futures)
 
-    def submit(self, point: SweepPoint, info: Mapping[str, Any]) -> None:
+    def submit(self, point: SweepPoint, info: Mapping[str, Any], full: bool) -> None:
         key = f"kaifang-point-{self._tag}-{point.index}"
-        fut = self.client.submit(solve_point, point, info, key=key, pure=False)
+        fut = self.client.submit(solve_point, point, info, full, key=key, pure=False)
         self._futures[fut] = point
         self._done.add(fut)
 
@@ -538,6 +571,7 @@ class SweepResult:
             body = self.summary.drop(columns=value_cols[1:])
             for rec in body.to_dict(orient="records"):
                 rows_by_point.setdefault(int(rec.pop("point")), []).append(_clean(rec))
+        by_index = {p.index: p for p in self.sweep.points}
         points = []
         for o in self.outcomes:
             points.append(
@@ -545,7 +579,7 @@ class SweepResult:
                     "index": o.index,
                     "name": o.name,
                     "values": _clean(dict(o.values)),
-                    "assignments": _clean(dict(self.sweep.points[o.index].assignments)),
+                    "assignments": _clean(dict(by_index[o.index].assignments)),
                     "status": o.status,
                     "error": o.error,
                     "run_id": o.run_id,
@@ -603,6 +637,7 @@ def run_sweep(
     connect_timeout: float = 10.0,
     memory_limit: int | None = None,
     keep_results: bool = False,
+    full_results: bool | None = None,
     validate: bool = True,
     store: ResultsStore | None = None,
     on_point: Callable[[PointOutcome], Any] | None = None,
@@ -636,6 +671,10 @@ def run_sweep(
     keep_results
         Keep every point's full :class:`~kaifang.results.RunResult` in :attr:`SweepResult.outcomes`
         (the memory check then counts full results); by default only the summary rows are kept.
+    full_results
+        Bring every point's extra tables (bilateral, sectors, diversion...) back from the workers;
+        by default only when they are stored or kept (otherwise the per-region table is enough,
+        and much less to send).
     validate
         Validate every point before solving any (:func:`validate_sweep`).
     store
@@ -644,8 +683,8 @@ def run_sweep(
         while the points are solved. The record is created when the first point is in; a sweep
         stopped by an error or an interrupt is closed with status ``interrupted``.
     on_point
-        Called with each outcome as it arrives (in completion order, with its full result), e.g.
-        to show progress or save it.
+        Called with each outcome as it arrives (in completion order, with its result), e.g. to
+        show progress or save it (ask for ``full_results`` to save the extra tables).
     status
         Called with a sentence at each phase (validating, starting the cluster, memory estimate).
 
@@ -665,7 +704,13 @@ def run_sweep(
         raise UserInputError("a serial sweep runs in this process: give no client or scheduler with it.")
     if client is not None and scheduler is not None:
         raise UserInputError("give a Dask client or a scheduler address, not both.")
-    opts = {"validate": validate, "keep_results": keep_results, "memory_limit": memory_limit, "store": store}
+    opts = {
+        "validate": validate,
+        "keep_results": keep_results,
+        "memory_limit": memory_limit,
+        "store": store,
+        "full_results": full_results,
+    }
     if engine == "serial":
         return _run(sweep, _SerialEngine(), t0, opts, on_point, say)
     from kaifang._dask import cluster_client, forwarded_env
@@ -711,11 +756,15 @@ def _run(
         if k not in ("index", "values", "assignments")
     }
     keep_results, store = opts["keep_results"], opts["store"]
+    full = opts["full_results"]
+    if full is None:
+        full = keep_results or store is not None
     say(f"solving {n:,} point{'s' if n != 1 else ''} on {eng.description}")
     outcomes: dict[int, PointOutcome] = {}
     frames: dict[int, pd.DataFrame] = {}
     diags: dict[str, dict[str, Any]] = {}
     todo = iter(sweep.points)
+    by_index = {p.index: p for p in sweep.points}
     checked = exhausted = finished = False
     recorder = None
     summary = None
@@ -728,7 +777,7 @@ def _run(
                 if p is None:
                     exhausted = True
                     break
-                eng.submit(p, info)
+                eng.submit(p, info, full)
             if not eng.pending():
                 break
             for out in eng.next_done():
@@ -759,7 +808,7 @@ def _run(
                         values=out.values,
                         status=out.status,
                         result=out.result,
-                        scenario=sweep.points[out.index].scenario,
+                        scenario=by_index[out.index].scenario,
                         error=out.error,
                         seconds=out.seconds,
                     )

@@ -242,6 +242,7 @@ def sweep_cmd(
             connect_timeout=connect_timeout,
             memory_limit=limit,
             store=store,
+            full_results=True if save and save_points else None,
             on_point=on_point,
             status=status,
         )

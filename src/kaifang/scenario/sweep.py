@@ -453,9 +453,10 @@ def parse_sweep(text: str, source: str = "<string>") -> Sweep:
                     f"'shocks[0].value' or 'policy.retaliation[0].by'."
                 ) from None
             base_value = _lookup(data, parts, f"{where}.field' = {p!r}")
-            if parts[0] in ("name", "sweep"):
+            if parts[0] in ("name", "description"):
                 raise SweepError(
-                    f"{where}.field' = {p!r}: the name cannot be swept (points are named for you)."
+                    f"{where}.field' = {p!r}: the {parts[0]} cannot be swept (each point is named and "
+                    f"described for you from the base scenario and its values)."
                 )
             if parts in seen_paths:
                 raise SweepError(
@@ -550,11 +551,14 @@ def parse_sweep(text: str, source: str = "<string>") -> Sweep:
     )
 
 
-def invalid_points_message(source: str, messages: Sequence[str], n_points: int, limit: int = 20) -> str:
-    """One report for every invalid point: ``"<file>: 3 of 18 sweep points are invalid ..."``."""
-    n = len(messages)
+def invalid_points_message(
+    source: str, messages: Sequence[str], n_points: int, *, n_invalid: int | None = None, limit: int = 20
+) -> str:
+    """One report for every invalid point: ``"<file>: 3 of 18 sweep points are invalid ..."``,
+    then one line per message (``n_invalid`` points when lines group several)."""
+    n = len(messages) if n_invalid is None else n_invalid
     shown = list(messages[:limit])
-    more = f"\n  ... and {n - limit} more" if n > limit else ""
+    more = f"\n  ... and {len(messages) - limit} more" if len(messages) > limit else ""
     return (
         f"{source}: {n} of {n_points} sweep points {'is' if n == 1 else 'are'} invalid, so no point was "
         f"solved. Fix the values (or the base scenario) and run again:\n  " + "\n  ".join(shown) + more
