@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import time
 import traceback
 import uuid
@@ -280,7 +281,14 @@ def _validation_report(sweep: Sweep, errors: Mapping[int, str]) -> str:
     return invalid_points_message(sweep.source, lines, len(sweep), n_invalid=len(errors))
 
 
-def validate_sweep(sweep: Sweep, map_fn: Callable[[Callable, Iterable], Iterable] = map) -> None:
+def check_points(points: Sequence[SweepPoint]) -> list[str | None]:
+    """:func:`check_point` for each of ``points`` (one task per chunk of points on a cluster)."""
+    return [check_point(p) for p in points]
+
+
+def validate_sweep(
+    sweep: Sweep, map_fn: Callable[[Callable, Iterable], Iterable] = map, chunks: int = 1
+) -> None:
     """Validate every point of ``sweep`` (with the models' checks) before any is solved.
 
     Parameters
@@ -288,15 +296,21 @@ def validate_sweep(sweep: Sweep, map_fn: Callable[[Callable, Iterable], Iterable
     sweep
         The expanded sweep.
     map_fn
-        How to map the check over the points (``map`` here; the runner passes one that runs on
-        the cluster).
+        How to map the check over chunks of points (``map`` here; the runner passes one that
+        runs on the cluster).
+    chunks
+        Into how many chunks to split the points (e.g. a few per worker).
 
     Raises
     ------
     SweepError
         Listing every invalid point (points sharing one message are grouped).
     """
-    errors = {p.index: e for p, e in zip(sweep.points, map_fn(check_point, sweep.points), strict=True) if e}
+    pts = list(sweep.points)
+    size = max(1, math.ceil(len(pts) / max(1, chunks)))
+    parts = [pts[k : k + size] for k in range(0, len(pts), size)]
+    found = [e for part in map_fn(check_points, parts) for e in part]
+    errors = {p.index: e for p, e in zip(pts, found, strict=True) if e}
     if errors:
         raise SweepError(_validation_report(sweep, errors))
 
@@ -749,7 +763,7 @@ def _run(
     n = len(sweep)
     if opts["validate"]:
         say(f"validating {n:,} point{'s' if n != 1 else ''}")
-        validate_sweep(sweep, eng.map)
+        validate_sweep(sweep, eng.map, chunks=4 * eng.capacity())
     info = {
         k: v
         for k, v in sweep_provenance(sweep, sweep.points[0]).items()
