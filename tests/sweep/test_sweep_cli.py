@@ -216,3 +216,10 @@ def test_save_points_writes_each_points_full_results(write_sweep, tmp_path, caps
     }
     doc = json.loads((out / "points" / "demo-war-p2" / "result.json").read_text())
     assert doc["provenance"]["sweep"]["values"] == {"tariff": 10, "coalition": ["XBB"]}
+
+
+def test_failure_lines_keep_list_values(write_sweep, capsys):
+    """Point values such as ["XBB"] are printed as they are (not taken for markup)."""
+    sweep = '[sweep]\nmode = "list"\n[[sweep.dimension]]\nfield = "solver.max_iter"\nvalues = [2]\n[[sweep.dimension]]\nfield = "shocks[1].importer"\nvalues = [["XBB"]]\n'
+    assert main(["sweep", str(write_sweep(sweep)), "--serial", "--no-save", "--no-store"]) == 2
+    assert 'point 0 (solver.max_iter = 2, shocks[1].importer = ["XBB"]) failed:' in capsys.readouterr().err

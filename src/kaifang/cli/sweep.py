@@ -73,7 +73,9 @@ def _env_pairs(pairs: list[str]) -> dict[str, str]:
 
 @app.command("sweep")
 def sweep_cmd(
-    file: Path = typer.Argument(..., help="Sweep file: a scenario file with a [sweep] section (TOML)."),
+    file: Path = typer.Argument(
+        ..., help="Sweep file: a scenario file with a sweep section (TOML table 'sweep')."
+    ),
     serial: bool = typer.Option(
         False, "--serial", help="Solve the points one after the other in this process (no Dask)."
     ),
@@ -129,7 +131,7 @@ def sweep_cmd(
 ) -> None:
     """Solve every point of a sweep file on a Dask cluster (or serially) and summarise them.
 
-    The [sweep] section lists the fields to vary and their values (docs/sweeps.md). Every point
+    The file's sweep section lists the fields to vary and their values (docs/sweeps.md). Every point
     is validated before any is solved; by default the points run on a local Dask cluster (one
     worker process per core, listening on 127.0.0.1 only), or on a running cluster with
     --scheduler. Each solved point is stored as a run, grouped in one sweep record (its id is
@@ -218,7 +220,8 @@ def sweep_cmd(
                 o.result.save(folder / "points" / o.name)
         else:
             failed += 1
-            note(f"[bold yellow]{by_index[o.index].describe()} {o.status}:[/] {escape(o.error or '')}")
+            what = escape(f"{by_index[o.index].describe()} {o.status}:")
+            note(f"[bold yellow]{what}[/] {escape(o.error or '')}")
         for w in o.warnings:
             if w not in seen:
                 seen.add(w)
