@@ -223,3 +223,13 @@ def test_failure_lines_keep_list_values(write_sweep, capsys):
     sweep = '[sweep]\nmode = "list"\n[[sweep.dimension]]\nfield = "solver.max_iter"\nvalues = [2]\n[[sweep.dimension]]\nfield = "shocks[1].importer"\nvalues = [["XBB"]]\n'
     assert main(["sweep", str(write_sweep(sweep)), "--serial", "--no-save", "--no-store"]) == 2
     assert 'point 0 (solver.max_iter = 2, shocks[1].importer = ["XBB"]) failed:' in capsys.readouterr().err
+
+
+def test_a_scheduler_without_workers_is_a_sentence(write_sweep, capsys):
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None) as cluster:
+        addr = cluster.scheduler_address
+        rc = main(["sweep", str(write_sweep()), "--scheduler", addr, "--connect-timeout", "1", "--no-save"])
+    err = capsys.readouterr().err
+    assert rc == 2 and f"the Dask scheduler at {addr} has no workers" in err and f"dask worker {addr}" in err
