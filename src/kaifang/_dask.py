@@ -60,6 +60,14 @@ def forwarded_env(extra: Mapping[str, str] | None = None, *, forward: bool = Tru
     return env
 
 
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
 def blas_env() -> dict[str, str]:
     """One thread for each of the BLAS, OpenMP and numba pools."""
     return dict.fromkeys(BLAS_THREADS, "1")
@@ -189,7 +197,7 @@ def _cluster_client(
         finally:
             c.close()
         return
-    n = n_workers or len(os.sched_getaffinity(0))
+    n = n_workers or available_cores()
     status(f"starting a local Dask cluster: {n} worker process{'es' if n != 1 else ''}, one thread each")
     cluster = distributed.LocalCluster(
         n_workers=n,
