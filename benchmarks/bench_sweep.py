@@ -19,7 +19,10 @@ the cluster's start (what ``kaifang sweep FILE`` costs); ``ratio_running_cluster
 start and the validation (both engines timed from the first point submitted; the fresh workers
 still read the data once each), as on a cluster that is already running. With
 ``--threaded-loop``, ``ratio_vs_threaded_loop`` compares with a plain loop of ``run_scenario``
-over the same points with numpy's default BLAS threads (both cores). Wall and process time are both reported: the process time of the Dask
+over the same points with numpy's default BLAS threads (both cores). As a control, the same points
+are also solved by two plain processes (``concurrent.futures.ProcessPoolExecutor``, half the points
+each, start included): ``ratio_two_process_pool`` is what two processes gained on this machine at
+that moment without Dask, the ceiling for ``ratio``. Wall and process time are both reported: the process time of the Dask
 run is this process's (the client's) plus its workers'. The machine's load average is printed
 before and after: the measurement means something only when the two cores are not busy with
 other work.
@@ -110,6 +113,13 @@ STEP = {"liberation2025-optimal": 0.02, "liberation2025": 0.5, "cp2015-nafta": 0
 START = {"liberation2025-optimal": 3.0, "liberation2025": 0.0, "cp2015-nafta": 0.0}
 
 
+def _solve_chunk(points: list) -> int:
+    """Solve points in a plain worker process (the multiprocessing control)."""
+    from kaifang.sweep import solve_point
+
+    return sum(solve_point(p, {}, False).status == "ok" for p in points)
+
+
 def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
@@ -164,6 +174,18 @@ def bench(case: str, points: int, threaded_loop: bool = False) -> dict:
         return res
 
     par, d_wall, d_cpu, d_solve = _timed(dask)
+
+    # control: two plain processes (concurrent.futures, spawn), each solving half of the points;
+    # what two processes can gain on this machine at this moment, without Dask
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        halves = [list(sw.points[0::2]), list(sw.points[1::2])]
+        solved = sum(pool.map(_solve_chunk, halves))
+    pool_wall = time.perf_counter() - t0
+    assert solved == points
     load_after = _load()
     pd.testing.assert_frame_equal(serial.summary, par.summary, check_exact=True)
     return {
@@ -181,6 +203,8 @@ def bench(case: str, points: int, threaded_loop: bool = False) -> dict:
         "threaded_loop_wall_s": None if loop_wall is None else round(loop_wall, 3),
         "threaded_loop_process_s": None if loop_cpu is None else round(loop_cpu, 3),
         "ratio_vs_threaded_loop": None if loop_wall is None else round(loop_wall / d_wall, 3),
+        "two_process_pool_wall_s": round(pool_wall, 3),
+        "ratio_two_process_pool": round(s_wall / pool_wall, 3),
         "serial_seconds_per_point": round(s_solve / points, 4),
         "identical_results": True,
         "failed_points": serial.n_failed + par.n_failed,
