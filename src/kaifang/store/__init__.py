@@ -15,6 +15,6 @@ Example::
     store.get_sweep(sweep_id)["summary"]   # its summary table; ["points"]: the points' run ids
 """
 
-from kaifang.store._impl import SCHEMA_VERSION, ResultsStore, StoreError, default_store_path
+from kaifang.store._impl import JOB_COLUMNS, SCHEMA_VERSION, ResultsStore, StoreError, default_store_path
 
-__all__ = ["SCHEMA_VERSION", "ResultsStore", "StoreError", "default_store_path"]
+__all__ = ["JOB_COLUMNS", "SCHEMA_VERSION", "ResultsStore", "StoreError", "default_store_path"]
