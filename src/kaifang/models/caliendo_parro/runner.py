@@ -513,13 +513,18 @@ def solve_prepared(prepared: Prepared, progress: Progress = null_progress) -> Ru
         },
         "shocked_cells": int(composed.touched.sum()),
     }
+    not_applicable: dict[str, list[str]] = {}
     if exact_welfare:  # the first-order decomposition is not defined for prohibitive shocks
         decomposition = ["terms_of_trade_pct", "volume_of_trade_pct"]
-        diagnostics["not_applicable"] = {
+        not_applicable = {
             "regions": [*decomposition, "technical_efficiency_pct"],
             "sectors": decomposition,
             "bilateral": decomposition,
         }
+    if (b1.tariff_revenue == 0).any():  # no tariffs in the baseline (e.g. an input-output table)
+        not_applicable.setdefault("regions", []).append("tariff_revenue_pct")
+    if not_applicable:
+        diagnostics["not_applicable"] = not_applicable
     if bands is not None:
         diagnostics["uncertainty"] = dict(bands.diagnostics)
     provenance = {
