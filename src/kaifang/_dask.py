@@ -214,6 +214,9 @@ def _cluster_client(
             processes=True,
             host="127.0.0.1",
             dashboard_address="127.0.0.1:8787" if dashboard else None,
+            # without the dashboard, the scheduler's small HTTP server (health, metrics) takes any
+            # free loopback port instead of trying 8787
+            scheduler_kwargs=None if dashboard else {"dashboard": False, "dashboard_address": "127.0.0.1:0"},
             env={**blas_env(), **env},
             silence_logs=logging.ERROR,
         )

@@ -228,7 +228,10 @@ def test_failure_lines_keep_list_values(write_sweep, capsys):
 def test_a_scheduler_without_workers_is_a_sentence(write_sweep, capsys):
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None) as cluster:
+    no_http = {"dashboard": False, "dashboard_address": "127.0.0.1:0"}
+    with LocalCluster(
+        n_workers=0, host="127.0.0.1", dashboard_address=None, scheduler_kwargs=no_http
+    ) as cluster:
         addr = cluster.scheduler_address
         rc = main(["sweep", str(write_sweep()), "--scheduler", addr, "--connect-timeout", "1", "--no-save"])
     err = capsys.readouterr().err
