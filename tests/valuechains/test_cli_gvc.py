@@ -100,7 +100,7 @@ def test_demo_world_offline_readable_table_and_excel(capsys, tmp_path, monkeypat
         (["demo", "--method", "kww", "-p", "XAA"], "--partner applies to --method wwz and leontief"),
         (["demo", "--out", "x.txt"], "unknown file type '.txt'; use a name ending in .parquet, .csv, .xlsx"),
         (["demo", "--year", "1993"], "has one year only"),
-        (["wiod2014"], "unknown data set 'wiod2014'. Did you mean 'wiod2013'"),
+        (["wiod2014"], "unknown data set 'wiod2014'. Did you mean 'wiod2016' or 'wiod2013'"),
         (["agtpa"], "data set 'agtpa' has no world input-output table"),
         (["wiod2013", "--year", "2014"], "--year 2014: data set 'wiod2013' covers 1995-2011"),
     ],
