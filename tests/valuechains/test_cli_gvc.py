@@ -99,7 +99,7 @@ def test_demo_world_offline_readable_table_and_excel(capsys, tmp_path, monkeypat
         (["demo", "--sector", "Metals"], "--sector needs --by sector"),
         (["demo", "--method", "kww", "-p", "XAA"], "--partner applies to --method wwz and leontief"),
         (["demo", "--out", "x.txt"], "unknown file type '.txt'; use a name ending in .parquet, .csv, .xlsx"),
-        (["demo", "--year", "1993"], "has one year only"),
+        (["demo", "--year", "1993"], "data set 'demo' is a multi-sector world with one table (drop them)"),
         (["wiod2014"], "unknown data set 'wiod2014'. Did you mean 'wiod2016' or 'wiod2013'"),
         (["agtpa"], "data set 'agtpa' has no world input-output table"),
         (["wiod2013", "--year", "2014"], "--year 2014: data set 'wiod2013' covers 1995-2011"),
@@ -125,3 +125,89 @@ def test_country_missing_from_wiod_suggests_and_excel_limit(capsys, tmp_path):
     err = " ".join(capsys.readouterr().err.split())
     assert rc == 2 and "2,059,225 rows do not fit in an Excel sheet" in err
     assert not (tmp_path / "h.xlsx").exists()
+
+
+# ---------------------------------------------------------------------------- other tables
+def _chain_file(tmp_path, name="chain.csv", **change):
+    """The hand-worked two-country chain world of test_hand_worlds.py as a user's long-format file."""
+    import numpy as np
+    from test_hand_worlds import chain_world
+
+    from kaifang.data.usertable import write_long_table
+
+    t = chain_world()
+    Z, Y, x = np.array(t.Z), np.array(t.Y), np.array(t.x)
+    if "x" in change:
+        x = change["x"](x)
+    if "Z" in change:
+        Z = change["Z"](Z)
+    return write_long_table(
+        tmp_path / name, Z, Y, regions=t.regions, sectors=t.sectors, fd_categories=("households",), x=x
+    )
+
+
+def test_users_own_table_gives_the_hand_worked_terms(tmp_path, capsys):
+    path = _chain_file(tmp_path)
+    doc = run_json(capsys, "mrio", "--file", str(path), "--method", "kww")
+    rows = {r["country"]: r for r in doc["rows"]}
+    # the numbers worked out by hand in test_hand_worlds.py
+    assert rows["H"]["DVA_FIN"] == pytest.approx(76) and rows["H"]["RDV_INT"] == pytest.approx(12)
+    assert rows["F"]["DVA_INT"] == pytest.approx(36) and rows["F"]["FDC"] == pytest.approx(8)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"x": lambda x: x * [1.0, 1.0, 1.0, 1.5]},
+            "does not balance: F/2 sells 200 (intermediate plus final) but its gross output is 300",
+        ),
+        (
+            {"Z": lambda Z: Z - 60 * (Z == 50)},
+            "field 'value' is -10 at line 3, a negative intermediate flow (H/1 to F/2)",
+        ),
+    ],
+)
+def test_bad_users_table_exit_2(tmp_path, capsys, change, message):
+    path = _chain_file(tmp_path, **change)
+    rc = main(["gvc", "mrio", "--file", str(path), "--method", "kww"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert rc == 2 and message in err and "Traceback" not in err, err
+
+
+def test_icio_layout_file(tmp_path, capsys):
+    import numpy as np
+
+    from io_tables import write_icio_csv
+
+    path = tmp_path / "ICIO2023_2020.csv"
+    written = write_icio_csv(path)
+    doc = run_json(capsys, "icio", "--file", str(path), "--method", "kww")
+    g, n = len(written["regions"]), len(written["sectors"])
+    Z = np.asarray(written["Z"]).reshape(g, n, g, n).sum(axis=(1, 3))
+    Y = np.asarray(written["Y"]).reshape(g, n, g, written["k"]).sum(axis=(1, 3))
+    exports = (Z + Y).sum(axis=1) - np.diag(Z + Y)  # sales to other regions, written by the fixture
+    got = {r["country"]: r for r in doc["rows"]}
+    for s, region in enumerate(written["regions"]):
+        assert got[region]["texp"] == pytest.approx(exports[s], rel=1e-9)
+        assert sum(got[region][k] for k in vc.KWW_TERMS) == pytest.approx(exports[s], rel=1e-9)
+
+
+@pytest.mark.data
+def test_aggregated_wiod_table(capsys):
+    require_dataset("wiod2013")
+    import numpy as np
+
+    from kaifang.baseline import InputOutputTable
+    from kaifang.data.wiod2013 import read_wiod2013
+
+    members = ["DEU", "FRA", "ITA"]
+    doc = run_json(capsys, "wiod2013", "--merge-regions", "CORE=" + ",".join(members), "--method", "kww")
+    rows = {r["country"]: r for r in doc["rows"]}
+    assert set(rows) == {"CORE", "ROW"}
+    # exports of the aggregate: the members' sales to every region outside it, from the raw table
+    t = InputOutputTable.from_raw(read_wiod2013(2011))
+    g, n = t.n_regions, t.n_sectors
+    inside = np.isin(t.regions, members)
+    sales = t.Z.reshape(g, n, g, n).sum(axis=(1, 3)) + t.final_by_region.reshape(g, n, g).sum(axis=1)
+    assert rows["CORE"]["texp"] == pytest.approx(sales[np.ix_(inside, ~inside)].sum(), rel=1e-12)

@@ -115,3 +115,24 @@ def test_kaifang_run_json_prints_the_value_chains(tmp_path, capsys):
     assert rc == 0, out.err
     doc = json.loads(out.out)
     assert doc["synthetic"] is True and set(doc["value_chains"]) == set(TABLES)
+
+
+@pytest.mark.data
+def test_value_chains_of_a_wiod_scenario(scenarios_dir):
+    """The 2011 world of WIOD (41 regions x 35 industries): a US-China goods embargo."""
+    from helpers import require_dataset
+    from kaifang.scenario import load_scenario
+
+    require_dataset("wiod2013")
+    sc = load_scenario(scenarios_dir / "wiod2011-us-china-decoupling-goods.toml")
+    res = run_scenario(sc.model_copy(update={"output": {"value_chains": True}}))
+    v = res.tables["value_chains"].drop(columns="no_trade").set_index(["region", "stage"])
+    assert len(v) == 41 * 3 and res.diagnostics["value_chains"]["focus"] == ["CHN", "USA"]
+    for r in ("USA", "CHN"):
+        row = v.loc[(r, "counterfactual")]
+        assert row["dc"] + row["fva"] == pytest.approx(row["gross_exports"], rel=1e-10)
+        assert v.loc[(r, "change"), "gross_exports"] < 0  # they lose their largest goods partner
+    o = res.tables["value_added_origin"].set_index(["exporter", "source"])
+    # no goods trade left between them: almost no US value added in China's exports and back
+    assert o.loc[("CHN", "USA"), "counterfactual_share"] < 0.5 * o.loc[("CHN", "USA"), "baseline_share"]
+    assert o.loc[("USA", "CHN"), "counterfactual_share"] < 0.5 * o.loc[("USA", "CHN"), "baseline_share"]

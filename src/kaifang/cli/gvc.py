@@ -36,10 +36,36 @@ _EXCEL_ROWS = 1_048_575
 def gvc_cmd(
     dataset: str = typer.Argument(
         ...,
-        help="Data set with a world input-output table (wiod2013), or a multi-sector world (cp2015, demo).",
+        help="A data set with a world input-output table (wiod2013, wiod2016, icio, mrio for your own file) "
+        "or a multi-sector world (cp2015, demo).",
     ),
     year: int | None = typer.Option(
-        None, "--year", help="Year of the table (wiod2013: 1995-2011; default 2011)."
+        None,
+        "--year",
+        help="Year of the table (wiod2013: 1995-2011, default 2011; wiod2016: 2000-2014; icio).",
+    ),
+    file: Path | None = typer.Option(
+        None, "--file", help="Read this table file (required for mrio, your own table in the long format)."
+    ),
+    final_demand: list[str] = typer.Option(
+        None, "--final-demand", help="Final-demand categories of an mrio file (default: inferred)."
+    ),
+    merge_regions: list[str] = typer.Option(
+        None,
+        "--merge-regions",
+        help="Aggregate regions first: NAME=A,B,... (labels or country groups such as EU27); repeatable; "
+        "regions not named go into --rest-region.",
+    ),
+    merge_sectors: list[str] = typer.Option(
+        None,
+        "--merge-sectors",
+        help="Aggregate sectors first: NAME=c1,c2,...; repeatable; sectors not named go into --rest-sector.",
+    ),
+    rest_region: str = typer.Option(
+        "ROW", "--rest-region", help="Name of the regions not in --merge-regions."
+    ),
+    rest_sector: str = typer.Option(
+        "other", "--rest-sector", help="Name of the sectors not in --merge-sectors."
     ),
     method: str = typer.Option(
         "indicators", "--method", "-m", help="leontief, kww, wwz or indicators (default)."
@@ -102,8 +128,22 @@ def gvc_cmd(
             f"--out {str(out)!r}: unknown file type {out.suffix or '(none)'!r}; use a name ending in "
             f"{', '.join(_FORMATS)}."
         )
-    with err_console.status(f"[bold]{dataset}[/]: reading the table", spinner="dots") as status:
-        table, year = _load_table(dataset, year)
+    import warnings
+
+    from rich.markup import escape
+
+    from kaifang.cli._format import clean
+    from kaifang.errors import KaifangWarning
+
+    with (
+        err_console.status(f"[bold]{dataset}[/]: reading the table", spinner="dots") as status,
+        warnings.catch_warnings(record=True) as caught,
+    ):
+        warnings.simplefilter("always", KaifangWarning)
+        table = _load_table(
+            dataset, year, file, final_demand, merge_regions, merge_sectors, rest_region, rest_sector
+        )
+        year = table.year
         if balanced:
             table = table.balanced()
         col_c, col_p, col_s = _FILTERS[(method, by)]
@@ -117,6 +157,13 @@ def gvc_cmd(
         status.update(f"[bold]{dataset}[/]: {method} decomposition")
         fn = {"leontief": vc.leontief, "kww": vc.kww, "wwz": vc.wwz, "indicators": vc.indicators}[method]
         df = fn(table) if method == "kww" else fn(table, by=by)
+    for message in dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, KaifangWarning)):
+        err_console.print(
+            f"[bold yellow]warning:[/] {escape(clean(message))}", highlight=False, soft_wrap=True
+        )
+    for w in caught:
+        if not issubclass(w.category, KaifangWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     for col, keep in ((col_c, countries), (col_p, partners), (col_s, sectors)):
         if keep:
             df = df[df[col].isin(keep)]
@@ -142,43 +189,100 @@ def gvc_cmd(
         console.print(f"saved: {out} ({len(df):,} rows)", style="dim")
 
 
-def _load_table(dataset: str, year: int | None):
-    """The world input-output table of ``dataset`` (and the year used)."""
-    from kaifang.baseline import InputOutputTable
+def _merge_spec(values: list[str] | None, option: str) -> dict[str, list[str]] | None:
+    """``NAME=A,B`` entries -> {NAME: [A, B]}."""
+    from kaifang.valuechains import ValueChainError
+
+    if not values:
+        return None
+    out: dict[str, list[str]] = {}
+    for v in values:
+        name, eq, members = str(v).partition("=")
+        parts = [m.strip() for m in members.split(",") if m.strip()]
+        if not eq or not name.strip() or not parts:
+            raise ValueChainError(
+                f"{option} {v!r}: write NAME=MEMBER,MEMBER,... (e.g. {option} EU=EU27 or {option} goods=c1,c2)."
+            )
+        if name.strip() in out:
+            raise ValueChainError(
+                f"{option}: the name {name.strip()!r} is given twice; give each aggregate once."
+            )
+        out[name.strip()] = parts
+    return out
+
+
+def _load_table(
+    dataset: str,
+    year: int | None,
+    file: Path | None,
+    final_demand: list[str] | None,
+    merge_regions: list[str] | None,
+    merge_sectors: list[str] | None,
+    rest_region: str,
+    rest_sector: str,
+):
+    """The world input-output table of ``dataset`` (read, validated, aggregated as asked), or the
+    table a multi-sector world implies (proportional sourcing)."""
+    from kaifang.baseline.worlds import TableSpec, input_output_table, multisector_world
     from kaifang.data.registry import get_dataset
     from kaifang.errors import DataError
+    from kaifang.scenario import resolve
 
-    if dataset == "wiod2013":
-        from kaifang.data.wiod2013 import YEARS, read_wiod2013
+    ds = get_dataset(dataset)  # an unknown name gets the registry's message and suggestions
+    if year is not None and ds.years and year not in ds.years:
+        raise DataError(
+            f"--year {year}: data set {dataset!r} covers {ds.years[0]}-{ds.years[-1]}; give one of those years."
+        )
+    if dataset == "mrio" and file is None:
+        raise DataError(
+            "data set 'mrio' is your own table: name its file with --file (e.g. --file mytable.parquet; the "
+            "long format is described in docs/datasets.md)."
+        )
+    regions = _merge_spec(merge_regions, "--merge-regions")
+    sectors = _merge_spec(merge_sectors, "--merge-sectors")
 
-        year = YEARS[-1] if year is None else year
-        if year not in YEARS:
+    def resolver(selector, labels, what, fld):
+        fld = fld.replace("baseline.regions.", "--merge-regions ").replace(
+            "baseline.sectors.", "--merge-sectors "
+        )
+        idx = resolve(selector, labels, what=what, field=fld, source="command line", dataset=dataset)
+        return [labels[i] for i in idx]
+
+    spec = TableSpec(
+        dataset=dataset,
+        year=year,
+        file=file,
+        final_demand=tuple(final_demand) if final_demand else None,
+        regions=regions,
+        sectors=sectors,
+        rest_region=rest_region,
+        rest_sector=rest_sector,
+        source="command line",
+    )
+    if "inputoutput" in ds.provides:
+        return input_output_table(spec, resolve=resolver)
+    if "multisector" in ds.provides:
+        if year is not None or file is not None or regions or sectors or final_demand:
             raise DataError(
-                f"--year {year}: data set 'wiod2013' covers {YEARS[0]}-{YEARS[-1]}; give one of those years."
+                f"--year, --file, --final-demand and --merge-* apply to input-output tables; data set "
+                f"{dataset!r} is a multi-sector world with one table (drop them)."
             )
-        return InputOutputTable.from_raw(read_wiod2013(year)), year
-    if dataset in ("cp2015", "demo"):
-        if year is not None:
-            raise DataError(
-                f"--year: data set {dataset!r} has one year only (1993 data for cp2015); drop --year."
-            )
-        from kaifang.baseline.multisector import from_raw
         from kaifang.valuechains.counterfactual import table_from_world
 
-        if dataset == "cp2015":
-            from kaifang.data.cp2015 import read_cp2015
-
-            world, units = from_raw(read_cp2015()), "US dollars"
-        else:
-            from kaifang.data.demo import generate
-
-            world, units = from_raw(generate()), "synthetic units"
-        return table_from_world(world, units=units), None
-    get_dataset(dataset)  # an unknown name gets the registry's message and suggestions
+        world, _ = multisector_world(spec)
+        units = world.units or ("synthetic units" if world.synthetic else "")
+        return table_from_world(world, units=units)
+    tables = [d.name for d in _table_datasets()]
     raise DataError(
-        f"data set {dataset!r} has no world input-output table; `kaifang gvc` reads wiod2013 (a world "
-        f"input-output table) and the multi-sector worlds cp2015 and demo."
+        f"data set {dataset!r} has no world input-output table; `kaifang gvc` reads the input-output "
+        f"tables {', '.join(tables)} and the multi-sector worlds cp2015 and demo."
     )
+
+
+def _table_datasets():
+    from kaifang.data import DATASETS
+
+    return [d for d in DATASETS.values() if "inputoutput" in d.provides]
 
 
 def _resolve(values: list[str] | None, labels: tuple[str, ...], option: str, what: str, table) -> list[str]:

@@ -16,6 +16,9 @@ products), tariffs on final goods in no cell. The rows add up to the world's gro
 the world is an equilibrium (goods-market clearing); the gap is recorded and, by default, gross
 output is set to the row sums so that every identity of the decompositions holds exactly.
 
+The table itself is built by :func:`kaifang.baseline.to_table`; this module records how far its
+rows are from the world's gross output and puts baseline and counterfactual side by side.
+
 The proportionality assumption does not keep the split of a table's bilateral exports into
 intermediate and final goods, nor who uses the imports: compare a counterfactual with the
 **rebuilt baseline**, not with an original published table (``docs/valuechains.md``, "Value
@@ -68,14 +71,11 @@ def table_from_world(
     InputOutputTable
         Regions and sectors of the world, one final-demand category ``"final"``.
     """
-    g, n = world.n_regions, world.n_sectors
-    basic = world.shares / (1.0 + world.tariff)  # [importer n, exporter i, sector j]
-    output = world.gross_output  # [n, k]
-    inputs = world.gamma_io * output[:, None, :]  # [n, j, k]: n's sector k spending on good j
-    Z = np.einsum("nij,njk->ijnk", basic, inputs).reshape(g * n, g * n)
-    final = np.einsum("nij,nj->ijn", basic, world.alpha * world.income[:, None]).reshape(g * n, g)
-    rows = Z.sum(axis=1) + final.sum(axis=1)
-    y = output.reshape(-1)
+    from kaifang.baseline.fromtable import to_table
+
+    rebuilt = to_table(world)  # gross output = the rebuilt row sums
+    rows = np.asarray(rebuilt.x)
+    y = world.gross_output.reshape(-1)
     gap = y - rows
     scale = max(float(np.abs(y).max()), 1e-300)
     notes = [
@@ -87,16 +87,9 @@ def table_from_world(
     ]
     if balance:
         notes.append("gross output set to the rebuilt row sums")
-    return InputOutputTable.from_arrays(
-        Z,
-        final,
-        rows if balance else y,
-        regions=world.regions,
-        sectors=world.sectors,
-        fd_categories=("final",),
-        dataset=world.dataset,
-        units=units,
-        files=dict(world.files),
+    return rebuilt.replace(
+        x=rows if balance else y,
+        units=units or rebuilt.units,
         notes=tuple(notes),
     )
 
