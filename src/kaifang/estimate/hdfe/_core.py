@@ -21,6 +21,7 @@ from ._sample import (
     drop_singletons_and_fe_separation,
     relu_separated,
 )
+from ._threads import Threads, resolve_threads
 from ._vcov import dense_codes, sandwich
 
 log = logging.getLogger(__name__)
@@ -224,6 +225,7 @@ def ppml_hdfe(
     drop_singletons: bool = True,
     collin_tol: float = 1e-9,
     se_fe_tol: float = 1e-8,
+    threads: Threads = None,
 ) -> HDFEFit:
     """Poisson pseudo-maximum likelihood with up to several high-dimensional fixed effects.
 
@@ -273,6 +275,12 @@ def ppml_hdfe(
     se_fe_tol
         Tolerance of the fixed-effect solve of the regressors under the final weights, used by
         the covariance matrix (the coefficients do not depend on it).
+    threads
+        Threads of the compiled loops: a positive integer, or ``None``/``"auto"`` (default) to
+        use one thread below 400,000 estimation rows and otherwise as many as there are idle
+        cores (cores minus the load average). The environment variable
+        ``KAIFANG_HDFE_THREADS`` sets the count for the process; the argument wins. The
+        estimates do not depend on it (to rounding).
 
     Returns
     -------
@@ -375,6 +383,8 @@ def ppml_hdfe(
                 )
             clusters_in.append(a)
 
+    nt = resolve_threads(threads, n)  # threads of the compiled loops (sweeps and row passes)
+
     # ---- sample: singletons, separation
     reason = np.zeros(n, dtype=np.int8)
     sizes_in = [int(c.max()) + 1 for c in codes_in]
@@ -449,7 +459,6 @@ def ppml_hdfe(
     # Hessian X~'W X~ and a_X are refreshed (all columns, warm-started) in the first steps,
     # whenever progress slows, and in the step that ends the iterations -- so the last step
     # is an exact Newton step and the fixed point is the maximum-likelihood estimate.
-    nt = K.row_threads(nk)  # threads of the one-pass row kernels
     ylogy = K.ylogy_minus_y(yk)
     mean_y = float(np.average(yk, weights=wk))
     start = poisson_fe_start(fes, yk, wk, ok_) if has_fe else None
@@ -474,7 +483,7 @@ def ppml_hdfe(
         a0[:, 0] = start
     loose = max(fe_tol, _FIRST_STEP_TOL)
     S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, V, fes.n_groups, nt)
-    res = solve_fe(fes, W, V, a0, tol=loose, maxiter=fe_maxiter, S=S, inv_w=inv_w)
+    res = solve_fe(fes, W, V, a0, tol=loose, maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt)
     alpha = res.alpha
     sweeps: list[int] = [res.sweeps]
     gram = K.weighted_resid_gram(fes.cg, W, V, alpha, nt)
@@ -486,7 +495,7 @@ def ppml_hdfe(
         if suspect.any():
             tols = np.full(V.shape[1], loose)
             tols[1:][suspect] = max(fe_tol, 1e-12)
-            res = solve_fe(fes, W, V, alpha, tol=tols, maxiter=fe_maxiter, S=S, inv_w=inv_w)
+            res = solve_fe(fes, W, V, alpha, tol=tols, maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt)
             alpha = res.alpha
             sweeps[-1] += res.sweeps
             gram = K.weighted_resid_gram(fes.cg, W, V, alpha, nt)
@@ -540,7 +549,7 @@ def ppml_hdfe(
             # the Hessian only steers the step: its regressors need a loose tolerance
             tols = np.full(kk + 1, max(tol_now, _HESSIAN_TOL))
             tols[0] = tol_now
-            res = solve_fe(fes, W, V, a0, tol=tols, maxiter=fe_maxiter, S=S, inv_w=inv_w)
+            res = solve_fe(fes, W, V, a0, tol=tols, maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt)
             alpha_x = np.ascontiguousarray(res.alpha[:, 1:])
             alpha_r = res.alpha[:, 0]
             gram = K.weighted_resid_gram(fes.cg, W, V, res.alpha, nt)
@@ -549,7 +558,7 @@ def ppml_hdfe(
         else:
             R = V[:, :1]
             S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, R, fes.n_groups, nt)
-            res = solve_fe(fes, W, R, None, tol=tol_now, maxiter=fe_maxiter, S=S, inv_w=inv_w)
+            res = solve_fe(fes, W, R, None, tol=tol_now, maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt)
             alpha_r = res.alpha[:, 0]
             if kk:
                 g = K.weighted_resid_score(fes.cg, W, V, alpha_r, alpha_x, nt)
@@ -610,7 +619,7 @@ def ppml_hdfe(
         # regressors partialled out under the weights of the last step (as pyfixest), warm-started
         Xt = V[:, 1:]  # a view: the regressors' columns are reused for X~ and then the scores
         V = r_view = R = None
-        res = solve_fe(fes, W, Xt, alpha_x, tol=max(fe_tol, se_fe_tol), maxiter=fe_maxiter)
+        res = solve_fe(fes, W, Xt, alpha_x, tol=max(fe_tol, se_fe_tol), maxiter=fe_maxiter, threads=nt)
         sweeps.append(res.sweeps)
         # memory: one (n, k) array is partialled out, then turned into the scores, in place
         hess = K.residualise_and_gram(fes.cg, Xt, res.alpha, W)
@@ -689,6 +698,7 @@ def ppml_hdfe(
             "start": "poisson_fe" if start is not None else "mean",
             "relu_iterations": relu_iters,
             "relu_converged": relu_ok,
+            "threads": nt,
             "seconds_sample": t_sample,
             "seconds_irls": t_irls,
             "seconds_total": time.perf_counter() - t_start,

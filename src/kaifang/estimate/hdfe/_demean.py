@@ -79,6 +79,7 @@ def solve_fe(
     inv_w: np.ndarray | None = None,
     S: np.ndarray | None = None,
     stall: int = 200,
+    threads: int = 1,
 ) -> DemeanResult:
     """Fixed-effect coefficients ``a`` of every column of ``V`` under weights ``w``.
 
@@ -102,6 +103,8 @@ def solve_fe(
     stall
         Give up (``converged=False``) after this many iterations without halving the change
         once the change is already below 1e-6: rounding noise, not the method, is then the limit.
+    threads
+        Threads of the sweeps (rows split between them; see ``_threads``).
 
     Returns
     -------
@@ -117,8 +120,6 @@ def solve_fe(
     out = np.zeros((G, m)) if alpha0 is None else np.array(alpha0, dtype=np.float64, order="C")
     sweep = K.gauss_seidel_sweep
     cg, bounds = fe.cg, fe.bounds
-    # threads only pay off on large problems (thread start-up and the private copies)
-    threads = K.THREADS if cg.shape[1] * m >= 200_000 else 1
     if fe.n_dims == 1:
         GX = np.empty_like(out)
         sweep(cg, w, S, inv_w, bounds, out, GX, np.empty_like(out), threads)

@@ -1,38 +1,57 @@
-"""Compiled loops of the HDFE engine (numba, single-threaded, no Python objects).
+"""Compiled loops of the HDFE engine (numba, no Python objects) and their thread dispatch.
 
 Layout used throughout: ``cg`` is a ``(D, n)`` uint32 array of *global* group indices
 (the codes of dimension ``d`` are shifted by the number of groups of dimensions
 ``0 .. d-1``), so the fixed-effect coefficients of all dimensions live in one array
 ``alpha`` of shape ``(G, m)``, one column per variable being partialled out. ``V`` is an
 ``(n, m)`` C-ordered array of the variables, ``w`` the ``(n,)`` weights.
+
+Every one-pass kernel exists twice: a single-threaded loop over a block of rows
+(``_*_rows``) and a row-parallel version (``_*_par``: each of ``nt`` threads sums a block of
+rows into its own copy). The public functions below take ``nt`` and call the
+single-threaded loop directly when ``nt == 1``: a fit that uses one thread never enters a
+parallel region (whose thread team would wait for busy cores on a loaded machine) and never
+compiles a parallel kernel. Numba compiles every kernel lazily, on its first call, and caches
+it on disk (``cache=True``). The kernels avoid whole-array expressions (``a[:] = b``,
+``x += y``) because numba compiles a shape-checking error path for each of them, which more
+than doubled the first-run compile time.
 """
 
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
-from numba import config, njit, prange
+from numba import njit, prange
 
 from . import _unrolled as U
+from ._threads import max_threads, use_threads
 
-#: Threads of the row-parallel accumulation: ``KAIFANG_HDFE_THREADS`` if set, else numba's
-#: thread count (``NUMBA_NUM_THREADS``, by default the number of cores), at most 8. Each thread
-#: keeps a private copy of one dimension's accumulator, so memory grows with the thread count.
-THREADS = max(
-    1,
-    min(
-        8,
-        int(os.environ.get("KAIFANG_HDFE_THREADS", config.NUMBA_NUM_THREADS)),
-        int(config.NUMBA_NUM_THREADS),
-    ),
-)
-
-
-def row_threads(n: int) -> int:
-    """Threads for the one-pass row kernels: ``THREADS`` from 100,000 rows, else one."""
-    return THREADS if n >= 100_000 else 1
+__all__ = [
+    "add_linear_step",
+    "cluster_score_sums",
+    "fe_sum",
+    "gauss_seidel_sweep",
+    "group_inverse_weights",
+    "group_sums",
+    "group_sums_and_inverse_weights",
+    "ipf_sweep",
+    "irons_tuck",
+    "mark_singletons_and_fe_separated",
+    "max_relative_change",
+    "max_threads",
+    "nested_in",
+    "poisson_deviance",
+    "poisson_irls_update",
+    "poisson_loglik",
+    "poisson_working_residual",
+    "residualise_and_gram",
+    "step_and_deviance",
+    "weighted_centred_squares",
+    "weighted_resid_gram",
+    "weighted_resid_score",
+    "ylogy_minus_y",
+]
 
 
 @njit(cache=True, nogil=True)
@@ -64,25 +83,21 @@ def group_sums(cg: np.ndarray, w: np.ndarray, V: np.ndarray, n_groups: int) -> n
     return S
 
 
+# ---------------------------------------------------------------- Gauss-Seidel sweeps
+
+
 @njit(cache=True, nogil=True)
 def _accumulate(
     cg: np.ndarray, d: int, w: np.ndarray, a: np.ndarray, acc: np.ndarray, lo: int, i0: int, i1: int
 ) -> None:
     """``acc[g_d(i) - lo] += w_i sum_{e != d} a[g_e(i)]`` over rows ``i0 .. i1 - 1``.
 
-    Two and three dimensions with up to ``U.MAX_WIDTH`` columns go to the unrolled kernels of
-    ``_unrolled.py`` (running sums in registers, runs of one group summed before they are
-    stored); anything else takes the general loop.
+    The general loop (any number of dimensions and columns); two and three dimensions with up
+    to ``U.MAX_WIDTH`` columns use the unrolled kernels of ``_unrolled.py`` instead.
     """
     D = cg.shape[0]
     m = a.shape[1]
     gd = cg[d]
-    if D == 3 and m <= U.MAX_WIDTH:
-        U.acc3(gd, cg[(d + 1) % 3], cg[(d + 2) % 3], w, a, acc, lo, i0, i1)
-        return
-    if D == 2 and m <= U.MAX_WIDTH:
-        U.acc2(gd, cg[1 - d], w, a, acc, lo, i0, i1)
-        return
     for i in range(i0, i1):
         wi = w[i]
         g = gd[i] - lo
@@ -94,26 +109,67 @@ def _accumulate(
             acc[g, c] += wi * s
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _accumulate_par(
-    cg: np.ndarray, d: int, w: np.ndarray, a: np.ndarray, acc: np.ndarray, lo: int, hi: int, nt: int
-) -> None:
-    """Row-parallel ``_accumulate``: each thread sums a block of rows into its own copy."""
-    n = cg.shape[1]
-    m = a.shape[1]
-    priv = np.zeros((nt, hi - lo, m))
-    lo_u = np.uint64(lo)
-    for t in prange(nt):
-        _accumulate(cg, d, w, a, priv[t], lo_u, t * n // nt, (t + 1) * n // nt)
-    for g in range(hi - lo):
-        for c in range(m):
-            s = 0.0
-            for t in range(nt):
-                s += priv[t, g, c]
-            acc[lo + g, c] = s
-
-
 @njit(cache=True, nogil=True)
+def _sweep_general(
+    cg: np.ndarray,
+    w: np.ndarray,
+    S: np.ndarray,
+    inv_w: np.ndarray,
+    bounds: np.ndarray,
+    a_in: np.ndarray,
+    a_out: np.ndarray,
+    acc: np.ndarray,
+) -> None:
+    D, n = cg.shape
+    G, m = a_in.shape
+    for g in range(G):
+        for c in range(m):
+            a_out[g, c] = a_in[g, c]
+    for d in range(D):
+        lo = bounds[d]
+        hi = bounds[d + 1]
+        for g in range(lo, hi):
+            for c in range(m):
+                acc[g, c] = 0.0
+        _accumulate(cg, d, w, a_out, acc, 0, 0, n)
+        for g in range(lo, hi):
+            ig = inv_w[g]
+            for c in range(m):
+                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _sweep_general_par(
+    cg: np.ndarray,
+    w: np.ndarray,
+    S: np.ndarray,
+    inv_w: np.ndarray,
+    bounds: np.ndarray,
+    a_in: np.ndarray,
+    a_out: np.ndarray,
+    acc: np.ndarray,
+    nt: int,
+) -> None:
+    D, n = cg.shape
+    G, m = a_in.shape
+    for g in range(G):
+        for c in range(m):
+            a_out[g, c] = a_in[g, c]
+    for d in range(D):
+        lo = bounds[d]
+        hi = bounds[d + 1]
+        priv = np.zeros((nt, hi - lo, m))
+        for t in prange(nt):
+            _accumulate(cg, d, w, a_out, priv[t], lo, t * n // nt, (t + 1) * n // nt)
+        for g in range(hi - lo):
+            ig = inv_w[lo + g]
+            for c in range(m):
+                s = 0.0
+                for t in range(nt):
+                    s += priv[t, g, c]
+                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+
+
 def gauss_seidel_sweep(
     cg: np.ndarray,
     w: np.ndarray,
@@ -132,26 +188,28 @@ def gauss_seidel_sweep(
     variable minus the (current) coefficients of the other dimensions:
     ``a_d[g] = (S[g] - sum_{i in g} w_i sum_{e != d} a_e[g_e(i)]) / sum_{i in g} w_i``.
     This is the block Gauss-Seidel step on the normal equations ``D'WD a = D'WV``.
+
+    Two and three dimensions with up to ``U.MAX_WIDTH`` columns run the unrolled kernel of
+    their width (compiled the first time that width occurs); anything else the general loop.
+    ``acc`` is ``(G, m)`` scratch space.
     """
-    D, n = cg.shape
-    m = S.shape[1]
-    a_out[:, :] = a_in
-    for d in range(D):
-        lo = bounds[d]
-        hi = bounds[d + 1]
-        # unsigned offset: group indices stay unsigned (no wraparound checks in the loops)
-        lo_u = np.uint64(lo)
-        if threads > 1:
-            _accumulate_par(cg, d, w, a_out, acc, lo, hi, threads)
+    key = (cg.shape[0], a_in.shape[1])
+    if threads > 1:
+        use_threads(threads)
+        fn = U.SWEEP_PAR.get(key)
+        if fn is None:
+            _sweep_general_par(cg, w, S, inv_w, bounds, a_in, a_out, acc, threads)
         else:
-            for g in range(lo, hi):
-                for c in range(m):
-                    acc[g, c] = 0.0
-            _accumulate(cg, d, w, a_out, acc[lo:hi], lo_u, 0, n)
-        for g in range(lo, hi):
-            ig = inv_w[g]
-            for c in range(m):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+            fn(cg, w, S, inv_w, bounds, a_in, a_out, acc, threads)
+        return
+    fn = U.SWEEP.get(key)
+    if fn is None:
+        _sweep_general(cg, w, S, inv_w, bounds, a_in, a_out, acc)
+    else:
+        fn(cg, w, S, inv_w, bounds, a_in, a_out, acc)
+
+
+# ---------------------------------------------------------------- one-pass row kernels
 
 
 @njit(cache=True, nogil=True)
@@ -173,29 +231,55 @@ def _gram_rows(
             wa = wi * r[a]
             for b in range(a, m):
                 loc[a, b] += wa * r[b]
-    out += loc
+    for a in range(m):
+        for b in range(m):
+            out[a, b] += loc[a, b]
+
+
+@njit(cache=True, nogil=True)
+def _symmetric_from_upper(parts: np.ndarray) -> np.ndarray:
+    """Sum of the ``(nt, m, m)`` upper-triangular blocks, mirrored to a symmetric matrix."""
+    nt, m, _ = parts.shape
+    out = np.zeros((m, m))
+    for t in range(nt):
+        for a in range(m):
+            for b in range(a, m):
+                out[a, b] += parts[t, a, b]
+    for a in range(m):
+        for b in range(a):
+            out[a, b] = out[b, a]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _gram(cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    m = V.shape[1]
+    parts = np.zeros((1, m, m))
+    _gram_rows(cg, w, V, alpha, parts[0], 0, cg.shape[1])
+    return _symmetric_from_upper(parts)
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def weighted_resid_gram(
-    cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha: np.ndarray, nt: int = 1
-) -> np.ndarray:
-    """``sum_i w_i r_i r_i'`` where ``r_i = V_i - sum_d alpha[cg[d, i]]`` (residualised rows).
-
-    ``nt`` threads each sum a block of rows (see ``row_threads``).
-    """
+def _gram_par(cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha: np.ndarray, nt: int) -> np.ndarray:
     n = cg.shape[1]
     m = V.shape[1]
     parts = np.zeros((nt, m, m))
     for t in prange(nt):
         _gram_rows(cg, w, V, alpha, parts[t], t * n // nt, (t + 1) * n // nt)
-    out = np.zeros((m, m))
-    for t in range(nt):
-        out += parts[t]
-    for a in range(m):
-        for b in range(a):
-            out[a, b] = out[b, a]
-    return out
+    return _symmetric_from_upper(parts)
+
+
+def weighted_resid_gram(
+    cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha: np.ndarray, nt: int = 1
+) -> np.ndarray:
+    """``sum_i w_i r_i r_i'`` where ``r_i = V_i - sum_d alpha[cg[d, i]]`` (residualised rows).
+
+    ``nt`` threads each sum a block of rows.
+    """
+    if nt > 1:
+        use_threads(nt)
+        return _gram_par(cg, w, V, alpha, nt)
+    return _gram(cg, w, V, alpha)
 
 
 @njit(cache=True, nogil=True)
@@ -254,7 +338,28 @@ def poisson_irls_update(
         w_out[i] = w_user[i] * mu
 
 
+@njit(cache=True, nogil=True)
+def _deviance_rows(
+    y: np.ndarray, ylogy: np.ndarray, eta: np.ndarray, w_user: np.ndarray, i0: int, i1: int
+) -> float:
+    s = 0.0
+    for i in range(i0, i1):
+        s += w_user[i] * (ylogy[i] - y[i] * eta[i] + np.exp(eta[i]))
+    return s
+
+
 @njit(cache=True, nogil=True, parallel=True)
+def _deviance_par(y: np.ndarray, ylogy: np.ndarray, eta: np.ndarray, w_user: np.ndarray, nt: int) -> float:
+    n = y.shape[0]
+    parts = np.zeros(nt)
+    for t in prange(nt):
+        parts[t] = _deviance_rows(y, ylogy, eta, w_user, t * n // nt, (t + 1) * n // nt)
+    s = 0.0
+    for t in range(nt):
+        s += parts[t]
+    return s
+
+
 def poisson_deviance(
     y: np.ndarray, ylogy: np.ndarray, eta: np.ndarray, w_user: np.ndarray, nt: int = 1
 ) -> float:
@@ -262,14 +367,10 @@ def poisson_deviance(
 
     ``ylogy = y log y - y`` (``ylogy_minus_y``), so a row costs one ``exp`` and no ``log``.
     """
-    n = y.shape[0]
-    parts = np.zeros(nt)
-    for t in prange(nt):
-        s = 0.0
-        for i in range(t * n // nt, (t + 1) * n // nt):
-            s += w_user[i] * (ylogy[i] - y[i] * eta[i] + np.exp(eta[i]))
-        parts[t] = s
-    return 2.0 * parts.sum()
+    if nt > 1:
+        use_threads(nt)
+        return 2.0 * _deviance_par(y, ylogy, eta, w_user, nt)
+    return 2.0 * _deviance_rows(y, ylogy, eta, w_user, 0, y.shape[0])
 
 
 @njit(cache=True, nogil=True)
@@ -306,6 +407,25 @@ def _working_rows(
 
 
 @njit(cache=True, nogil=True, parallel=True)
+def _working_par(
+    y: np.ndarray,
+    ylogy: np.ndarray,
+    eta: np.ndarray,
+    w_user: np.ndarray,
+    W_out: np.ndarray,
+    r_out: np.ndarray,
+    nt: int,
+) -> float:
+    n = y.shape[0]
+    parts = np.zeros(nt)
+    for t in prange(nt):
+        parts[t] = _working_rows(y, ylogy, eta, w_user, W_out, r_out, t * n // nt, (t + 1) * n // nt)
+    s = 0.0
+    for t in range(nt):
+        s += parts[t]
+    return s
+
+
 def poisson_working_residual(
     y: np.ndarray,
     ylogy: np.ndarray,
@@ -322,11 +442,10 @@ def poisson_working_residual(
     sec. 2.5). ``r_out`` may be a strided column view; ``ylogy = y log y - y`` (0 where
     ``y = 0``) is precomputed once.
     """
-    n = y.shape[0]
-    parts = np.zeros(nt)
-    for t in prange(nt):
-        parts[t] = _working_rows(y, ylogy, eta, w_user, W_out, r_out, t * n // nt, (t + 1) * n // nt)
-    return 2.0 * parts.sum()
+    if nt > 1:
+        use_threads(nt)
+        return 2.0 * _working_par(y, ylogy, eta, w_user, W_out, r_out, nt)
+    return 2.0 * _working_rows(y, ylogy, eta, w_user, W_out, r_out, 0, y.shape[0])
 
 
 @njit(cache=True, nogil=True)
@@ -369,14 +488,23 @@ def _score_rows(
             for d in range(D):
                 x -= alpha_x[cg[d, i], j]
             loc[j] += wr * x
-    g += loc
+    for j in range(k):
+        g[j] += loc[j]
+
+
+@njit(cache=True, nogil=True)
+def _score(
+    cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha_r: np.ndarray, alpha_x: np.ndarray
+) -> np.ndarray:
+    g = np.zeros(V.shape[1] - 1)
+    _score_rows(cg, w, V, alpha_r, alpha_x, g, 0, cg.shape[1])
+    return g
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def weighted_resid_score(
-    cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha_r: np.ndarray, alpha_x: np.ndarray, nt: int = 1
+def _score_par(
+    cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha_r: np.ndarray, alpha_x: np.ndarray, nt: int
 ) -> np.ndarray:
-    """``g = X~' W r~`` with ``r~ = V[:, 0] - sum_d alpha_r[g_d]`` and ``X~ = V[:, 1:] - sum_d alpha_x[g_d]``."""
     n = cg.shape[1]
     k = V.shape[1] - 1
     parts = np.zeros((nt, k))
@@ -384,8 +512,19 @@ def weighted_resid_score(
         _score_rows(cg, w, V, alpha_r, alpha_x, parts[t], t * n // nt, (t + 1) * n // nt)
     g = np.zeros(k)
     for t in range(nt):
-        g += parts[t]
+        for j in range(k):
+            g[j] += parts[t, j]
     return g
+
+
+def weighted_resid_score(
+    cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha_r: np.ndarray, alpha_x: np.ndarray, nt: int = 1
+) -> np.ndarray:
+    """``g = X~' W r~`` with ``r~ = V[:, 0] - sum_d alpha_r[g_d]`` and ``X~ = V[:, 1:] - sum_d alpha_x[g_d]``."""
+    if nt > 1:
+        use_threads(nt)
+        return _score_par(cg, w, V, alpha_r, alpha_x, nt)
+    return _score(cg, w, V, alpha_r, alpha_x)
 
 
 @njit(cache=True, nogil=True)
@@ -403,7 +542,44 @@ def _group_sums_rows(
                 S[g, c] += wi * V[i, c]
 
 
+@njit(cache=True, nogil=True)
+def _invert_weights(sw: np.ndarray) -> None:
+    for g in range(sw.shape[0]):
+        sw[g] = 1.0 / sw[g] if sw[g] > 0.0 else 0.0
+
+
+@njit(cache=True, nogil=True)
+def _group_sums_inv(
+    cg: np.ndarray, w: np.ndarray, V: np.ndarray, n_groups: int
+) -> tuple[np.ndarray, np.ndarray]:
+    S = np.zeros((n_groups, V.shape[1]))
+    sw = np.zeros(n_groups)
+    _group_sums_rows(cg, w, V, S, sw, 0, cg.shape[1])
+    _invert_weights(sw)
+    return S, sw
+
+
 @njit(cache=True, nogil=True, parallel=True)
+def _group_sums_inv_par(
+    cg: np.ndarray, w: np.ndarray, V: np.ndarray, n_groups: int, nt: int
+) -> tuple[np.ndarray, np.ndarray]:
+    n = cg.shape[1]
+    m = V.shape[1]
+    Sp = np.zeros((nt, n_groups, m))
+    swp = np.zeros((nt, n_groups))
+    for t in prange(nt):
+        _group_sums_rows(cg, w, V, Sp[t], swp[t], t * n // nt, (t + 1) * n // nt)
+    S = np.zeros((n_groups, m))
+    sw = np.zeros(n_groups)
+    for t in range(nt):
+        for g in range(n_groups):
+            sw[g] += swp[t, g]
+            for c in range(m):
+                S[g, c] += Sp[t, g, c]
+    _invert_weights(sw)
+    return S, sw
+
+
 def group_sums_and_inverse_weights(
     cg: np.ndarray, w: np.ndarray, V: np.ndarray, n_groups: int, nt: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -411,20 +587,10 @@ def group_sums_and_inverse_weights(
 
     With ``nt > 1`` every thread sums a block of rows into its own copy, added up at the end.
     """
-    n = cg.shape[1]
-    m = V.shape[1]
-    Sp = np.zeros((nt, n_groups, m))
-    swp = np.zeros((nt, n_groups))
-    for t in prange(nt):
-        _group_sums_rows(cg, w, V, Sp[t], swp[t], t * n // nt, (t + 1) * n // nt)
-    S = Sp[0]
-    sw = swp[0]
-    for t in range(1, nt):
-        S += Sp[t]
-        sw += swp[t]
-    for g in range(n_groups):
-        sw[g] = 1.0 / sw[g] if sw[g] > 0.0 else 0.0
-    return S, sw
+    if nt > 1:
+        use_threads(nt)
+        return _group_sums_inv_par(cg, w, V, n_groups, nt)
+    return _group_sums_inv(cg, w, V, n_groups)
 
 
 @njit(cache=True, nogil=True)
@@ -465,6 +631,46 @@ def _step_rows(
 
 
 @njit(cache=True, nogil=True, parallel=True)
+def _step_par(
+    eta: np.ndarray,
+    V: np.ndarray,
+    dbeta: np.ndarray,
+    cg: np.ndarray,
+    dfe: np.ndarray,
+    step: float,
+    y: np.ndarray,
+    ylogy: np.ndarray,
+    w_user: np.ndarray,
+    W_out: np.ndarray,
+    r_out: np.ndarray,
+    working: bool,
+    nt: int,
+) -> float:
+    n = eta.shape[0]
+    parts = np.zeros(nt)
+    for t in prange(nt):
+        parts[t] = _step_rows(
+            eta,
+            V,
+            dbeta,
+            cg,
+            dfe,
+            step,
+            y,
+            ylogy,
+            w_user,
+            W_out,
+            r_out,
+            working,
+            t * n // nt,
+            (t + 1) * n // nt,
+        )
+    s = 0.0
+    for t in range(nt):
+        s += parts[t]
+    return s
+
+
 def step_and_deviance(
     eta: np.ndarray,
     V: np.ndarray,
@@ -486,26 +692,12 @@ def step_and_deviance(
     working residual ``r = (y - mu) / mu`` (one ``exp`` per row for both). ``r_out`` may be the
     first column of ``V``: only ``V[:, 1:]`` is read. ``nt`` threads each take a block of rows.
     """
-    n = eta.shape[0]
-    parts = np.zeros(nt)
-    for t in prange(nt):
-        parts[t] = _step_rows(
-            eta,
-            V,
-            dbeta,
-            cg,
-            dfe,
-            step,
-            y,
-            ylogy,
-            w_user,
-            W_out,
-            r_out,
-            working,
-            t * n // nt,
-            (t + 1) * n // nt,
-        )
-    return 2.0 * parts.sum()
+    if nt > 1:
+        use_threads(nt)
+        return 2.0 * _step_par(eta, V, dbeta, cg, dfe, step, y, ylogy, w_user, W_out, r_out, working, nt)
+    return 2.0 * _step_rows(
+        eta, V, dbeta, cg, dfe, step, y, ylogy, w_user, W_out, r_out, working, 0, eta.shape[0]
+    )
 
 
 @njit(cache=True, nogil=True)
@@ -526,7 +718,8 @@ def ipf_sweep(
     applies this to every dimension in turn (Bergé 2018, sec. 2.2, the Poisson case).
     """
     D, n = cg.shape
-    A_out[:] = A_in
+    for g in range(A_in.shape[0]):
+        A_out[g] = A_in[g]
     for d in range(D):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -614,11 +807,13 @@ def mark_singletons_and_fe_separated(
     start = np.zeros(D + 1, dtype=np.int64)
     for d in range(D):
         start[d + 1] = start[d] + sizes[d]
-    cnt = np.zeros(start[D], dtype=np.int64)
-    pos = np.zeros(start[D], dtype=np.int64)
+    G = start[D]
+    cnt = np.zeros(G, dtype=np.int64)
+    pos = np.zeros(G, dtype=np.int64)
     while True:
-        cnt[:] = 0
-        pos[:] = 0
+        for g in range(G):
+            cnt[g] = 0
+            pos[g] = 0
         for i in range(n):
             if reason[i] == 0:
                 yp = y[i] > 0.0
@@ -656,17 +851,32 @@ def weighted_centred_squares(V: np.ndarray, w: np.ndarray, mean: np.ndarray) -> 
     return out
 
 
+@njit(cache=True, nogil=True)
+def _loglik_rows(y: np.ndarray, eta: np.ndarray, w: np.ndarray, i0: int, i1: int) -> float:
+    s = 0.0
+    for i in range(i0, i1):
+        s += w[i] * (y[i] * eta[i] - np.exp(eta[i]) - math.lgamma(y[i] + 1.0))
+    return s
+
+
 @njit(cache=True, nogil=True, parallel=True)
-def poisson_loglik(y: np.ndarray, eta: np.ndarray, w: np.ndarray, nt: int = 1) -> float:
-    """``sum_i w_i (y_i eta_i - exp(eta_i) - log(y_i!))`` (``log y! = lgamma(y + 1)``)."""
+def _loglik_par(y: np.ndarray, eta: np.ndarray, w: np.ndarray, nt: int) -> float:
     n = y.shape[0]
     parts = np.zeros(nt)
     for t in prange(nt):
-        s = 0.0
-        for i in range(t * n // nt, (t + 1) * n // nt):
-            s += w[i] * (y[i] * eta[i] - np.exp(eta[i]) - math.lgamma(y[i] + 1.0))
-        parts[t] = s
-    return parts.sum()
+        parts[t] = _loglik_rows(y, eta, w, t * n // nt, (t + 1) * n // nt)
+    s = 0.0
+    for t in range(nt):
+        s += parts[t]
+    return s
+
+
+def poisson_loglik(y: np.ndarray, eta: np.ndarray, w: np.ndarray, nt: int = 1) -> float:
+    """``sum_i w_i (y_i eta_i - exp(eta_i) - log(y_i!))`` (``log y! = lgamma(y + 1)``)."""
+    if nt > 1:
+        use_threads(nt)
+        return _loglik_par(y, eta, w, nt)
+    return _loglik_rows(y, eta, w, 0, y.shape[0])
 
 
 @njit(cache=True, nogil=True)
