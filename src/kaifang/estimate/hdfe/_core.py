@@ -138,6 +138,33 @@ def _as_float_vector(a: object, n: int | None, what: str) -> np.ndarray:
     return arr
 
 
+def _validate_X(X: object, n: int, names: Sequence[str] | None) -> tuple[np.ndarray, tuple[str, ...]]:
+    """``(n, k)`` float regressors (finite) and their names (``x0, x1, ...`` unless given)."""
+    if X is None:
+        X = np.empty((n, 0))
+    Xa = np.asarray(X)
+    if Xa.ndim == 1:
+        Xa = Xa[:, None]
+    if Xa.ndim != 2 or Xa.shape[0] != n:
+        raise HDFEInputError(f"X must be an (n, k) array with n = {n} rows, got shape {Xa.shape}.")
+    k_all = Xa.shape[1]
+    names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(k_all))
+    if len(names) != k_all:
+        raise HDFEInputError(f"names has {len(names)} entries but X has {k_all} columns.")
+    if k_all and not np.issubdtype(Xa.dtype, np.number):
+        raise HDFEInputError(f"X must be numeric, got dtype {Xa.dtype}.")
+    Xa = np.asarray(Xa, dtype=np.float64)
+    if k_all:
+        bad = ~np.isfinite(Xa)
+        if bad.any():
+            i, j = (int(v) for v in np.argwhere(bad)[0])
+            raise HDFEInputError(
+                f"regressor {names[j]!r} has {int(bad[:, j].sum())} non-finite value(s) "
+                f"(first at row {i}: {Xa[i, j]!r}); drop or fill those rows before estimating."
+            )
+    return Xa, names
+
+
 def _validate_codes(fe: Sequence[object], n: int, fe_names: Sequence[str]) -> list[np.ndarray]:
     out = []
     for d, c in enumerate(fe):
@@ -160,6 +187,35 @@ def _validate_codes(fe: Sequence[object], n: int, fe_names: Sequence[str]) -> li
             )
         out.append(a.astype(np.int64, copy=False))
     return out
+
+
+def _validate_clusters(cluster: object, n: int) -> list[np.ndarray]:
+    """One or two cluster arrays of length ``n`` without missing values (``[]`` for ``None``)."""
+    clusters_in: list[np.ndarray] = []
+    if cluster is None:
+        return clusters_in
+    carr = cluster
+    if isinstance(carr, np.ndarray) and carr.ndim == 2:
+        carr = [carr[:, j] for j in range(carr.shape[1])]
+    elif isinstance(carr, np.ndarray) or not isinstance(carr, (list, tuple)):
+        carr = [carr]
+    if not 1 <= len(carr) <= 2:
+        raise ClusterError(f"cluster must be one or two variables, got {len(carr)}.")
+    for j, c in enumerate(carr):
+        a = np.asarray(c)
+        if a.ndim != 1 or a.shape[0] != n:
+            raise ClusterError(
+                f"cluster variable {j} must have one value per row ({n}), got shape {a.shape}."
+            )
+        if a.dtype.kind == "f" and not np.isfinite(a).all():
+            raise ClusterError(
+                f"cluster variable {j} has {int((~np.isfinite(a)).sum())} missing value(s); "
+                "every row needs a cluster."
+            )
+        if a.dtype == object and any(v is None for v in a):
+            raise ClusterError(f"cluster variable {j} has missing values (None); every row needs a cluster.")
+        clusters_in.append(a)
+    return clusters_in
 
 
 def _compress(codes: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
@@ -312,28 +368,8 @@ def ppml_hdfe(
         )
     if not (y > 0).any():
         raise HDFEInputError("y is zero in every row: the Poisson model has no solution (all separated).")
-    if X is None:
-        X = np.empty((n, 0))
-    Xa = np.asarray(X)
-    if Xa.ndim == 1:
-        Xa = Xa[:, None]
-    if Xa.ndim != 2 or Xa.shape[0] != n:
-        raise HDFEInputError(f"X must be an (n, k) array with n = {n} rows, got shape {Xa.shape}.")
+    Xa, names = _validate_X(X, n, names)
     k_all = Xa.shape[1]
-    names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(k_all))
-    if len(names) != k_all:
-        raise HDFEInputError(f"names has {len(names)} entries but X has {k_all} columns.")
-    if k_all and not np.issubdtype(Xa.dtype, np.number):
-        raise HDFEInputError(f"X must be numeric, got dtype {Xa.dtype}.")
-    Xa = np.asarray(Xa, dtype=np.float64)
-    if k_all:
-        bad = ~np.isfinite(Xa)
-        if bad.any():
-            i, j = (int(v) for v in np.argwhere(bad)[0])
-            raise HDFEInputError(
-                f"regressor {names[j]!r} has {int(bad[:, j].sum())} non-finite value(s) "
-                f"(first at row {i}: {Xa[i, j]!r}); drop or fill those rows before estimating."
-            )
     fe = list(fe)
     fe_names = tuple(fe_names) if fe_names is not None else tuple(f"fe{d}" for d in range(len(fe)))
     if len(fe_names) != len(fe):
@@ -357,31 +393,7 @@ def ppml_hdfe(
             )
     if vcov not in _VCOV_CHOICES:
         raise HDFEInputError(f"vcov={vcov!r} is unknown; choose one of {list(_VCOV_CHOICES)}.")
-    clusters_in: list[np.ndarray] = []
-    if cluster is not None:
-        carr = cluster
-        if isinstance(carr, np.ndarray) and carr.ndim == 2:
-            carr = [carr[:, j] for j in range(carr.shape[1])]
-        elif isinstance(carr, np.ndarray) or not isinstance(carr, (list, tuple)):
-            carr = [carr]
-        if not 1 <= len(carr) <= 2:
-            raise ClusterError(f"cluster must be one or two variables, got {len(carr)}.")
-        for j, c in enumerate(carr):
-            a = np.asarray(c)
-            if a.ndim != 1 or a.shape[0] != n:
-                raise ClusterError(
-                    f"cluster variable {j} must have one value per row ({n}), got shape {a.shape}."
-                )
-            if a.dtype.kind == "f" and not np.isfinite(a).all():
-                raise ClusterError(
-                    f"cluster variable {j} has {int((~np.isfinite(a)).sum())} missing value(s); "
-                    "every row needs a cluster."
-                )
-            if a.dtype == object and any(v is None for v in a):
-                raise ClusterError(
-                    f"cluster variable {j} has missing values (None); every row needs a cluster."
-                )
-            clusters_in.append(a)
+    clusters_in = _validate_clusters(cluster, n)
 
     nt = resolve_threads(threads, n)  # threads of the compiled loops (sweeps and row passes)
 

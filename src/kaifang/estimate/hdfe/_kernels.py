@@ -236,29 +236,6 @@ def _gram_rows(
             out[a, b] += loc[a, b]
 
 
-@njit(cache=True, nogil=True)
-def _symmetric_from_upper(parts: np.ndarray) -> np.ndarray:
-    """Sum of the ``(nt, m, m)`` upper-triangular blocks, mirrored to a symmetric matrix."""
-    nt, m, _ = parts.shape
-    out = np.zeros((m, m))
-    for t in range(nt):
-        for a in range(m):
-            for b in range(a, m):
-                out[a, b] += parts[t, a, b]
-    for a in range(m):
-        for b in range(a):
-            out[a, b] = out[b, a]
-    return out
-
-
-@njit(cache=True, nogil=True)
-def _gram(cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    m = V.shape[1]
-    parts = np.zeros((1, m, m))
-    _gram_rows(cg, w, V, alpha, parts[0], 0, cg.shape[1])
-    return _symmetric_from_upper(parts)
-
-
 @njit(cache=True, nogil=True, parallel=True)
 def _gram_par(cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha: np.ndarray, nt: int) -> np.ndarray:
     n = cg.shape[1]
@@ -266,7 +243,12 @@ def _gram_par(cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha: np.ndarray, n
     parts = np.zeros((nt, m, m))
     for t in prange(nt):
         _gram_rows(cg, w, V, alpha, parts[t], t * n // nt, (t + 1) * n // nt)
-    return _symmetric_from_upper(parts)
+    out = np.zeros((m, m))
+    for t in range(nt):
+        for a in range(m):
+            for b in range(m):
+                out[a, b] += parts[t, a, b]
+    return out
 
 
 def weighted_resid_gram(
@@ -278,8 +260,12 @@ def weighted_resid_gram(
     """
     if nt > 1:
         use_threads(nt)
-        return _gram_par(cg, w, V, alpha, nt)
-    return _gram(cg, w, V, alpha)
+        upper = _gram_par(cg, w, V, alpha, nt)
+    else:
+        m = V.shape[1]
+        upper = np.zeros((m, m))
+        _gram_rows(cg, w, V, alpha, upper, 0, cg.shape[1])
+    return np.triu(upper) + np.triu(upper, 1).T
 
 
 @njit(cache=True, nogil=True)
@@ -492,15 +478,6 @@ def _score_rows(
         g[j] += loc[j]
 
 
-@njit(cache=True, nogil=True)
-def _score(
-    cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha_r: np.ndarray, alpha_x: np.ndarray
-) -> np.ndarray:
-    g = np.zeros(V.shape[1] - 1)
-    _score_rows(cg, w, V, alpha_r, alpha_x, g, 0, cg.shape[1])
-    return g
-
-
 @njit(cache=True, nogil=True, parallel=True)
 def _score_par(
     cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha_r: np.ndarray, alpha_x: np.ndarray, nt: int
@@ -524,7 +501,9 @@ def weighted_resid_score(
     if nt > 1:
         use_threads(nt)
         return _score_par(cg, w, V, alpha_r, alpha_x, nt)
-    return _score(cg, w, V, alpha_r, alpha_x)
+    g = np.zeros(V.shape[1] - 1)
+    _score_rows(cg, w, V, alpha_r, alpha_x, g, 0, cg.shape[1])
+    return g
 
 
 @njit(cache=True, nogil=True)
@@ -540,23 +519,6 @@ def _group_sums_rows(
             sw[g] += wi
             for c in range(m):
                 S[g, c] += wi * V[i, c]
-
-
-@njit(cache=True, nogil=True)
-def _invert_weights(sw: np.ndarray) -> None:
-    for g in range(sw.shape[0]):
-        sw[g] = 1.0 / sw[g] if sw[g] > 0.0 else 0.0
-
-
-@njit(cache=True, nogil=True)
-def _group_sums_inv(
-    cg: np.ndarray, w: np.ndarray, V: np.ndarray, n_groups: int
-) -> tuple[np.ndarray, np.ndarray]:
-    S = np.zeros((n_groups, V.shape[1]))
-    sw = np.zeros(n_groups)
-    _group_sums_rows(cg, w, V, S, sw, 0, cg.shape[1])
-    _invert_weights(sw)
-    return S, sw
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -576,7 +538,6 @@ def _group_sums_inv_par(
             sw[g] += swp[t, g]
             for c in range(m):
                 S[g, c] += Sp[t, g, c]
-    _invert_weights(sw)
     return S, sw
 
 
@@ -589,8 +550,14 @@ def group_sums_and_inverse_weights(
     """
     if nt > 1:
         use_threads(nt)
-        return _group_sums_inv_par(cg, w, V, n_groups, nt)
-    return _group_sums_inv(cg, w, V, n_groups)
+        S, sw = _group_sums_inv_par(cg, w, V, n_groups, nt)
+    else:
+        S = np.zeros((n_groups, V.shape[1]))
+        sw = np.zeros(n_groups)
+        _group_sums_rows(cg, w, V, S, sw, 0, cg.shape[1])
+    inv = np.zeros(n_groups)
+    np.divide(1.0, sw, out=inv, where=sw > 0.0)
+    return S, inv
 
 
 @njit(cache=True, nogil=True)
