@@ -220,9 +220,16 @@ def check_spec_columns(data: pd.DataFrame, spec: EstimationSpec, source: str = "
                 num = pd.to_numeric(col, errors="coerce")
                 bad = col[num.isna() & col.notna()]
                 example = f"; e.g. {bad.iloc[0]!r} in row {bad.index[0]!r}" if len(bad) else ""
+                kind = "true/false" if pd.api.types.is_bool_dtype(col) else "text"
+                if not (
+                    pd.api.types.is_bool_dtype(col)
+                    or pd.api.types.is_string_dtype(col)
+                    or col.dtype == object
+                ):
+                    kind = str(col.dtype)
                 raise DataError(
                     f"{source}: field {fld!r} names column {name!r}, which must be numeric but holds "
-                    f"{col.dtype} values{example}. Fix or drop those values, or recode the column as 0/1."
+                    f"{kind} values{example}. Fix or drop those values, or recode the column as numbers (e.g. 0/1)."
                 )
 
 
