@@ -32,7 +32,9 @@ block Gauss-Seidel sweep (see ``_kernels.gauss_seidel_sweep``) for ``D`` fixed-e
 dimensions (three: two others gathered per row; two: one) and ``m`` columns: for each
 dimension ``d`` it adds ``w_i * sum_other a[other_i, c]`` to the accumulator of the group
 ``g_d(i)``, summing runs of consecutive rows of the same group in registers, then updates
-that dimension's coefficients. ``sweep<D>_<m>_par`` is the same with the rows of every
+that dimension's coefficients; ``change[c]`` receives the largest relative change
+``|a_in - a_out| / (0.1 + |a_out|)`` of column ``c`` (fixest's stopping rule).
+``sweep<D>_<m>_par`` is the same with the rows of every
 dimension split over ``nt`` threads (a private accumulator each). Each function is compiled
 on first use only; ``SWEEP[(D, m)]`` and ``SWEEP_PAR[(D, m)]`` look them up.
 """
@@ -85,11 +87,14 @@ def sweep{D}_{m}(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range({m}):
             a_out[g, c] = a_in[g, c]
+    for c in range({m}):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range({D}):
         lo = bounds[d]
@@ -103,7 +108,11 @@ def sweep{D}_{m}(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range({m}):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -116,12 +125,15 @@ def sweep{D}_{m}_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range({m}):
             a_out[g, c] = a_in[g, c]
+    for c in range({m}):
+        change[c] = 0.0
     for d in range({D}):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -140,7 +152,11 @@ def sweep{D}_{m}_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 """
 
 

@@ -473,15 +473,23 @@ def ppml_hdfe(
     # is an exact Newton step and the fixed point is the maximum-likelihood estimate.
     ylogy = K.ylogy_minus_y(yk)
     mean_y = float(np.average(yk, weights=wk))
-    start = poisson_fe_start(fes, yk, wk, ok_) if has_fe else None
+    start = (
+        poisson_fe_start(
+            fes,
+            yk,
+            None if w_user is None else wk,
+            None if off is None else np.ascontiguousarray(ok_),
+        )
+        if has_fe
+        else None
+    )
     if start is None:
         eta = np.log(0.5 * (yk + mean_y))
     else:
         eta = ok_ + K.fe_sum(fes.cg, start)
     W = np.empty(nk)
     z = np.empty(nk)
-    dev_old = K.poisson_deviance(yk, ylogy, eta, wk, nt)
-    K.poisson_irls_update(yk, eta, ok_, wk, z, W)
+    dev_old = K.poisson_irls_update(yk, ylogy, eta, ok_, wk, z, W)
     V[:, 0] = z
     del z
     active = np.arange(k_all)  # kept regressors (indices into the input columns)
@@ -523,23 +531,27 @@ def ppml_hdfe(
     kk = V.shape[1] - 1
     beta = np.linalg.solve(gram[1:, 1:], gram[1:, 0]) if kk else np.zeros(0)
     fe_coef = alpha[:, 0] - alpha[:, 1:] @ beta
-    eta = ok_.copy()
-    K.add_linear_step(eta, V, beta, fes.cg, fe_coef, 1.0)
+    eta = np.array(ok_, dtype=np.float64)  # materialised: ok_ may be a read-only broadcast
+    r_view = V[:, 0]  # the working variable z is spent: the column now holds r
+    # the pass that takes the first step also writes the next step's weights, working residual
+    # and their group sums
+    dev, S_next, inv_next = K.step_and_deviance(
+        eta, V, beta, fes.cg, fe_coef, 1.0, yk, ylogy, wk, W, r_view, True, nt, fes.n_groups
+    )
+    fresh = True  # W and r hold the weights and working residual at eta
     alpha_x = np.ascontiguousarray(alpha[:, 1:])
     hess = gram[1:, 1:]
     del alpha, gram
     history: list[float] = []
     bsteps: list[float] = []  # largest relative coefficient change of every step after the first
     refreshed: list[bool] = [True]
-    dev = K.poisson_deviance(yk, ylogy, eta, wk, nt)
     crit = abs(dev - dev_old) / (0.1 + abs(dev))
     history.append(crit)
     inner_tol = max(fe_tol, min(1e-4, 0.1 * crit))
     converged = False
     finishing = False
     it = 1
-    r_view = V[:, 0]
-    fresh = False  # W and r already hold the weights and working residual at eta
+    g_prev = s_prev = None
     while it < maxiter:
         it += 1
         if fresh:
@@ -569,11 +581,23 @@ def ppml_hdfe(
             g = gram[1:, 0]
         else:
             R = V[:, :1]
-            S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, R, fes.n_groups, nt)
+            if fresh and S_next is not None:  # summed by the pass that took the last step
+                S, inv_w = S_next, inv_next
+            else:
+                S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, R, fes.n_groups, nt)
             res = solve_fe(fes, W, R, None, tol=tol_now, maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt)
             alpha_r = res.alpha[:, 0]
             if kk:
                 g = K.weighted_resid_score(fes.cg, W, V, alpha_r, alpha_x, nt)
+                if g_prev is not None:
+                    # BFGS update of the reused Hessian from the change of the score over the last
+                    # step (secant condition H s = g_prev - g): superlinear instead of linear steps
+                    yv = g_prev - g
+                    ys = float(yv @ s_prev)
+                    Hs = hess @ s_prev
+                    sHs = float(s_prev @ Hs)
+                    if ys > 0.0 and sHs > 0.0:
+                        hess = hess - np.outer(Hs, Hs) / sHs + np.outer(yv, yv) / ys
         sweeps.append(res.sweeps)
         refreshed.append(bool(refresh))
         dbeta = np.linalg.solve(hess, g) if kk else np.zeros(0)
@@ -585,7 +609,9 @@ def ppml_hdfe(
 
         step = 1.0
         while True:
-            dev = K.step_and_deviance(eta, V, dbeta, fes.cg, dfe, step, yk, ylogy, wk, W, r_view, fresh, nt)
+            dev, S_next, inv_next = K.step_and_deviance(
+                eta, V, dbeta, fes.cg, dfe, step, yk, ylogy, wk, W, r_view, fresh, nt, fes.n_groups
+            )
             # step-halving when the deviance is not finite or rises (rare; guards overflow)
             if (np.isfinite(dev) and dev <= dev_old * (1 + 1e-6) + 1e-10) or step <= 1e-6:
                 break
@@ -593,6 +619,8 @@ def ppml_hdfe(
             eta[:] = eta_prev
         beta = beta + step * dbeta
         fe_coef = fe_coef + step * dfe
+        if kk:
+            g_prev, s_prev = g, step * dbeta
         del eta_prev
         crit = abs(dev - dev_old) / (0.1 + abs(dev))
         history.append(crit)

@@ -28,17 +28,16 @@ from . import _unrolled as U
 from ._threads import max_threads, use_threads
 
 __all__ = [
-    "add_linear_step",
     "cluster_score_sums",
     "fe_sum",
     "gauss_seidel_sweep",
     "group_inverse_weights",
     "group_sums",
     "group_sums_and_inverse_weights",
+    "group_totals",
     "ipf_sweep",
     "irons_tuck",
     "mark_singletons_and_fe_separated",
-    "max_relative_change",
     "max_threads",
     "nested_in",
     "poisson_deviance",
@@ -66,6 +65,18 @@ def group_inverse_weights(cg: np.ndarray, w: np.ndarray, n_groups: int) -> np.nd
     for g in range(n_groups):
         sw[g] = 1.0 / sw[g] if sw[g] > 0.0 else 0.0
     return sw
+
+
+@njit(cache=True, nogil=True)
+def group_totals(cg: np.ndarray, v: np.ndarray, n_groups: int) -> np.ndarray:
+    """``sum_{i in g} v_i`` for every group ``g`` of every dimension."""
+    D, n = cg.shape
+    out = np.zeros(n_groups)
+    for i in range(n):
+        vi = v[i]
+        for d in range(D):
+            out[cg[d, i]] += vi
+    return out
 
 
 @njit(cache=True, nogil=True)
@@ -119,12 +130,15 @@ def _sweep_general(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     D, n = cg.shape
     G, m = a_in.shape
     for g in range(G):
         for c in range(m):
             a_out[g, c] = a_in[g, c]
+    for c in range(m):
+        change[c] = 0.0
     for d in range(D):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -135,7 +149,11 @@ def _sweep_general(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(m):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -148,6 +166,7 @@ def _sweep_general_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     D, n = cg.shape
@@ -155,6 +174,8 @@ def _sweep_general_par(
     for g in range(G):
         for c in range(m):
             a_out[g, c] = a_in[g, c]
+    for c in range(m):
+        change[c] = 0.0
     for d in range(D):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -167,7 +188,11 @@ def _sweep_general_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 def gauss_seidel_sweep(
@@ -180,7 +205,8 @@ def gauss_seidel_sweep(
     a_out: np.ndarray,
     acc: np.ndarray,
     threads: int = 1,
-) -> None:
+    change: np.ndarray | None = None,
+) -> np.ndarray:
     """One sweep of alternating weighted projections on the coefficients (``a_out = F(a_in)``).
 
     ``cg`` is ``(D, n)`` here (one contiguous row of global codes per dimension). For each
@@ -191,22 +217,27 @@ def gauss_seidel_sweep(
 
     Two and three dimensions with up to ``U.MAX_WIDTH`` columns run the unrolled kernel of
     their width (compiled the first time that width occurs); anything else the general loop.
-    ``acc`` is ``(G, m)`` scratch space.
+    ``acc`` is ``(G, m)`` scratch space. Returns ``change`` (filled in place when given): the
+    largest relative change ``|a_in - a_out| / (0.1 + |a_out|)`` of every column, fixest's
+    stopping rule, computed in the same pass.
     """
+    if change is None:
+        change = np.empty(a_in.shape[1])
     key = (cg.shape[0], a_in.shape[1])
     if threads > 1:
         use_threads(threads)
         fn = U.SWEEP_PAR.get(key)
         if fn is None:
-            _sweep_general_par(cg, w, S, inv_w, bounds, a_in, a_out, acc, threads)
+            _sweep_general_par(cg, w, S, inv_w, bounds, a_in, a_out, acc, change, threads)
         else:
-            fn(cg, w, S, inv_w, bounds, a_in, a_out, acc, threads)
-        return
+            fn(cg, w, S, inv_w, bounds, a_in, a_out, acc, change, threads)
+        return change
     fn = U.SWEEP.get(key)
     if fn is None:
-        _sweep_general(cg, w, S, inv_w, bounds, a_in, a_out, acc)
+        _sweep_general(cg, w, S, inv_w, bounds, a_in, a_out, acc, change)
     else:
-        fn(cg, w, S, inv_w, bounds, a_in, a_out, acc)
+        fn(cg, w, S, inv_w, bounds, a_in, a_out, acc, change)
+    return change
 
 
 # ---------------------------------------------------------------- one-pass row kernels
@@ -220,12 +251,27 @@ def _gram_rows(
     m = V.shape[1]
     r = np.empty(m)
     loc = np.zeros((m, m))  # thread-local: no false sharing with the other threads' blocks
+    c0 = cg[0]
+    c1 = cg[1 % D]
+    c2 = cg[2 % D]
     for i in range(i0, i1):
-        for c in range(m):
-            s = V[i, c]
-            for d in range(D):
-                s -= alpha[cg[d, i], c]
-            r[c] = s
+        if D == 3:  # the codes of a row read once (the usual three-way specification)
+            p = c0[i]
+            q = c1[i]
+            t = c2[i]
+            for c in range(m):
+                r[c] = V[i, c] - alpha[p, c] - alpha[q, c] - alpha[t, c]
+        elif D == 2:
+            p = c0[i]
+            q = c1[i]
+            for c in range(m):
+                r[c] = V[i, c] - alpha[p, c] - alpha[q, c]
+        else:
+            for c in range(m):
+                v = V[i, c]
+                for d in range(D):
+                    v -= alpha[cg[d, i], c]
+                r[c] = v
         wi = w[i]
         for a in range(m):
             wa = wi * r[a]
@@ -307,21 +353,28 @@ def fe_sum(cg: np.ndarray, fe: np.ndarray) -> np.ndarray:
 @njit(cache=True, nogil=True)
 def poisson_irls_update(
     y: np.ndarray,
+    ylogy: np.ndarray,
     eta: np.ndarray,
     offset: np.ndarray,
     w_user: np.ndarray,
     z_out: np.ndarray,
     w_out: np.ndarray,
-) -> None:
-    """IRLS working variable and weights of the Poisson log link.
+) -> float:
+    """IRLS working variable and weights of the Poisson log link, and the deviance at ``eta``.
 
     ``mu = exp(eta)``, ``z = eta - offset + (y - mu) / mu``, ``W = w_user * mu``
-    (McCullagh and Nelder 1989, sec. 2.5; Correia, Guimarães and Zylkin 2020, eq. 8).
+    (McCullagh and Nelder 1989, sec. 2.5; Correia, Guimarães and Zylkin 2020, eq. 8); returns
+    the deviance as :func:`poisson_deviance` (one ``exp`` per row for all three).
     """
+    dev = 0.0
     for i in range(y.shape[0]):
-        mu = np.exp(eta[i])
-        z_out[i] = eta[i] - offset[i] + (y[i] - mu) / mu
+        e = eta[i]
+        mu = np.exp(e)
+        yi = y[i]
+        z_out[i] = e - offset[i] + (yi - mu) / mu
         w_out[i] = w_user[i] * mu
+        dev += w_user[i] * (ylogy[i] - yi * e + mu)
+    return 2.0 * dev
 
 
 @njit(cache=True, nogil=True)
@@ -435,22 +488,6 @@ def poisson_working_residual(
 
 
 @njit(cache=True, nogil=True)
-def add_linear_step(
-    eta: np.ndarray, V: np.ndarray, dbeta: np.ndarray, cg: np.ndarray, dfe: np.ndarray, step: float
-) -> None:
-    """``eta += step * (X dbeta + sum_d dfe[g_d])`` with ``X = V[:, 1:]`` (in place)."""
-    D, n = cg.shape
-    k = dbeta.shape[0]
-    for i in range(n):
-        s = 0.0
-        for j in range(k):
-            s += V[i, 1 + j] * dbeta[j]
-        for d in range(D):
-            s += dfe[cg[d, i]]
-        eta[i] += step * s
-
-
-@njit(cache=True, nogil=True)
 def _score_rows(
     cg: np.ndarray,
     w: np.ndarray,
@@ -464,16 +501,33 @@ def _score_rows(
     D = cg.shape[0]
     k = V.shape[1] - 1
     loc = np.zeros(k)  # thread-local: no false sharing with the other threads' blocks
+    c0 = cg[0]
+    c1 = cg[1 % D]
+    c2 = cg[2 % D]
     for i in range(i0, i1):
-        r = V[i, 0]
-        for d in range(D):
-            r -= alpha_r[cg[d, i]]
-        wr = w[i] * r
-        for j in range(k):
-            x = V[i, 1 + j]
+        if D == 3:  # the codes of a row read once (the usual three-way specification)
+            p = c0[i]
+            q = c1[i]
+            t = c2[i]
+            wr = w[i] * (V[i, 0] - alpha_r[p] - alpha_r[q] - alpha_r[t])
+            for j in range(k):
+                loc[j] += wr * (V[i, 1 + j] - alpha_x[p, j] - alpha_x[q, j] - alpha_x[t, j])
+        elif D == 2:
+            p = c0[i]
+            q = c1[i]
+            wr = w[i] * (V[i, 0] - alpha_r[p] - alpha_r[q])
+            for j in range(k):
+                loc[j] += wr * (V[i, 1 + j] - alpha_x[p, j] - alpha_x[q, j])
+        else:
+            r = V[i, 0]
             for d in range(D):
-                x -= alpha_x[cg[d, i], j]
-            loc[j] += wr * x
+                r -= alpha_r[cg[d, i]]
+            wr = w[i] * r
+            for j in range(k):
+                x = V[i, 1 + j]
+                for d in range(D):
+                    x -= alpha_x[cg[d, i], j]
+                loc[j] += wr * x
     for j in range(k):
         g[j] += loc[j]
 
@@ -512,13 +566,29 @@ def _group_sums_rows(
 ) -> None:
     D = cg.shape[0]
     m = V.shape[1]
+    c0 = cg[0]
+    c1 = cg[1 % D]
+    c2 = cg[2 % D]
     for i in range(i0, i1):
         wi = w[i]
-        for d in range(D):
-            g = cg[d, i]
-            sw[g] += wi
+        if D == 3:  # the codes of a row read once (the usual three-way specification)
+            p = c0[i]
+            q = c1[i]
+            t = c2[i]
+            sw[p] += wi
+            sw[q] += wi
+            sw[t] += wi
             for c in range(m):
-                S[g, c] += wi * V[i, c]
+                v = wi * V[i, c]
+                S[p, c] += v
+                S[q, c] += v
+                S[t, c] += v
+        else:
+            for d in range(D):
+                g = cg[d, i]
+                sw[g] += wi
+                for c in range(m):
+                    S[g, c] += wi * V[i, c]
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -574,25 +644,53 @@ def _step_rows(
     W_out: np.ndarray,
     r_out: np.ndarray,
     working: bool,
+    S: np.ndarray,
+    sw: np.ndarray,
+    sums: bool,
     i0: int,
     i1: int,
 ) -> float:
     D = cg.shape[0]
     k = dbeta.shape[0]
     dev = 0.0
+    c0 = cg[0]
+    c1 = cg[1 % D]
+    c2 = cg[2 % D]
     for i in range(i0, i1):
         s = 0.0
         for j in range(k):
             s += V[i, 1 + j] * dbeta[j]
-        for d in range(D):
-            s += dfe[cg[d, i]]
+        if D == 3:
+            s += dfe[c0[i]] + dfe[c1[i]] + dfe[c2[i]]
+        else:
+            for d in range(D):
+                s += dfe[cg[d, i]]
         e = eta[i] + step * s
         eta[i] = e
         mu = np.exp(e)
         yi = y[i]
         if working:
-            W_out[i] = w_user[i] * mu
-            r_out[i] = (yi - mu) / mu
+            Wi = w_user[i] * mu
+            ri = (yi - mu) / mu
+            W_out[i] = Wi
+            r_out[i] = ri
+            if sums:  # the next step's group sums of W and W r, in the same pass
+                Wr = Wi * ri
+                if D == 3:
+                    p = c0[i]
+                    q = c1[i]
+                    t = c2[i]
+                    sw[p] += Wi
+                    sw[q] += Wi
+                    sw[t] += Wi
+                    S[p, 0] += Wr
+                    S[q, 0] += Wr
+                    S[t, 0] += Wr
+                else:
+                    for d in range(D):
+                        g = cg[d, i]
+                        sw[g] += Wi
+                        S[g, 0] += Wr
         dev += w_user[i] * (ylogy[i] - yi * e + mu)
     return dev
 
@@ -611,10 +709,16 @@ def _step_par(
     W_out: np.ndarray,
     r_out: np.ndarray,
     working: bool,
+    S: np.ndarray,
+    sw: np.ndarray,
+    sums: bool,
     nt: int,
 ) -> float:
     n = eta.shape[0]
     parts = np.zeros(nt)
+    G = S.shape[0]
+    Sp = np.zeros((nt, G, 1))
+    swp = np.zeros((nt, G))
     for t in prange(nt):
         parts[t] = _step_rows(
             eta,
@@ -629,12 +733,19 @@ def _step_par(
             W_out,
             r_out,
             working,
+            Sp[t],
+            swp[t],
+            sums,
             t * n // nt,
             (t + 1) * n // nt,
         )
     s = 0.0
     for t in range(nt):
         s += parts[t]
+        if sums:
+            for g in range(G):
+                S[g, 0] += Sp[t, g, 0]
+                sw[g] += swp[t, g]
     return s
 
 
@@ -652,19 +763,53 @@ def step_and_deviance(
     r_out: np.ndarray,
     working: bool,
     nt: int = 1,
-) -> float:
-    """``add_linear_step`` followed by the Poisson deviance at the new ``eta``, in one pass.
+    n_groups: int = 0,
+) -> tuple[float, np.ndarray | None, np.ndarray | None]:
+    """``eta += step * (X dbeta + sum_d dfe[g_d])`` (``X = V[:, 1:]``) and the Poisson deviance at the new ``eta``, in one pass.
 
     With ``working``, the same pass also writes the next IRLS step's weights ``W = w mu`` and
     working residual ``r = (y - mu) / mu`` (one ``exp`` per row for both). ``r_out`` may be the
     first column of ``V``: only ``V[:, 1:]`` is read. ``nt`` threads each take a block of rows.
+    With ``working`` and ``n_groups > 0`` it also sums ``W r`` and ``W`` by group (every
+    dimension) for the next step's fixed-effect solve, and returns them as ``S`` (``(G, 1)``)
+    and ``1 / sum W`` (see ``group_sums_and_inverse_weights``); otherwise those are ``None``.
+
+    Returns ``(deviance, S, inv_w)``.
     """
+    sums = working and n_groups > 0
+    G = n_groups if sums else 1
+    S = np.zeros((G, 1))
+    sw = np.zeros(G)
     if nt > 1:
         use_threads(nt)
-        return 2.0 * _step_par(eta, V, dbeta, cg, dfe, step, y, ylogy, w_user, W_out, r_out, working, nt)
-    return 2.0 * _step_rows(
-        eta, V, dbeta, cg, dfe, step, y, ylogy, w_user, W_out, r_out, working, 0, eta.shape[0]
-    )
+        dev = _step_par(
+            eta, V, dbeta, cg, dfe, step, y, ylogy, w_user, W_out, r_out, working, S, sw, sums, nt
+        )
+    else:
+        dev = _step_rows(
+            eta,
+            V,
+            dbeta,
+            cg,
+            dfe,
+            step,
+            y,
+            ylogy,
+            w_user,
+            W_out,
+            r_out,
+            working,
+            S,
+            sw,
+            sums,
+            0,
+            eta.shape[0],
+        )
+    if not sums:
+        return 2.0 * dev, None, None
+    inv = np.zeros(G)
+    np.divide(1.0, sw, out=inv, where=sw > 0.0)
+    return 2.0 * dev, S, inv
 
 
 @njit(cache=True, nogil=True)
@@ -694,18 +839,23 @@ def ipf_sweep(
             acc[g] = 0.0
         if n == 0:
             continue
-        # runs of rows of one group are summed in a register (see _accumulate)
-        cur = cg[d, 0]
+        gd = cg[d]
+        o1 = cg[(d + 1) % D]
+        o2 = cg[(d + 2) % D]
+        # runs of rows of one group are summed in a register (as in the sweeps)
+        cur = gd[0]
         run = 0.0
         for i in range(n):
-            g = cg[d, i]
-            if g != cur:
+            gi = gd[i]
+            if gi != cur:
                 acc[cur] += run
                 run = 0.0
-                cur = g
+                cur = gi
             p = base[i]
             if D == 3:
-                p *= A_out[cg[(d + 1) % 3, i]] * A_out[cg[(d + 2) % 3, i]]
+                p *= A_out[o1[i]] * A_out[o2[i]]
+            elif D == 2:
+                p *= A_out[o1[i]]
             else:
                 for e in range(D):
                     if e != d:
@@ -714,19 +864,6 @@ def ipf_sweep(
         acc[cur] += run
         for g in range(lo, hi):
             A_out[g] = sy[g] / acc[g] if acc[g] > 0.0 else 0.0
-
-
-@njit(cache=True, nogil=True)
-def max_relative_change(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Largest ``|a - b| / (0.1 + |b|)`` of every column (fixest's stopping rule)."""
-    G, m = a.shape
-    out = np.zeros(m)
-    for g in range(G):
-        for c in range(m):
-            v = abs(a[g, c] - b[g, c]) / (0.1 + abs(b[g, c]))
-            if v > out[c]:
-                out[c] = v
-    return out
 
 
 @njit(cache=True, nogil=True)

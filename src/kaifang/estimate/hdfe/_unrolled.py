@@ -5,7 +5,9 @@ block Gauss-Seidel sweep (see ``_kernels.gauss_seidel_sweep``) for ``D`` fixed-e
 dimensions (three: two others gathered per row; two: one) and ``m`` columns: for each
 dimension ``d`` it adds ``w_i * sum_other a[other_i, c]`` to the accumulator of the group
 ``g_d(i)``, summing runs of consecutive rows of the same group in registers, then updates
-that dimension's coefficients. ``sweep<D>_<m>_par`` is the same with the rows of every
+that dimension's coefficients; ``change[c]`` receives the largest relative change
+``|a_in - a_out| / (0.1 + |a_out|)`` of column ``c`` (fixest's stopping rule).
+``sweep<D>_<m>_par`` is the same with the rows of every
 dimension split over ``nt`` threads (a private accumulator each). Each function is compiled
 on first use only; ``SWEEP[(D, m)]`` and ``SWEEP_PAR[(D, m)]`` look them up.
 """
@@ -26,11 +28,14 @@ def sweep3_1(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(1):
             a_out[g, c] = a_in[g, c]
+    for c in range(1):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(3):
         lo = bounds[d]
@@ -60,7 +65,11 @@ def sweep3_1(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(1):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -73,12 +82,15 @@ def sweep3_1_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(1):
             a_out[g, c] = a_in[g, c]
+    for c in range(1):
+        change[c] = 0.0
     for d in range(3):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -113,7 +125,11 @@ def sweep3_1_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -126,11 +142,14 @@ def sweep3_2(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(2):
             a_out[g, c] = a_in[g, c]
+    for c in range(2):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(3):
         lo = bounds[d]
@@ -165,7 +184,11 @@ def sweep3_2(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(2):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -178,12 +201,15 @@ def sweep3_2_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(2):
             a_out[g, c] = a_in[g, c]
+    for c in range(2):
+        change[c] = 0.0
     for d in range(3):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -223,7 +249,11 @@ def sweep3_2_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -236,11 +266,14 @@ def sweep3_3(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(3):
             a_out[g, c] = a_in[g, c]
+    for c in range(3):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(3):
         lo = bounds[d]
@@ -280,7 +313,11 @@ def sweep3_3(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(3):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -293,12 +330,15 @@ def sweep3_3_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(3):
             a_out[g, c] = a_in[g, c]
+    for c in range(3):
+        change[c] = 0.0
     for d in range(3):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -343,7 +383,11 @@ def sweep3_3_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -356,11 +400,14 @@ def sweep3_4(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(4):
             a_out[g, c] = a_in[g, c]
+    for c in range(4):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(3):
         lo = bounds[d]
@@ -405,7 +452,11 @@ def sweep3_4(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(4):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -418,12 +469,15 @@ def sweep3_4_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(4):
             a_out[g, c] = a_in[g, c]
+    for c in range(4):
+        change[c] = 0.0
     for d in range(3):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -473,7 +527,11 @@ def sweep3_4_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -486,11 +544,14 @@ def sweep3_5(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(5):
             a_out[g, c] = a_in[g, c]
+    for c in range(5):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(3):
         lo = bounds[d]
@@ -540,7 +601,11 @@ def sweep3_5(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(5):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -553,12 +618,15 @@ def sweep3_5_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(5):
             a_out[g, c] = a_in[g, c]
+    for c in range(5):
+        change[c] = 0.0
     for d in range(3):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -613,7 +681,11 @@ def sweep3_5_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -626,11 +698,14 @@ def sweep3_6(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(6):
             a_out[g, c] = a_in[g, c]
+    for c in range(6):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(3):
         lo = bounds[d]
@@ -685,7 +760,11 @@ def sweep3_6(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(6):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -698,12 +777,15 @@ def sweep3_6_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(6):
             a_out[g, c] = a_in[g, c]
+    for c in range(6):
+        change[c] = 0.0
     for d in range(3):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -763,7 +845,11 @@ def sweep3_6_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -776,11 +862,14 @@ def sweep3_7(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(7):
             a_out[g, c] = a_in[g, c]
+    for c in range(7):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(3):
         lo = bounds[d]
@@ -840,7 +929,11 @@ def sweep3_7(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(7):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -853,12 +946,15 @@ def sweep3_7_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(7):
             a_out[g, c] = a_in[g, c]
+    for c in range(7):
+        change[c] = 0.0
     for d in range(3):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -923,7 +1019,11 @@ def sweep3_7_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -936,11 +1036,14 @@ def sweep3_8(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(8):
             a_out[g, c] = a_in[g, c]
+    for c in range(8):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(3):
         lo = bounds[d]
@@ -1005,7 +1108,11 @@ def sweep3_8(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(8):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -1018,12 +1125,15 @@ def sweep3_8_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(8):
             a_out[g, c] = a_in[g, c]
+    for c in range(8):
+        change[c] = 0.0
     for d in range(3):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -1093,7 +1203,11 @@ def sweep3_8_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -1106,11 +1220,14 @@ def sweep3_9(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(9):
             a_out[g, c] = a_in[g, c]
+    for c in range(9):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(3):
         lo = bounds[d]
@@ -1180,7 +1297,11 @@ def sweep3_9(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(9):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -1193,12 +1314,15 @@ def sweep3_9_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(9):
             a_out[g, c] = a_in[g, c]
+    for c in range(9):
+        change[c] = 0.0
     for d in range(3):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -1273,7 +1397,11 @@ def sweep3_9_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -1286,11 +1414,14 @@ def sweep3_10(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(10):
             a_out[g, c] = a_in[g, c]
+    for c in range(10):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(3):
         lo = bounds[d]
@@ -1365,7 +1496,11 @@ def sweep3_10(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(10):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -1378,12 +1513,15 @@ def sweep3_10_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(10):
             a_out[g, c] = a_in[g, c]
+    for c in range(10):
+        change[c] = 0.0
     for d in range(3):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -1463,7 +1601,11 @@ def sweep3_10_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -1476,11 +1618,14 @@ def sweep3_11(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(11):
             a_out[g, c] = a_in[g, c]
+    for c in range(11):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(3):
         lo = bounds[d]
@@ -1560,7 +1705,11 @@ def sweep3_11(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(11):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -1573,12 +1722,15 @@ def sweep3_11_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(11):
             a_out[g, c] = a_in[g, c]
+    for c in range(11):
+        change[c] = 0.0
     for d in range(3):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -1663,7 +1815,11 @@ def sweep3_11_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -1676,11 +1832,14 @@ def sweep3_12(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(12):
             a_out[g, c] = a_in[g, c]
+    for c in range(12):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(3):
         lo = bounds[d]
@@ -1765,7 +1924,11 @@ def sweep3_12(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(12):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -1778,12 +1941,15 @@ def sweep3_12_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(12):
             a_out[g, c] = a_in[g, c]
+    for c in range(12):
+        change[c] = 0.0
     for d in range(3):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -1873,7 +2039,11 @@ def sweep3_12_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -1886,11 +2056,14 @@ def sweep3_13(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(13):
             a_out[g, c] = a_in[g, c]
+    for c in range(13):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(3):
         lo = bounds[d]
@@ -1980,7 +2153,11 @@ def sweep3_13(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(13):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -1993,12 +2170,15 @@ def sweep3_13_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(13):
             a_out[g, c] = a_in[g, c]
+    for c in range(13):
+        change[c] = 0.0
     for d in range(3):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -2093,7 +2273,11 @@ def sweep3_13_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -2106,11 +2290,14 @@ def sweep3_14(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(14):
             a_out[g, c] = a_in[g, c]
+    for c in range(14):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(3):
         lo = bounds[d]
@@ -2205,7 +2392,11 @@ def sweep3_14(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(14):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -2218,12 +2409,15 @@ def sweep3_14_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(14):
             a_out[g, c] = a_in[g, c]
+    for c in range(14):
+        change[c] = 0.0
     for d in range(3):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -2323,7 +2517,11 @@ def sweep3_14_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -2336,11 +2534,14 @@ def sweep3_15(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(15):
             a_out[g, c] = a_in[g, c]
+    for c in range(15):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(3):
         lo = bounds[d]
@@ -2440,7 +2641,11 @@ def sweep3_15(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(15):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -2453,12 +2658,15 @@ def sweep3_15_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(15):
             a_out[g, c] = a_in[g, c]
+    for c in range(15):
+        change[c] = 0.0
     for d in range(3):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -2563,7 +2771,11 @@ def sweep3_15_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -2576,11 +2788,14 @@ def sweep3_16(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(16):
             a_out[g, c] = a_in[g, c]
+    for c in range(16):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(3):
         lo = bounds[d]
@@ -2685,7 +2900,11 @@ def sweep3_16(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(16):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -2698,12 +2917,15 @@ def sweep3_16_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(16):
             a_out[g, c] = a_in[g, c]
+    for c in range(16):
+        change[c] = 0.0
     for d in range(3):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -2813,7 +3035,11 @@ def sweep3_16_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -2826,11 +3052,14 @@ def sweep2_1(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(1):
             a_out[g, c] = a_in[g, c]
+    for c in range(1):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(2):
         lo = bounds[d]
@@ -2858,7 +3087,11 @@ def sweep2_1(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(1):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -2871,12 +3104,15 @@ def sweep2_1_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(1):
             a_out[g, c] = a_in[g, c]
+    for c in range(1):
+        change[c] = 0.0
     for d in range(2):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -2909,7 +3145,11 @@ def sweep2_1_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -2922,11 +3162,14 @@ def sweep2_2(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(2):
             a_out[g, c] = a_in[g, c]
+    for c in range(2):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(2):
         lo = bounds[d]
@@ -2959,7 +3202,11 @@ def sweep2_2(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(2):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -2972,12 +3219,15 @@ def sweep2_2_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(2):
             a_out[g, c] = a_in[g, c]
+    for c in range(2):
+        change[c] = 0.0
     for d in range(2):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -3015,7 +3265,11 @@ def sweep2_2_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -3028,11 +3282,14 @@ def sweep2_3(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(3):
             a_out[g, c] = a_in[g, c]
+    for c in range(3):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(2):
         lo = bounds[d]
@@ -3070,7 +3327,11 @@ def sweep2_3(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(3):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -3083,12 +3344,15 @@ def sweep2_3_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(3):
             a_out[g, c] = a_in[g, c]
+    for c in range(3):
+        change[c] = 0.0
     for d in range(2):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -3131,7 +3395,11 @@ def sweep2_3_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -3144,11 +3412,14 @@ def sweep2_4(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(4):
             a_out[g, c] = a_in[g, c]
+    for c in range(4):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(2):
         lo = bounds[d]
@@ -3191,7 +3462,11 @@ def sweep2_4(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(4):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -3204,12 +3479,15 @@ def sweep2_4_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(4):
             a_out[g, c] = a_in[g, c]
+    for c in range(4):
+        change[c] = 0.0
     for d in range(2):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -3257,7 +3535,11 @@ def sweep2_4_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -3270,11 +3552,14 @@ def sweep2_5(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(5):
             a_out[g, c] = a_in[g, c]
+    for c in range(5):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(2):
         lo = bounds[d]
@@ -3322,7 +3607,11 @@ def sweep2_5(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(5):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -3335,12 +3624,15 @@ def sweep2_5_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(5):
             a_out[g, c] = a_in[g, c]
+    for c in range(5):
+        change[c] = 0.0
     for d in range(2):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -3393,7 +3685,11 @@ def sweep2_5_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -3406,11 +3702,14 @@ def sweep2_6(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(6):
             a_out[g, c] = a_in[g, c]
+    for c in range(6):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(2):
         lo = bounds[d]
@@ -3463,7 +3762,11 @@ def sweep2_6(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(6):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -3476,12 +3779,15 @@ def sweep2_6_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(6):
             a_out[g, c] = a_in[g, c]
+    for c in range(6):
+        change[c] = 0.0
     for d in range(2):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -3539,7 +3845,11 @@ def sweep2_6_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -3552,11 +3862,14 @@ def sweep2_7(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(7):
             a_out[g, c] = a_in[g, c]
+    for c in range(7):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(2):
         lo = bounds[d]
@@ -3614,7 +3927,11 @@ def sweep2_7(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(7):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -3627,12 +3944,15 @@ def sweep2_7_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(7):
             a_out[g, c] = a_in[g, c]
+    for c in range(7):
+        change[c] = 0.0
     for d in range(2):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -3695,7 +4015,11 @@ def sweep2_7_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -3708,11 +4032,14 @@ def sweep2_8(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(8):
             a_out[g, c] = a_in[g, c]
+    for c in range(8):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(2):
         lo = bounds[d]
@@ -3775,7 +4102,11 @@ def sweep2_8(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(8):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -3788,12 +4119,15 @@ def sweep2_8_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(8):
             a_out[g, c] = a_in[g, c]
+    for c in range(8):
+        change[c] = 0.0
     for d in range(2):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -3861,7 +4195,11 @@ def sweep2_8_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -3874,11 +4212,14 @@ def sweep2_9(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(9):
             a_out[g, c] = a_in[g, c]
+    for c in range(9):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(2):
         lo = bounds[d]
@@ -3946,7 +4287,11 @@ def sweep2_9(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(9):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -3959,12 +4304,15 @@ def sweep2_9_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(9):
             a_out[g, c] = a_in[g, c]
+    for c in range(9):
+        change[c] = 0.0
     for d in range(2):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -4037,7 +4385,11 @@ def sweep2_9_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -4050,11 +4402,14 @@ def sweep2_10(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(10):
             a_out[g, c] = a_in[g, c]
+    for c in range(10):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(2):
         lo = bounds[d]
@@ -4127,7 +4482,11 @@ def sweep2_10(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(10):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -4140,12 +4499,15 @@ def sweep2_10_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(10):
             a_out[g, c] = a_in[g, c]
+    for c in range(10):
+        change[c] = 0.0
     for d in range(2):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -4223,7 +4585,11 @@ def sweep2_10_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -4236,11 +4602,14 @@ def sweep2_11(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(11):
             a_out[g, c] = a_in[g, c]
+    for c in range(11):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(2):
         lo = bounds[d]
@@ -4318,7 +4687,11 @@ def sweep2_11(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(11):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -4331,12 +4704,15 @@ def sweep2_11_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(11):
             a_out[g, c] = a_in[g, c]
+    for c in range(11):
+        change[c] = 0.0
     for d in range(2):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -4419,7 +4795,11 @@ def sweep2_11_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -4432,11 +4812,14 @@ def sweep2_12(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(12):
             a_out[g, c] = a_in[g, c]
+    for c in range(12):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(2):
         lo = bounds[d]
@@ -4519,7 +4902,11 @@ def sweep2_12(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(12):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -4532,12 +4919,15 @@ def sweep2_12_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(12):
             a_out[g, c] = a_in[g, c]
+    for c in range(12):
+        change[c] = 0.0
     for d in range(2):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -4625,7 +5015,11 @@ def sweep2_12_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -4638,11 +5032,14 @@ def sweep2_13(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(13):
             a_out[g, c] = a_in[g, c]
+    for c in range(13):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(2):
         lo = bounds[d]
@@ -4730,7 +5127,11 @@ def sweep2_13(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(13):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -4743,12 +5144,15 @@ def sweep2_13_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(13):
             a_out[g, c] = a_in[g, c]
+    for c in range(13):
+        change[c] = 0.0
     for d in range(2):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -4841,7 +5245,11 @@ def sweep2_13_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -4854,11 +5262,14 @@ def sweep2_14(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(14):
             a_out[g, c] = a_in[g, c]
+    for c in range(14):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(2):
         lo = bounds[d]
@@ -4951,7 +5362,11 @@ def sweep2_14(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(14):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -4964,12 +5379,15 @@ def sweep2_14_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(14):
             a_out[g, c] = a_in[g, c]
+    for c in range(14):
+        change[c] = 0.0
     for d in range(2):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -5067,7 +5485,11 @@ def sweep2_14_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -5080,11 +5502,14 @@ def sweep2_15(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(15):
             a_out[g, c] = a_in[g, c]
+    for c in range(15):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(2):
         lo = bounds[d]
@@ -5182,7 +5607,11 @@ def sweep2_15(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(15):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -5195,12 +5624,15 @@ def sweep2_15_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(15):
             a_out[g, c] = a_in[g, c]
+    for c in range(15):
+        change[c] = 0.0
     for d in range(2):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -5303,7 +5735,11 @@ def sweep2_15_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True)
@@ -5316,11 +5752,14 @@ def sweep2_16(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(16):
             a_out[g, c] = a_in[g, c]
+    for c in range(16):
+        change[c] = 0.0
     zero = np.uint64(0)
     for d in range(2):
         lo = bounds[d]
@@ -5423,7 +5862,11 @@ def sweep2_16(
         for g in range(lo, hi):
             ig = inv_w[g]
             for c in range(16):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -5436,12 +5879,15 @@ def sweep2_16_par(
     a_in: np.ndarray,
     a_out: np.ndarray,
     acc: np.ndarray,
+    change: np.ndarray,
     nt: int,
 ) -> None:
     n = cg.shape[1]
     for g in range(a_in.shape[0]):
         for c in range(16):
             a_out[g, c] = a_in[g, c]
+    for c in range(16):
+        change[c] = 0.0
     for d in range(2):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -5549,7 +5995,11 @@ def sweep2_16_par(
                 s = 0.0
                 for t in range(nt):
                     s += priv[t, g, c]
-                a_out[lo + g, c] = (S[lo + g, c] - s) * ig
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
 
 
 MAX_WIDTH = 16
