@@ -218,12 +218,14 @@ def _validate_clusters(cluster: object, n: int) -> list[np.ndarray]:
     return clusters_in
 
 
-def _compress(codes: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """Dense codes of the kept rows and the map dense -> input code."""
-    c = codes[keep]
+def _compress(codes: np.ndarray, keep: np.ndarray, full: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
+    """Dense codes of the kept rows (``full``: all rows are kept) and the map dense -> input code."""
+    c = codes if full else codes[keep]
     top = int(codes.max()) + 1 if codes.size else 0
     if top <= 4 * max(codes.size, 1):
         present = np.bincount(c, minlength=top) > 0
+        if present.all():  # already dense: no remapping
+            return c, np.arange(top), top
         remap = np.cumsum(present) - 1
         return remap[c].astype(np.int32), np.flatnonzero(present), int(present.sum())
     uniq, inv = np.unique(c, return_inverse=True)
@@ -439,7 +441,7 @@ def ppml_hdfe(
     full = bool(keep.all())
     yk = y if full else y[keep]
     nk = yk.shape[0]
-    comp = [_compress(c, keep) for c in codes_in]
+    comp = [_compress(c, keep, full) for c in codes_in]
     fes = FEStructure.from_codes([c[0] for c in comp])
     fe_sizes = [c[2] for c in comp]
     # keep only the maps dense code -> input code: the codes themselves live on in fes.cg
@@ -654,18 +656,21 @@ def ppml_hdfe(
 
     # ---- covariance: as pyfixest, with the weights and partialled-out regressors of the last
     # (exact, fe_tol) Newton step; the scores use the final fitted values.
-    mu = np.exp(eta)
+    mu = np.empty(nk)
     if kk:
         # regressors partialled out under the weights of the last step (as pyfixest), warm-started
         Xt = V[:, 1:]  # a view: the regressors' columns are reused for X~ and then the scores
         V = r_view = R = None
-        res = solve_fe(fes, W, Xt, alpha_x, tol=max(fe_tol, se_fe_tol), maxiter=fe_maxiter, threads=nt)
+        S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, Xt, fes.n_groups, nt)
+        res = solve_fe(
+            fes, W, Xt, alpha_x, tol=max(fe_tol, se_fe_tol), maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt
+        )
         sweeps.append(res.sweeps)
-        # memory: one (n, k) array is partialled out, then turned into the scores, in place
-        hess = K.residualise_and_gram(fes.cg, Xt, res.alpha, W)
+        # memory: one (n, k) array is partialled out, then turned into the scores, in place, in
+        # the pass that sums the Hessian X~' W X~ and computes mu
+        hess = K.residualise_gram_and_scores(fes.cg, Xt, res.alpha, W, wk, yk, eta, mu)
         bread = np.linalg.inv(hess)
         scores = Xt
-        scores *= (wk * (yk - mu))[:, None]
         vtype = "cluster" if clusters else vcov
         # codes for the nesting check: each dimension's row of global codes (no copies)
         fe_codes_k = [fes.cg[d] for d in range(fes.n_dims)] if has_fe else []
@@ -679,6 +684,7 @@ def ppml_hdfe(
         )
         del Xt, scores
     else:
+        np.exp(eta, out=mu)
         vc = np.zeros((0, 0))
         vtype = "cluster" if clusters else vcov
         vinfo = {"df_k": 0}

@@ -240,8 +240,9 @@ def poisson_fe_start(
             break
         d1 = ggx - gx
         d2 = d1 - (gx - x)
-        den = float(d2 @ d2)
-        x = ggx - (float(d1 @ d2) / den) * d1 if den > 0 else ggx
+        # elementwise sums, not BLAS dot products: a threaded BLAS stalls on a busy machine
+        den = float(np.sum(d2 * d2))
+        x = ggx - (float(np.sum(d1 * d2)) / den) * d1 if den > 0 else ggx
         A = np.exp(x)
     x[fe.bounds[0] : fe.bounds[1]] += shift
     return x

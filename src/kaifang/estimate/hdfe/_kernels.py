@@ -45,6 +45,7 @@ __all__ = [
     "poisson_loglik",
     "poisson_working_residual",
     "residualise_and_gram",
+    "residualise_gram_and_scores",
     "step_and_deviance",
     "weighted_centred_squares",
     "weighted_resid_gram",
@@ -332,6 +333,46 @@ def residualise_and_gram(cg: np.ndarray, V: np.ndarray, alpha: np.ndarray, w: np
             for b in range(a, m):
                 out[a, b] += wa * V[i, b]
     for a in range(m):
+        for b in range(a):
+            out[a, b] = out[b, a]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def residualise_gram_and_scores(
+    cg: np.ndarray,
+    X: np.ndarray,
+    alpha: np.ndarray,
+    W: np.ndarray,
+    w_user: np.ndarray,
+    y: np.ndarray,
+    eta: np.ndarray,
+    mu_out: np.ndarray,
+) -> np.ndarray:
+    """The covariance stage's pass: ``X~ = X - sum_d alpha[g_d]``, ``H = sum_i W_i x~_i x~_i'``,
+    ``mu = exp(eta)`` and, in place of ``X``, the scores ``w_i (y_i - mu_i) x~_i``. Returns ``H``.
+    """
+    D, n = cg.shape
+    k = X.shape[1]
+    out = np.zeros((k, k))
+    r = np.empty(k)
+    for i in range(n):
+        for c in range(k):
+            s = X[i, c]
+            for d in range(D):
+                s -= alpha[cg[d, i], c]
+            r[c] = s
+        Wi = W[i]
+        for a in range(k):
+            wa = Wi * r[a]
+            for b in range(a, k):
+                out[a, b] += wa * r[b]
+        mu = np.exp(eta[i])
+        mu_out[i] = mu
+        u = w_user[i] * (y[i] - mu)
+        for c in range(k):
+            X[i, c] = u * r[c]
+    for a in range(k):
         for b in range(a):
             out[a, b] = out[b, a]
     return out

@@ -97,7 +97,7 @@ def ols_hdfe(
         raise SeparationError("no observation is left after dropping singletons; nothing to estimate.")
     full = bool(keep.all())
     nk = int(keep.sum())
-    comp = [_compress(c, keep) for c in codes_in]
+    comp = [_compress(c, keep, full) for c in codes_in]
     fes = FEStructure.from_codes([c[0] for c in comp])
     fe_sizes = [c[2] for c in comp]
     present_codes = [c[1] for c in comp]
