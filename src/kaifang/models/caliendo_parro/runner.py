@@ -38,6 +38,7 @@ from kaifang.data.registry import get_dataset
 from kaifang.errors import ScenarioError
 from kaifang.models import Progress, null_progress
 from kaifang.models.caliendo_parro.solver import Equilibrium, SolverSettings, solve
+from kaifang.models.caliendo_parro.uncertainty import UncertaintySettings, theta_bands
 from kaifang.models.caliendo_parro.welfare import decompose
 from kaifang.results import RunResult, package_version
 from kaifang.results.diversion import diversion_tables
@@ -220,6 +221,7 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
     bset = validate_section(BaselineSettings, scenario.baseline, scenario, "baseline")
     validate_section(ParameterSettings, scenario.parameters, scenario, "parameters")
     settings = validate_section(SolverSettings, scenario.solver, scenario, "solver")
+    uncertainty = validate_section(UncertaintySettings, scenario.uncertainty, scenario, "uncertainty")
     shocks = parse_shocks(scenario)
     check_supported(shocks, SHOCK_TYPES, scenario, "caliendo_parro")
 
@@ -255,6 +257,21 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
     exact_welfare = composed.embargo is not None and bool(composed.embargo.any())
     regions, extra = tables(e1, exact_welfare=exact_welfare)
     extra.update(diversion_tables(b1.flows, e1.flows, b1.regions))
+    bands = None
+    if uncertainty.draws:
+        progress(f"solving {uncertainty.draws} draws of the trade elasticities")
+        bands = theta_bands(
+            b0,
+            composed.tariff_new,
+            composed.cost_factor(),
+            d_new,
+            d_cf,
+            uncertainty,
+            settings,
+            source=scenario.source,
+        )
+        regions = regions.merge(bands.columns, on="region", how="left", validate="one_to_one")
+        extra["draws"], extra["theta_draws"] = bands.draws, bands.theta
     ds = get_dataset(scenario.dataset)
     diagnostics = {
         "converged": True,
@@ -278,6 +295,8 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
         },
         "shocked_cells": int(composed.touched.sum()),
     }
+    if bands is not None:
+        diagnostics["uncertainty"] = dict(bands.diagnostics)
     provenance = {
         "dataset": ds.name,
         "citation": ds.citation,
