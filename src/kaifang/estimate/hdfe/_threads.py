@@ -5,9 +5,9 @@ and a barrier per kernel call (a fit makes a few hundred), and every thread must
 when another process holds one, the whole team waits for it at every barrier, and on the
 shared two-core development machine the row kernels of a 200,000-row fit became 5 to 20
 times slower with two threads than with one. So the engine uses one thread below
-:data:`MIN_PARALLEL_ROWS` rows and, above, no more threads than there are idle cores
-(the number of cores this process may run on minus the one-minute load average, rounded to
-the nearest whole core).
+:data:`MIN_PARALLEL_ROWS` rows and, above, no more threads than there are idle cores: the
+cores this process may run on minus the tasks of other processes running now (see
+:func:`machine_load`), rounded to the nearest whole core.
 
 The choice can be fixed per call (``ppml_hdfe(..., threads=2)``) or for the process with the
 environment variable ``KAIFANG_HDFE_THREADS`` (a positive integer, or ``auto``, the default).
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from typing import Literal
 
 from kaifang.errors import UserInputError
@@ -73,12 +74,53 @@ def choose_threads(
     return max(1, min(limit, math.floor(idle + 0.5)))
 
 
-def machine_load() -> tuple[int, float]:
-    """``(cores this process may use, one-minute load average)``; load 0 where unknown."""
+def _running_elsewhere() -> int | None:
+    """Tasks running or runnable now on the machine, this process's own threads excluded.
+
+    From ``/proc/loadavg`` (its fourth field counts the runnable tasks, threads included) minus
+    this process's threads in state ``R`` (``/proc/self/task/*/stat``); ``None`` where those
+    files do not exist (not Linux).
+    """
+    try:
+        with open("/proc/loadavg", encoding="ascii") as fh:
+            running = int(fh.read().split()[3].split("/")[0])
+        own = 0
+        for task in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{task}/stat", encoding="ascii", errors="replace") as fh:
+                    stat = fh.read()
+            except OSError:
+                continue  # the thread ended meanwhile
+            end = stat.rindex(")")
+            if stat[end + 2 : end + 3] == "R":
+                own += 1
+    except (OSError, ValueError, IndexError):
+        return None
+    return max(0, running - own)
+
+
+def machine_load(samples: int = 5, interval: float = 0.0005) -> tuple[int, float]:
+    """``(cores this process may use, load from other processes)``.
+
+    The load is the largest number of tasks of other processes found runnable in ``samples``
+    looks ``interval`` seconds apart (Linux), else the one-minute load average (0 where unknown).
+    A running count is what the next second's parallel regions meet; the one-minute average lags
+    by a minute (it still counts a job that has just ended, e.g. the previous case of a benchmark).
+    """
     try:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cpus = os.cpu_count() or 1
+    seen: list[int] = []
+    for k in range(samples):
+        r = _running_elsewhere()
+        if r is None:
+            break
+        seen.append(r)
+        if k + 1 < samples:
+            time.sleep(interval)
+    if seen:
+        return cpus, float(max(seen))
     try:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):
@@ -115,6 +157,8 @@ def resolve_threads(threads: Threads, n_rows: int) -> int:
     limit = max_threads()
     if fixed is not None:
         return min(fixed, limit)
+    if limit <= 1 or n_rows < MIN_PARALLEL_ROWS:
+        return 1  # no need to look at the machine
     cpus, load = machine_load()
     return choose_threads(n_rows, cpus=cpus, load=load, limit=limit)
 
