@@ -585,8 +585,10 @@ def ppml_hdfe(
             R = V[:, :1]
             if fresh and S_next is not None:  # summed by the pass that took the last step
                 S, inv_w = S_next, inv_next
-            else:
-                S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, R, fes.n_groups, nt)
+            else:  # (a contiguous copy: one compiled variant of the kernel serves every call)
+                S, inv_w = K.group_sums_and_inverse_weights(
+                    fes.cg, W, np.ascontiguousarray(R), fes.n_groups, nt
+                )
             res = solve_fe(fes, W, R, None, tol=tol_now, maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt)
             alpha_r = res.alpha[:, 0]
             if kk:
@@ -660,8 +662,10 @@ def ppml_hdfe(
     if kk:
         # regressors partialled out under the weights of the last step (as pyfixest), warm-started
         Xt = V[:, 1:]  # a view: the regressors' columns are reused for X~ and then the scores
+        # group sums of all of V (C-ordered, the kernel variant every other call uses), X's kept
+        S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, V, fes.n_groups, nt)
+        S = np.ascontiguousarray(S[:, 1:])
         V = r_view = R = None
-        S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, Xt, fes.n_groups, nt)
         res = solve_fe(
             fes, W, Xt, alpha_x, tol=max(fe_tol, se_fe_tol), maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt
         )
