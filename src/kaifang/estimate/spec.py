@@ -53,6 +53,7 @@ from kaifang.estimate.panel import validate_panel
 
 __all__ = [
     "DataSection",
+    "EstimationFileSpec",
     "EstimationSpec",
     "load_spec",
     "prepare_data",
@@ -91,12 +92,13 @@ class DataSection(BaseModel):
 class EstimationSpec(BaseModel):
     """A gravity estimation, validated at the file boundary. Immutable.
 
+    A specification file (:func:`load_spec`) may also name a user's own data file instead of a
+    registered data set: :class:`EstimationFileSpec`.
+
     Attributes
     ----------
     dataset, file
         Registered data set and file (default: the data set's main panel).
-    data
-        A user's own data file instead of a registered data set (:class:`DataSection`).
     years
         Years to keep (all when empty).
     method
@@ -122,7 +124,6 @@ class EstimationSpec(BaseModel):
     name: str = ""
     dataset: str = ""
     file: str | None = None
-    data: DataSection | None = None
     years: list[int] = Field(default_factory=list)
     method: Literal["ppml", "ols"] = "ppml"
     depvar: str = "trade"
@@ -136,6 +137,18 @@ class EstimationSpec(BaseModel):
     tol: float = Field(1e-8, gt=0)
     maxiter: int = Field(100, gt=0)
     threads: int | None = Field(None, gt=0)
+
+
+class EstimationFileSpec(EstimationSpec):
+    """An estimation specification file, which may read the user's own data (``[data]``).
+
+    Attributes
+    ----------
+    data
+        A user's own data file instead of a registered data set (:class:`DataSection`).
+    """
+
+    data: DataSection | None = None
 
 
 def read_dataset(dataset: str, file: str | None = None, source: str = "<spec>") -> pd.DataFrame:
@@ -266,7 +279,9 @@ def prepare_data(data: pd.DataFrame, spec: EstimationSpec, source: str = "<spec>
     return df
 
 
-def read_spec_data(spec: EstimationSpec, source: str = "<spec>") -> tuple[pd.DataFrame, str]:
+def read_spec_data(
+    spec: EstimationSpec | EstimationFileSpec, source: str = "<spec>"
+) -> tuple[pd.DataFrame, str]:
     """The table a specification names, with kaifang's column names, and its name for messages.
 
     A registered data set is read by its reader; a user's file (``spec.data``) by
@@ -274,11 +289,11 @@ def read_spec_data(spec: EstimationSpec, source: str = "<spec>") -> tuple[pd.Dat
     columns renamed as the ``[data]`` table says (each must exist: the error names the field,
     the column and the closest columns of the file).
     """
-    if spec.data is None:
+    sec = getattr(spec, "data", None)
+    if sec is None:
         return read_dataset(spec.dataset, spec.file, source), source
     from kaifang.data.tables import read_table
 
-    sec = spec.data
     df = read_table(sec.file, source=f"{source}: field 'data.file'")
     where = f"{source} (data file {sec.file})"
     cols = [str(c) for c in df.columns]
@@ -306,7 +321,7 @@ def read_spec_data(spec: EstimationSpec, source: str = "<spec>") -> tuple[pd.Dat
 
 
 def run_spec(
-    spec: EstimationSpec,
+    spec: EstimationSpec | EstimationFileSpec,
     data: pd.DataFrame | None = None,
     source: str = "<spec>",
     progress: Callable[[str], None] | None = None,
@@ -317,12 +332,13 @@ def run_spec(
     and compiling the engine's kernels on a machine's first run).
     """
     say = progress or (lambda message: None)
+    sec = getattr(spec, "data", None)
     if data is None:
-        say(f"reading {spec.data.file if spec.data is not None else spec.dataset}")
+        say(f"reading {sec.file if sec is not None else spec.dataset}")
         data, source = read_spec_data(spec, source)
-    elif spec.data is not None:
+    elif sec is not None:
         raise ScenarioError(
-            f"{source}: field 'data' names the data file {spec.data.file!r}, but the data are given "
+            f"{source}: field 'data' names the data file {sec.file!r}, but the data are given "
             "here already (e.g. by the scenario's data set); remove the 'data' table."
         )
     df = prepare_data(data, spec, source)
@@ -342,7 +358,7 @@ def run_spec(
     return ppml(*args, engine=spec.engine, **common)
 
 
-def load_spec(path: str | Path) -> EstimationSpec:
+def load_spec(path: str | Path) -> EstimationFileSpec:
     """Read and validate an estimation specification (TOML); errors name file and field."""
     p = Path(path)
     if not p.is_file():
@@ -353,7 +369,7 @@ def load_spec(path: str | Path) -> EstimationSpec:
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{p}: not valid TOML: {exc}.") from None
     try:
-        spec = EstimationSpec.model_validate(data)
+        spec = EstimationFileSpec.model_validate(data)
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
