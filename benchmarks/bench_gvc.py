@@ -23,7 +23,7 @@ decompr itself (R, reference BLAS) cannot run here; for context only, not measur
 on the 2011 WIOD table it is reported to take 8.9 s to set up, 19.3 s for KWW and 62.5 s for WWZ
 (``docs/valuechains.md``).
 
-Run: ``KAIFANG_DATA_MIRROR=../shared/data python benchmarks/bench_gvc.py [--cases wiod2013-2011 synthetic-3500]
+Run: ``KAIFANG_DATA_MIRROR=/path/to/mirror python benchmarks/bench_gvc.py [--cases wiod2013-2011 synthetic-3500]
 [--no-reference CASE ...] [--repeats 3]``. The reading of the table is timed separately (``read_seconds``).
 """
 
