@@ -44,12 +44,13 @@ from functools import cached_property
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from kaifang.baseline.multisector import MultiSectorBaseline
 from kaifang.errors import ConvergenceError, UserInputError
 from kaifang.models._solver import SolverDiagnostics, anderson
 from kaifang.models.caliendo_parro import equations as eq
+from kaifang.scenario.fields import bounded
 
 __all__ = ["Equilibrium", "SolverSettings", "solve"]
 
@@ -202,6 +203,12 @@ RESIDUAL_FACTOR = 10.0
 RESIDUAL_FLOOR = 1e-11
 
 
+_Tol = bounded(float, "tol", ge=1e-15, le=1e-3, description="convergence tolerance on log changes")
+_MaxIter = bounded(int, "max_iter", ge=1, le=1_000_000, description="most evaluations of the equilibrium map")
+_Memory = bounded(int, "memory", ge=1, le=100, description="Anderson memory")
+_Damping = bounded(float, "damping", gt=0.0, le=1.0, description="weight of the new iterate")
+
+
 class SolverSettings(BaseModel):
     """Settings of the equilibrium solver (the scenario's ``[solver]`` section).
 
@@ -225,10 +232,10 @@ class SolverSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     method: Literal["anderson", "fixed_point"] = "anderson"
-    tol: float = Field(default=1e-10, gt=0.0, le=1e-3)
-    max_iter: int = Field(default=5000, ge=1)
-    memory: int = Field(default=10, ge=1, le=100)
-    damping: float | None = Field(default=None, gt=0.0, le=1.0)
+    tol: _Tol = 1e-10
+    max_iter: _MaxIter = 5000
+    memory: _Memory = 10
+    damping: _Damping | None = None
 
 
 @dataclass(frozen=True, eq=False)
