@@ -28,13 +28,14 @@ the textbook ones in :mod:`.equations`.
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kaifang.baseline.multisector import MultiSectorBaseline
 from kaifang.models._solver import SolverDiagnostics, anderson
@@ -48,6 +49,8 @@ __all__ = ["Equilibrium", "SolverSettings", "solve"]
 #: 30.5 ms, (3, 2) 43 and 30 ms, (3, 1) 52 and 31.5 ms, (4, 2) 42 and 32 ms.
 PRICE_SWEEPS = 3
 EXPENDITURE_SWEEPS = 2
+#: Largest step count of the welfare decomposition's grid (``SolverSettings.welfare_steps``).
+MAX_WELFARE_STEPS = 64
 
 
 class SolverSettings(BaseModel):
@@ -68,6 +71,17 @@ class SolverSettings(BaseModel):
     damping
         Weight of the new iterate, in (0, 1]; default 1 with Anderson, 0.25 without (the
         undamped joint map can oscillate).
+    welfare_steps
+        Step counts of the welfare decomposition integrated along the shock's path
+        (:func:`kaifang.models.caliendo_parro.welfare.integrate`): the equilibrium is solved on
+        uniform grids of K steps for each K given (grids that share points share the solves),
+        and the trapezoidal estimates are extrapolated to infinitely many steps (Richardson).
+        Default ``[2, 4]``: three extra equilibria. One number (``4``) means one grid without
+        extrapolation; ``[]`` skips the decomposition (the exact welfare change is still
+        reported). At most four increasing counts, each at most :data:`MAX_WELFARE_STEPS`.
+    welfare_extrapolation
+        ``"richardson"`` (default): extrapolate over the step counts; ``"none"``: take the
+        estimate of the largest count as it is.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -77,6 +91,24 @@ class SolverSettings(BaseModel):
     max_iter: int = Field(default=5000, ge=1)
     memory: int = Field(default=10, ge=1, le=100)
     damping: float | None = Field(default=None, gt=0.0, le=1.0)
+    welfare_steps: tuple[int, ...] = (2, 4)
+    welfare_extrapolation: Literal["richardson", "none"] = "richardson"
+
+    @field_validator("welfare_steps", mode="before")
+    @classmethod
+    def _steps_list(cls, v: object) -> object:
+        return (v,) if isinstance(v, int) and not isinstance(v, bool) else v
+
+    @field_validator("welfare_steps")
+    @classmethod
+    def _steps_bounded(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        if len(v) > 4:
+            raise ValueError(f"give at most four step counts (got {len(v)}), e.g. [2, 4] or [2, 4, 8]")
+        if any(k < 1 or k > MAX_WELFARE_STEPS for k in v):
+            raise ValueError(f"each step count must be between 1 and {MAX_WELFARE_STEPS}, e.g. [2, 4]")
+        if any(b <= a for a, b in itertools.pairwise(v)):
+            raise ValueError("the step counts must increase, e.g. [2, 4] or [2, 4, 8]")
+        return v
 
 
 @dataclass(frozen=True, eq=False)
