@@ -177,12 +177,12 @@ def test_cli_report_of_scenario_file_end_to_end(tmp_path, capsys, scenarios_dir)
                 "--out",
                 str(out),
                 "--measure",
-                "real_income_pct",
+                "real_wage_pct",
             ]
         )
         == 0
     )
-    assert "real_income_pct by region" in out.read_text()
+    assert "real_wage_pct by region" in out.read_text()
     assert (
         main(["report", str(scenarios_dir / "demo-tariff.toml"), "--out", str(out), "--measure", "welfar"])
         == 2
