@@ -8,7 +8,7 @@ sweeps (``kaifang.models.ims2025.sweep``).
 
 Run (data mirror or cache needed)::
 
-    KAIFANG_DATA_MIRROR=../shared/data PYTHONPATH=src python benchmarks/bench_ims2025.py [--sweep 1000]
+    KAIFANG_DATA_MIRROR=/path/to/mirror PYTHONPATH=src python benchmarks/bench_ims2025.py [--sweep 1000]
 
 Prints one JSON line per case: times in seconds, the speed ratio, and the largest difference
 between the two solutions. Both solvers share the process and its BLAS settings: one BLAS

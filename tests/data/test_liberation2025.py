@@ -31,7 +31,7 @@ def folder(tmp_path) -> Path:
 
 
 def test_labels_are_iso3_in_file_order(data):
-    # shared/data/README.md: 194 economies, alphabetical by iso3; USA 185, China 34, Canada 31, Mexico 115
+    # country_labels.csv: 194 economies, alphabetical by iso3; USA 185, China 34, Canada 31, Mexico 115
     assert data.n == 194
     assert list(data.regions) == sorted(data.regions)
     assert all(len(c) == 3 and c.isupper() for c in data.regions)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -37,12 +39,12 @@ def slow_model(monkeypatch: pytest.MonkeyPatch) -> str:
     return SLOW
 
 
-def _client(path: Path) -> Iterator:
+def _client(path: Path, **options) -> Iterator:
     from fastapi.testclient import TestClient
 
     from kaifang.web import create_app
 
-    app = create_app(path, prestart=False)
+    app = create_app(path, prestart=False, **options)
     with TestClient(app) as c:
         yield c
 
@@ -57,6 +59,22 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
 def fresh_client(store_path: Path) -> Iterator:
     """A TestClient of the app on a store of its own."""
     yield from _client(store_path)
+
+
+@pytest.fixture
+def make_client(store_path: Path) -> Iterator:
+    """``make_client(**options)``: a TestClient of ``create_app(store, **options)`` (closed after the test)."""
+    stack = []
+
+    def make(**options):
+        gen = _client(store_path, **options)
+        stack.append(gen)
+        return next(gen)
+
+    yield make
+    for gen in reversed(stack):
+        with contextlib.suppress(StopIteration):
+            next(gen)
 
 
 def wait_job(client, job: dict, timeout: float = 60) -> dict:
@@ -82,38 +100,69 @@ def slow_server(tmp_path: Path) -> Iterator[str]:
     yield from _serve([str(HERE / "serve_slow.py"), str(tmp_path / "runs.duckdb")], tmp_path)
 
 
-def _serve(args: list[str], tmp_path: Path) -> Iterator[str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
-    env["PYTHONUNBUFFERED"] = "1"
-    env["KAIFANG_SCENARIOS"] = str(ROOT / "scenarios")
+def start_server(
+    args: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str]:
+    """Start ``python ARGS`` (a server printing its address), wait until it answers; (process, URL)."""
+    full = dict(os.environ)
+    full["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), full.get("PYTHONPATH", "")])
+    full["PYTHONUNBUFFERED"] = "1"
+    full["KAIFANG_SCENARIOS"] = str(ROOT / "scenarios")
+    full.update(env or {})
     proc = subprocess.Popen(
         [sys.executable, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env=env,
-        cwd=tmp_path,
+        env=full,
+        cwd=cwd,
     )
+    lines = []
+    for _ in range(20):  # the address, after any log lines
+        lines.append(proc.stdout.readline())
+        m = re.search(r"http://127\.0\.0\.1:(\d+)/", lines[-1])
+        if m or not lines[-1]:
+            break
+    if not m:
+        stop_server(proc)
+        raise AssertionError(f"the server printed {''.join(lines)!r}")
+    url = f"http://127.0.0.1:{m.group(1)}"
+    for _ in range(100):
+        try:
+            if httpx.get(url + "/api/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    return proc, url
+
+
+def stop_server(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    """Stop a server started by :func:`start_server` (SIGTERM: graceful; SIGKILL: at once)."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
     try:
-        line = proc.stdout.readline()
-        m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-        assert m, f"kaifang serve printed {line!r}"
-        url = f"http://127.0.0.1:{m.group(1)}"
-        for _ in range(100):
-            try:
-                if httpx.get(url + "/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+    if proc.stdout is not None:
+        proc.stdout.close()
+
+
+def wait_workers(url: str, n: int = 1, timeout: float = 60) -> None:
+    """Wait until the server at ``url`` has ``n`` worker processes ready."""
+    t0 = time.monotonic()
+    while httpx.get(url + "/api/health").json()["workers_ready"] < n:
+        assert time.monotonic() - t0 < timeout, "the worker processes never became ready"
+        time.sleep(0.1)
+
+
+def _serve(args: list[str], tmp_path: Path) -> Iterator[str]:
+    proc, url = start_server(args, tmp_path)
+    try:
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop_server(proc)
 
 
 CHROMIUM = os.environ.get("KAIFANG_CHROMIUM", "/usr/bin/chromium")

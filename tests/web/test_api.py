@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import wait_job
+from kaifang.errors import UserInputError
 from kaifang.scenario import parse_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,7 +63,12 @@ def test_validate_accepts_the_demo_scenario(client):
         ('dataset = "demo"', 'dataset = "../../etc/passwd"', "dataset", "not a registered data set"),
         ('dataset = "demo"', 'dataset = "dmeo"', "dataset", "Did you mean 'demo'"),
         ('model = "caliendo_parro"', 'model = "caliendo"', "model", "unknown value 'caliendo'"),
-        ("[baseline]", '[baseline]\nfile = "/etc/passwd"', "baseline.file", "never a path"),
+        (
+            "[baseline]",
+            '[baseline]\nfile = "/etc/passwd"',
+            "baseline.file",
+            "cannot be referenced from the web app",
+        ),
         ('name = "demo-tariff"', 'name = "demo-tariff"\nmodle = "x"', "modle", "unknown field 'modle'"),
         ("value = 25", "value = 1e9", "shocks[0]", "more than 2000 points"),
     ],
@@ -81,15 +87,41 @@ def test_validate_gives_the_line_of_a_toml_syntax_error(client):
     assert not r["valid"] and r["errors"][0]["line"] == 2 and "not valid TOML" in r["errors"][0]["message"]
 
 
-def test_the_same_validation_as_the_command_line(client):
-    """Whatever parse_scenario rejects, the API rejects with the same sentence."""
-    bad = DEMO.replace('op = "add"', 'op = "ad"', 1)
-    with pytest.raises(Exception) as info:
-        from kaifang.scenario.shocks import parse_shocks
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ('op = "add"', 'op = "ad"', "shocks[0].op"),  # the shock language
+        ('importer = "XAA"', 'importer = "Chna"', "shocks[0].importer"),  # a label of the data set
+        ('deficits = "zero"', 'deficits = "none"', "baseline.deficits"),  # the model's own section
+        ("[baseline]", "[solver]\ntol = -1\n\n[baseline]", "solver.tol"),  # the model's solver settings
+    ],
+)
+def test_validate_finds_what_the_run_would_find_with_the_same_sentence(client, old, new, field):
+    """/api/validate approves only what runs: what the model's runner rejects before its solve,
+    the API rejects with the runner's own sentence (and never says valid)."""
+    from kaifang.models import run_scenario
 
-        parse_shocks(parse_scenario(bad, source="scenario.toml"))
-    r = client.post("/api/validate", json={"text": bad}).json()
-    assert r["errors"][0]["message"] == str(info.value)
+    bad = DEMO.replace(old, new, 1)
+    with pytest.raises(UserInputError) as info:
+        run_scenario(parse_scenario(bad, source="the TOML editor"))
+    r = client.post("/api/validate", json={"text": bad, "origin": "editor"}).json()
+    assert not r["valid"]
+    assert [e["message"] for e in r["errors"]] == str(info.value).splitlines()
+    assert r["errors"][0]["field"] == field
+    assert r["errors"][0]["message"].startswith("the TOML editor: ")
+
+
+def test_messages_name_what_the_user_made(client):
+    bad = DEMO.replace('op = "add"', 'op = "ad"', 1)
+    for origin, name in (
+        ("form", "the scenario form"),
+        ("editor", "the TOML editor"),
+        ("api", "the submitted scenario"),
+    ):
+        msg = client.post("/api/validate", json={"text": bad, "origin": origin}).json()["errors"][0][
+            "message"
+        ]
+        assert msg.startswith(name + ": ") and "scenario.toml" not in msg
 
 
 def test_submitting_an_invalid_scenario_is_a_422_with_fields(client):
@@ -169,11 +201,24 @@ def test_demo_run_end_to_end_shares_the_command_lines_store(fresh_client, store_
     assert [r["run_id"] for r in client.get("/api/runs").json()] == [run_id]
 
 
-def test_a_user_error_during_the_run_fails_the_job_with_the_field(client):
+def test_a_label_missing_from_the_data_set_is_refused_at_submission(client):
     bad = DEMO.replace('importer = "XAA"', 'importer = "XZZ"', 1)
-    job = wait_job(client, client.post("/api/runs", json={"text": bad}).json())
-    assert job["state"] == "failed"
-    assert job["errors"][0]["field"] == "shocks[0].importer" and "XZZ" in job["error"]
+    r = client.post("/api/runs", json={"text": bad})
+    assert r.status_code == 422
+    body = r.json()
+    assert body["errors"][0]["field"] == "shocks[0].importer" and "XZZ" in body["message"]
+    assert all(
+        j["scenario"] != "demo-tariff" or j["state"] != "queued" for j in client.get("/api/jobs").json()
+    )
+
+
+def test_a_user_error_during_the_run_fails_the_job_with_the_field(client):
+    """A problem only the solve finds (no convergence within [solver] max_iter) fails the job."""
+    slow = DEMO.replace("[baseline]", "[solver]\nmax_iter = 2\n\n[baseline]", 1)
+    assert client.post("/api/validate", json={"text": slow}).json()["valid"]
+    job = wait_job(client, client.post("/api/runs", json={"text": slow}).json())
+    assert job["state"] == "failed" and job["error_kind"] == "ConvergenceError", job
+    assert "max_iter" in job["error"]
 
 
 def test_html_report_download_uses_kaifang_report(fresh_client):

@@ -104,6 +104,11 @@ def test_build_run_explore_compare_and_download_on_the_demo_world(server, browse
     Select(_css(d, "#diversion-region")[0]).select_by_visible_text("XBB")
     _wait(d, lambda d: "XBB" in _css(d, "#chart-diversion figcaption")[0].text, what="diversion of XBB")
     _shot(d, "02-results-demo.png")
+    # what the welfare column measures (the run's diagnostics.welfare_measure) is said beside it
+    run_id = _wait(d, lambda d: _css(d, ".results")[0].get_attribute("data-run"), what="saved run")
+    measure = httpx.get(f"{server}/api/runs/{run_id}").json()["document"]["diagnostics"]["welfare_measure"]
+    assert measure and measure in _css(d, "#chart-welfare .welfare-measure")[0].text
+    assert measure in _css(d, ".table-note .welfare-measure")[0].text
 
     # sortable table: welfare descending, then ascending
     def column(name):
@@ -142,6 +147,7 @@ def test_build_run_explore_compare_and_download_on_the_demo_world(server, browse
     heads = [h.text for h in _css(d, "#compare-table th")]
     assert any("e2e-demo-a" in h for h in heads) and any("e2e-demo-b" in h for h in heads)
     assert _css(d, "#chart-compare canvas")
+    assert f"in every run: {measure}" in _css(d, "#compare-welfare-measure")[0].text
     _shot(d, "03-compare.png")
 
     # download the CSV export of a run through the browser
@@ -233,3 +239,133 @@ def test_a_long_run_shows_progress_and_can_be_cancelled(slow_server, browser):
         lambda d: _css(d, "#errors li") and "line 2" in _css(d, "#errors li")[0].text,
         what="syntax error line",
     )
+
+
+def _example(d, name: str) -> None:
+    _wait(d, lambda d: _css(d, "#example"), what="examples")
+    Select(_css(d, "#example")[0]).select_by_visible_text(name)
+    _wait(d, lambda d: _css(d, "#f-name") and _css(d, "#f-name")[0].get_attribute("value") == name, what=name)
+
+
+def _shown(d, chart: str) -> int:
+    return int(_css(d, f"#{chart}-controls .bar-shown")[0].get_attribute("data-shown"))
+
+
+def test_194_regions_readable_charts_and_the_policy_section_in_the_form(server, browser):
+    require_dataset("liberation2025")
+    d = browser
+    d.get(server + "/")
+    _example(d, "liberation-day-optimal-retaliation")
+    # the [[policy.retaliation]] entry is shown with its fields, editable
+    entry = _wait(d, lambda d: _css(d, '[data-entry="policy.retaliation[0]"]'), what="retaliation entry")[0]
+    assert "[[policy.retaliation]]" in entry.text
+    fields = {
+        e.get_attribute("data-path"): e.get_attribute("value")
+        for e in entry.find_elements(By.CSS_SELECTOR, "input")
+    }
+    assert fields == {
+        "policy.retaliation[0].kind": "optimal",
+        "policy.retaliation[0].against": "USA",
+        "policy.retaliation[0].by": "all",
+    }
+    # the shock types read as text: no reStructuredText markup
+    options = [o.text for o in _css(d, "#add-shock option")]
+    assert any("productivity" in o for o in options) and not any("``" in o or "`" in o for o in options)
+    # a label the data set lacks is an error beside the field; the verdict never stays "valid"
+    against = _css(d, '[data-path="policy.retaliation[0].against"]')[0]
+    _type(against, "USX")
+    assert _css(d, "#validity")[0].get_attribute("data-valid") != "true"
+    err = _wait(d, lambda d: _css(d, '[data-error-for="policy.retaliation[0].against"]'), what="field error")[
+        0
+    ]
+    assert "USX" in err.text and "the scenario form" in err.text and "scenario.toml" not in err.text
+    assert "✓" not in _css(d, "#validity")[0].text
+    _shot(d, "09-policy-section-error.png")
+    _type(against, "USA")
+    _wait(d, lambda d: "✓" in _css(d, "#validity")[0].text, what="valid again")
+
+    _wait_workers(server)
+    _css(d, "#run")[0].click()
+    _wait(d, lambda d: _rows(d, "results-table") == 194, timeout=120, what="194-region results")
+    # the welfare chart shows the 15 highest and 15 lowest regions until asked for all
+    assert _shown(d, "chart-welfare") == 30
+    assert "15 highest and 15 lowest of 194 regions" in _css(d, "#chart-welfare-controls")[0].text
+    search = _css(d, "#chart-welfare-controls .bar-search")[0]
+    search.send_keys("china")
+    _wait(d, lambda d: _shown(d, "chart-welfare") == 1, what="search by country name")
+    _type(search, "")
+    _wait(d, lambda d: _shown(d, "chart-welfare") == 30)
+    _css(d, "#chart-welfare-controls .bar-all")[0].click()
+    _wait(d, lambda d: _shown(d, "chart-welfare") == 194, what="all regions")
+    _shot(d, "10-liberation-all-regions.png")
+    _css(d, "#chart-welfare-controls .bar-all")[0].click()
+    _wait(d, lambda d: _shown(d, "chart-welfare") == 30)
+    # diversion: percentage points and percent on separate charts, the largest changes only
+    _wait(
+        d,
+        lambda d: _css(d, "#chart-diversion canvas") and _css(d, "#chart-diversion-value canvas"),
+        what="diversion",
+    )
+    assert "percentage points" in _css(d, "#chart-diversion figcaption")[0].text
+    assert "(%)" in _css(d, "#chart-diversion-value figcaption")[0].text
+    assert (
+        _shown(d, "chart-diversion") == 20
+        and "of 193 partners" in _css(d, "#chart-diversion-controls")[0].text
+    )
+    height = _css(d, "#chart-diversion .chart-box")[0].size["height"]
+    assert height < 700, f"the diversion chart is {height} px tall"
+    d.execute_script("document.getElementById('chart-welfare').scrollIntoView()")
+    _shot(d, "11-liberation-charts.png")
+
+
+def test_a_model_specific_shock_shows_its_fields(server, browser):
+    require_dataset("agtpa")
+    d = browser
+    d.get(server + "/")
+    _example(d, "agtpa-no-borders")
+    shock = _wait(d, lambda d: _css(d, '[data-shock="0"][data-type="policy"]'), what="policy shock")[0]
+    values = {
+        e.get_attribute("data-path"): e.get_attribute("value")
+        for e in shock.find_elements(By.CSS_SELECTOR, "input")
+    }
+    assert values["shocks[0].variable"] == "intl_border" and values["shocks[0].value"] == "0"
+    # the sections of the gravity model are in the form too, and editing keeps their types
+    assert _css(d, '[data-path="parameters.sigma"]')[0].get_attribute("value") == "7"
+    _type(_css(d, '[data-path="parameters.sigma"]')[0], "8")
+    _css(d, "#mode-toml")[0].click()
+    toml = _css(d, "#toml")[0].get_attribute("value")
+    assert "sigma = 8\n" in toml and 'variable = "intl_border"' in toml and "value = 0\n" in toml, toml
+    assert 'regressors = ["ln_dist", "cntg", "intl_border"]' in toml
+    _wait(d, lambda d: "✓" in _css(d, "#validity")[0].text, what="still valid")
+    _css(d, "#mode-form")[0].click()
+    _shot(d, "12-gravity-policy-shock.png")
+
+
+def test_a_failed_run_never_shows_valid_and_names_the_editor(slow_server, browser):
+    d = browser
+    d.get(slow_server + "/")
+    _wait(d, lambda d: _css(d, "#mode-toml"), what="the builder")
+    _css(d, "#mode-toml")[0].click()
+    _type(
+        _css(d, "#toml")[0],
+        'name = "crashes"\nmodel = "slow_test"\ndataset = "demo"\n\n[parameters]\ncrash = true\n',
+    )
+    _wait(d, lambda d: "✓" in _css(d, "#validity")[0].text, what="valid TOML")
+    _wait_workers(slow_server)
+    _css(d, "#run")[0].click()
+    _wait(
+        d,
+        lambda d: _css(d, "#job") and _css(d, "#job")[0].get_attribute("data-state") == "failed",
+        what="failed",
+    )
+    validity = _css(d, "#validity")[0]
+    assert "✓" not in validity.text and "failed" in validity.text
+    assert _css(d, "#errors li") and "server log" in _css(d, "#errors li")[0].text
+    # any edit clears the verdict until the server has checked the new text
+    _css(d, "#toml")[0].send_keys(" ")
+    assert _css(d, "#validity")[0].get_attribute("data-valid") == ""
+    # a problem is named in the editor's words
+    _type(_css(d, "#toml")[0], 'name = "x"\nmodel = "slow_test"\ndataset = "dmeo"\n')
+    li = _wait(d, lambda d: [e for e in _css(d, "#errors li") if "dmeo" in e.text], what="error")[0]
+    assert li.text.startswith("dataset: the TOML editor: ") and "scenario.toml" not in li.text
+    _shot(d, "13-failed-run.png")

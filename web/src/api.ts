@@ -31,8 +31,12 @@ export interface Meta {
 export interface Validation {
   valid: boolean;
   errors: FieldError[];
+  warnings: string[];
   scenario: Record<string, unknown> | null;
 }
+
+/** Where a scenario was written (names it in the server's messages). */
+export type Origin = "form" | "editor";
 
 export type JobState = "queued" | "running" | "saving" | "done" | "failed" | "cancelled";
 
@@ -91,6 +95,7 @@ export interface Compare {
   columns: string[];
   regions: string[];
   values: Record<string, Record<string, (number | null)[]>>;
+  welfare_measures: (string | null)[];
 }
 
 export class ApiError extends Error {
@@ -126,8 +131,14 @@ async function call<T>(method: string, url: string, body?: unknown): Promise<T> 
 export const api = {
   meta: () => call<Meta>("GET", "/api/meta"),
   examples: () => call<Record<string, string>>("GET", "/api/examples"),
-  validate: (text: string) => call<Validation>("POST", "/api/validate", { text }),
-  submit: (text: string) => call<Job>("POST", "/api/runs", { text }),
+  validate: (text: string, origin: Origin) => call<Validation>("POST", "/api/validate", { text, origin }),
+  submit: (text: string, origin: Origin) => call<Job>("POST", "/api/runs", { text, origin }),
+  jobs: () => call<Job[]>("GET", "/api/jobs"),
+  jobScenario: async (id: string) => {
+    const res = await fetch(`/api/jobs/${encodeURIComponent(id)}/scenario`);
+    if (!res.ok) throw new ApiError(`${res.status}`, res.status);
+    return res.text();
+  },
   job: (id: string, after = -1, wait = 0) =>
     call<Job>("GET", `/api/jobs/${encodeURIComponent(id)}?after=${after}&wait=${wait}`),
   jobResult: (id: string) => call<RunDoc>("GET", `/api/jobs/${encodeURIComponent(id)}/result`),

@@ -37,7 +37,12 @@ function App() {
   const [form, setForm] = useState<ScenarioForm>(DEFAULT_FORM);
   const [text, setText] = useState<string>(toToml(DEFAULT_FORM, {}));
   const [errors, setErrors] = useState<FieldError[]>([]);
+  const [warnings, setWarnings] = useState<string[]>([]);
+  // true: the server's complete validation passed for the text as it is now; false: it failed (or
+  // the run did); null: not checked yet (cleared on every edit)
   const [valid, setValid] = useState<boolean | null>(null);
+  const checkSeq = useRef(0);
+  const [runFailed, setRunFailed] = useState(false); // the verdict is the run's, not the validation's
   const [job, setJob] = useState<Job | null>(null);
   const [current, setCurrent] = useState<{ doc: RunDoc; runId: string | null } | null>(null);
   const [compareIds, setCompareIds] = useState<string[]>([]);
@@ -56,17 +61,27 @@ function App() {
     api.examples().then(setExamples).catch(() => setExamples({}));
   }, []);
 
-  // Validate the text as the user edits (debounced); the server uses kaifang's own validation.
+  // Validate the text as the user edits (debounced): the server runs the complete validation of a
+  // run (the model's sections, the shocks' regions and sectors) without solving. Every edit clears
+  // the verdict until the answer for that text arrives; answers to older texts are ignored.
+  const origin = mode === "form" ? "form" : "editor";
   useEffect(() => {
+    const seq = ++checkSeq.current;
+    setValid(null);
+    if (runFailed) setErrors([]); // the failed run's messages belong to the text before this edit
+    setRunFailed(false);
     const t = setTimeout(() => {
       api
-        .validate(text)
+        .validate(text, origin)
         .then((v) => {
+          if (seq !== checkSeq.current) return;
           setValid(v.valid);
           setErrors(v.errors);
-          if (v.valid && v.scenario && mode === "toml") setForm(fromParsed(v.scenario));
+          setWarnings(v.warnings ?? []);
+          if (v.valid && v.scenario && mode === "toml" && meta) setForm(fromParsed(v.scenario, shockSpecs(meta)));
         })
         .catch((e: ApiError) => {
+          if (seq !== checkSeq.current) return;
           setValid(false);
           setErrors(e.errors.length ? e.errors : [{ field: null, message: e.message }]);
         });
@@ -82,12 +97,17 @@ function App() {
     setText(t);
     setMode("toml");
     setView("build");
-    api.validate(t).then((v) => {
-      if (v.valid && v.scenario) {
-        setForm(fromParsed(v.scenario));
+    api.validate(t, "editor").then((v) => {
+      if (v.valid && v.scenario && meta) {
+        setForm(fromParsed(v.scenario, shockSpecs(meta)));
         setMode("form");
       }
     });
+  };
+  const failed = (errs: FieldError[]) => {
+    setValid(false); // never "✓ valid" beside an error
+    setRunFailed(true);
+    setErrors(errs);
   };
 
   const run = async () => {
@@ -95,7 +115,7 @@ function App() {
     setTiming(null);
     setJob(null);
     try {
-      let j = await api.submit(text);
+      let j = await api.submit(text, origin);
       setJob(j);
       let shown = false;
       while (j.state === "queued" || j.state === "running" || j.state === "saving") {
@@ -119,11 +139,11 @@ function App() {
         }
         setRefresh((r) => r + 1);
       } else if (j.state === "failed") {
-        setErrors(j.errors.length ? j.errors : [{ field: null, message: j.error ?? "failed" }]);
+        failed(j.errors.length ? j.errors : [{ field: null, message: j.error ?? "failed" }]);
       }
     } catch (e) {
       const err = e as ApiError;
-      setErrors(err.errors?.length ? err.errors : [{ field: null, message: err.message }]);
+      failed(err.errors?.length ? err.errors : [{ field: null, message: err.message }]);
     }
   };
   const rendered = () => {
@@ -147,7 +167,7 @@ function App() {
         setCurrent({ doc, runId: id });
         setView("results");
       })
-      .catch((e: Error) => setErrors([{ field: null, message: e.message }]));
+      .catch((e: Error) => failed([{ field: null, message: e.message }]));
 
   return (
     <div class="app">
@@ -191,8 +211,8 @@ function App() {
                 </select>
               </label>
             )}
-            <span id="validity" class={valid ? "ok" : "bad"}>
-              {valid === null ? "" : valid ? "✓ valid" : `✗ ${errors.length} problem${errors.length === 1 ? "" : "s"}`}
+            <span id="validity" class={valid ? "ok" : valid === false ? "bad" : "muted"} data-valid={valid === null ? "" : String(valid)}>
+              {valid === null ? "checking…" : valid ? "✓ valid" : runFailed ? "✗ the run failed" : `✗ ${errors.length} problem${errors.length === 1 ? "" : "s"}`}
             </span>
           </div>
 
@@ -202,6 +222,13 @@ function App() {
             <div class="toml">
               <textarea id="toml" spellcheck={false} value={text} onInput={(e) => setText(e.currentTarget.value)} rows={24} />
             </div>
+          )}
+          {valid && warnings.length > 0 && (
+            <ul class="warnings" id="warnings">
+              {warnings.map((w, i) => (
+                <li key={i}>warning: {w}</li>
+              ))}
+            </ul>
           )}
           {other.length > 0 && (
             <ul class="errors" id="errors">
@@ -215,7 +242,7 @@ function App() {
           )}
 
           <div class="run-bar">
-            <button id="run" class="primary" onClick={run} disabled={busy || valid === false}>
+            <button id="run" class="primary" onClick={run} disabled={busy || (valid === false && !runFailed)}>
               Run
             </button>
             {job && (

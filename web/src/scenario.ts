@@ -1,10 +1,13 @@
 // The scenario form and its TOML text. The text is what the server validates and runs
 // (the same file `kaifang run` reads); the form is a convenient editor for it.
 
-/** A shock table: its type and the fields as typed (strings, booleans for checkboxes). */
+/** A shock table: its type and the fields as typed (strings, booleans for checkboxes). Fields
+ * the shock type's schema does not list (a model's own shock types, e.g. the gravity model's
+ * `type = "policy"`) are kept in `extra` with their TOML types. */
 export interface ShockForm {
   type: string;
   values: Record<string, string | boolean>;
+  extra?: Record<string, unknown>;
 }
 
 /** How the form edits one field of a shock type (from /api/meta, derived from the library's schema). */
@@ -86,12 +89,30 @@ function scalar(v: unknown): string {
 
 const key = (k: string) => (/^[A-Za-z0-9_-]+$/.test(k) ? k : q(k));
 
+const isTable = (v: unknown): v is Record<string, unknown> => Boolean(v) && typeof v === "object" && !Array.isArray(v);
+/** An array of tables (`[[policy.retaliation]]`), written as such rather than inline. */
+export const isTableArray = (v: unknown): v is Record<string, unknown>[] => Array.isArray(v) && v.length > 0 && v.every(isTable);
+
 function table(name: string, obj: Record<string, unknown>, out: string[]): void {
-  const plain = Object.entries(obj).filter(([, v]) => !(v && typeof v === "object" && !Array.isArray(v)));
-  const nested = Object.entries(obj).filter(([, v]) => v && typeof v === "object" && !Array.isArray(v));
-  out.push("", `[${name}]`);
+  const plain = Object.entries(obj).filter(([, v]) => !isTable(v) && !isTableArray(v));
+  const nested = Object.entries(obj).filter(([, v]) => isTable(v));
+  const arrays = Object.entries(obj).filter(([, v]) => isTableArray(v));
+  if (plain.length || (!nested.length && !arrays.length)) out.push("", `[${name}]`);
   for (const [k, v] of plain) out.push(`${key(k)} = ${scalar(v)}`);
   for (const [k, v] of nested) table(`${name}.${key(k)}`, v as Record<string, unknown>, out);
+  for (const [k, v] of arrays) {
+    for (const item of v as Record<string, unknown>[]) {
+      out.push("", `[[${name}.${key(k)}]]`);
+      for (const [ik, iv] of Object.entries(item)) out.push(`${key(ik)} = ${scalar(iv)}`);
+    }
+  }
+}
+
+/** Field paths of the sections the form shows as they are (for placing error messages). */
+export function sectionPaths(name: string, v: unknown, out: Set<string>): void {
+  out.add(name);
+  if (isTableArray(v)) v.forEach((item, i) => sectionPaths(`${name}[${i}]`, item, out));
+  else if (isTable(v)) for (const [k, x] of Object.entries(v)) sectionPaths(`${name}.${k}`, x, out);
 }
 
 /** The TOML text of a form (what the server receives). */
@@ -138,8 +159,9 @@ export function toToml(f: ScenarioForm, specs: ShockSpecs): string {
       else if (fd.kind === "number" || fd.kind === "integer_or_name") out.push(`${fd.name} = ${numberOrString(t)}`);
       else out.push(`${fd.name} = ${q(t)}`);
     }
-    // fields the form does not know (e.g. from a newer library) are kept as they were
-    for (const [k, v] of Object.entries(s.values)) if (!known.has(k) && v !== "" && v !== false) out.push(`${key(k)} = ${scalar(v)}`);
+    // fields the schema does not list keep their TOML types
+    for (const [k, v] of Object.entries(s.extra ?? {})) if (!known.has(k) && v !== undefined && v !== "") out.push(`${key(k)} = ${scalar(v)}`);
+    for (const [k, v] of Object.entries(s.values)) if (!known.has(k) && !(k in (s.extra ?? {})) && v !== "" && v !== false) out.push(`${key(k)} = ${scalar(v)}`);
   }
   return out.join("\n") + "\n";
 }
@@ -151,8 +173,37 @@ function numberOrString(v: string): string {
   return t !== "" && Number.isFinite(Number(t)) ? String(Number(t)) : q(t);
 }
 
-/** The form of a parsed scenario (the `scenario` of a successful /api/validate). */
-export function fromParsed(p: Record<string, unknown>): ScenarioForm {
+/** The TOML type of a value the form shows in a text field. */
+export type ValueKind = "number" | "numbers" | "list" | "text";
+
+export function kindOf(v: unknown): ValueKind {
+  if (Array.isArray(v)) return v.length > 0 && v.every((x) => typeof x === "number") ? "numbers" : "list";
+  if (typeof v === "number") return "number";
+  return "text";
+}
+
+/** The value typed as `text` in a field of `kind`: numbers stay numbers, lists lists
+ * (comma-separated); what does not fit is sent as text, so that the server names the field. */
+export function parseLike(text: string, kind: ValueKind): unknown {
+  const t = text.trim();
+  const num = (x: string) => (x !== "" && Number.isFinite(Number(x)) ? Number(x) : x);
+  if (kind === "numbers" || kind === "list") {
+    const items = t.split(",").map((x) => x.trim()).filter((x) => x.length > 0);
+    return kind === "numbers" ? items.map(num) : items;
+  }
+  if (kind === "number") return num(t);
+  return text;
+}
+
+/** How a value shows in a text field (lists comma-separated). */
+export function display(v: unknown): string {
+  if (Array.isArray(v)) return v.map((x) => String(x)).join(", ");
+  return v === null || v === undefined ? "" : String(v);
+}
+
+/** The form of a parsed scenario (the `scenario` of a successful /api/validate). `specs` says
+ * which fields each shock type has; other fields keep their types in `extra`. */
+export function fromParsed(p: Record<string, unknown>, specs: ShockSpecs = {}): ScenarioForm {
   const known = new Set(["name", "description", "model", "dataset", "groups", "shocks"]);
   const other: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(p)) {
@@ -165,12 +216,15 @@ export function fromParsed(p: Record<string, unknown>): ScenarioForm {
   }));
   const shocks = ((p.shocks ?? []) as Record<string, unknown>[]).map((raw) => {
     const type = String(raw.type ?? "tariff");
+    const known = new Set((specs[type] ?? []).map((f) => f.name));
     const values: Record<string, string | boolean> = {};
+    const extra: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(raw)) {
       if (k === "type") continue;
-      values[k] = typeof v === "boolean" ? v : Array.isArray(v) ? v.map(String).join(", ") : v == null ? "" : String(v);
+      if (!known.has(k)) extra[k] = v;
+      else values[k] = typeof v === "boolean" ? v : Array.isArray(v) ? v.map(String).join(", ") : v == null ? "" : String(v);
     }
-    return { type, values };
+    return { type, values, extra };
   });
   return {
     name: String(p.name ?? ""),

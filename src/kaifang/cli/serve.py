@@ -22,6 +22,19 @@ def serve_cmd(
         None, "--store", help="Results store (default: KAIFANG_STORE or kaifang-results/kaifang.duckdb)."
     ),
     workers: int = typer.Option(1, "--workers", min=1, max=32, help="Worker processes solving scenarios."),
+    max_queue: int | None = typer.Option(
+        None,
+        "--max-queue",
+        min=1,
+        help="Most runs waiting for a worker; more are refused with 429 (default: KAIFANG_WEB_MAX_QUEUE or 100).",
+    ),
+    worker_memory: float | None = typer.Option(
+        None,
+        "--worker-memory",
+        min=256,
+        help="Memory cap of each worker process in MB; a run needing more fails with a message "
+        "(default: KAIFANG_WEB_WORKER_MEMORY_MB, else no cap).",
+    ),
 ) -> None:
     """Start the web app: build, run, compare and explore scenarios in the browser."""
     import socket
@@ -56,7 +69,9 @@ def serve_cmd(
         ) from None
     real_port = sock.getsockname()[1]
     hosts = ["127.0.0.1", "localhost", "[::1]", "::1"] if local else None
-    web = create_app(store, workers=workers, allowed_hosts=hosts)
+    web = create_app(
+        store, workers=workers, allowed_hosts=hosts, max_queued=max_queue, worker_memory_mb=worker_memory
+    )
     shown = f"[{bind}]" if ":" in bind else bind
     console.print(
         f"kaifang web app: http://{shown}:{real_port}/  (API docs: /docs; Ctrl+C stops)",

@@ -1,7 +1,7 @@
 """Reader of the ``liberation2025`` data set: 2023 goods trade among 194 economies, GDP and the
 2025 US "Liberation Day" tariffs (Ignatenko, Macedoni, Lashkaripour and Simonovska 2025).
 
-Files (see ``shared/data/README.md``), all in the order of ``country_labels.csv``:
+Files (the authors' replication package, ``data/base_data/``), all in the order of ``country_labels.csv``:
 
 ``country_labels.csv``
     columns ``iso3, iso_code, CountryName``; ``iso_code`` runs 1 ... N.
@@ -316,7 +316,7 @@ def one_sector_baseline(data: Liberation2025 | None = None) -> xr.Dataset:
 
     Domestic sales are built from GDP the paper's way (local-input share ν calibrated on a
     US/non-US aggregate, transfers, ``X_ii = max(E_i - imports_i, 0)``; see
-    ``shared/models/ims2025.md`` steps 1-3 and :mod:`kaifang.models.ims2025.calibration`).
+    ``docs/ims2025.md``, calibration steps 1-3, and :mod:`kaifang.models.ims2025.calibration`).
 
     Parameters
     ----------

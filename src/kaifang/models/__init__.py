@@ -28,6 +28,9 @@ def null_progress(message: str) -> None:
     """A progress callback that ignores messages."""
 
 
+#: Models that read a scenario's ``[uncertainty]`` section (the others refuse it).
+_UNCERTAINTY_MODELS = ("caliendo_parro",)
+
 RUNNERS: dict[str, str] = {
     "caliendo_parro": "kaifang.models.caliendo_parro.runner:run",
     "gravity": "kaifang.models.gravity.runner:run",
@@ -49,6 +52,12 @@ def get_runner(model: str, source: str = "<string>") -> Callable[..., RunResult]
 def run_scenario(scenario: Scenario, progress: Progress | None = None) -> RunResult:
     """Solve ``scenario`` with its model and return the :class:`RunResult`."""
     runner = get_runner(scenario.model, scenario.source)
+    if scenario.uncertainty and scenario.model not in _UNCERTAINTY_MODELS:
+        raise ScenarioError(
+            f"{scenario.source}: section 'uncertainty' (draws of the trade elasticities) is supported by the "
+            f"{', '.join(_UNCERTAINTY_MODELS)} model only, not by {scenario.model!r}. For the gravity model "
+            f"use [output] draws (draws of the estimated coefficients); remove the section otherwise."
+        )
     result = runner(scenario, progress=progress or null_progress)
     if "groups" not in result.provenance and "region" in result.regions.columns:
         # every run lists, for each group its shocks name, the members absent from the data set

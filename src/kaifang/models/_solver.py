@@ -15,7 +15,7 @@ import numpy as np
 
 from kaifang.errors import ConvergenceError
 
-__all__ = ["FixedPointResult", "SolverDiagnostics", "anderson"]
+__all__ = ["BatchFixedPointResult", "FixedPointResult", "SolverDiagnostics", "anderson", "anderson_batch"]
 
 log = logging.getLogger(__name__)
 
@@ -173,3 +173,157 @@ def anderson(
         iterations=max_iter,
         residual=res,
     )
+
+
+#: Bytes of Anderson history updated per block of members in :func:`anderson_batch` (fits L2).
+_BLOCK_BYTES = 2**21
+
+
+def _runs(active: np.ndarray, most: int) -> list[tuple[int, int]]:
+    """Positions ``(lo, hi)`` in ``active`` (sorted) of runs of consecutive values, each ``<= most``."""
+    if active.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(active) != 1) + 1
+    out = []
+    for lo, hi in zip(np.r_[0, breaks], np.r_[breaks, active.size], strict=True):
+        out.extend((a, min(a + most, hi)) for a in range(int(lo), int(hi), most))
+    return out
+
+
+@dataclass(frozen=True)
+class BatchFixedPointResult:
+    """Fixed points of many problems solved together (:func:`anderson_batch`).
+
+    Attributes
+    ----------
+    x
+        The iterates, one column per problem, ``(dim, B)``: the fixed point where ``converged``.
+    converged
+        Which problems reached the tolerance, ``(B,)``; the others stopped on a non-finite or
+        exploding step, or at ``max_iter``.
+    iterations
+        Evaluations of the map each problem took, ``(B,)``.
+    residual
+        Each problem's last (converged) or best residual, ``(B,)``.
+    seconds
+        Wall time of the whole batch.
+    method
+        What was run, in words.
+    """
+
+    x: np.ndarray
+    converged: np.ndarray
+    iterations: np.ndarray
+    residual: np.ndarray
+    seconds: float
+    method: str
+
+
+def anderson_batch(
+    g: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    x0: np.ndarray,
+    *,
+    tol: float,
+    max_iter: int,
+    memory: int = 8,
+    damping: float = 1.0,
+) -> BatchFixedPointResult:
+    """Solve ``x_b = g(x)_b`` for many problems at once by Anderson acceleration.
+
+    Each column of ``x0`` is one problem with its own history and its own small least-squares
+    problem (the same type-II scheme as :func:`anderson`); all problems step together, so the map
+    is evaluated once per step for the whole batch, and a problem leaves the batch when it
+    converges (``max |g(x) - x| <= tol``). A problem whose step gives a non-finite value or a
+    residual above 1e3 times its best so far stops there with ``converged = False``: the caller
+    solves it alone with :func:`anderson`, which restarts from its best point with smaller steps.
+
+    Parameters
+    ----------
+    g
+        ``g(x, ids)`` returns the map at the columns ``x`` ``(dim, len(ids))`` of the problems
+        ``ids`` (their positions in ``x0``); it must return a new array.
+    x0
+        Starting points, ``(dim, B)``.
+    tol, max_iter, memory, damping
+        As in :func:`anderson`.
+    """
+    t0 = time.perf_counter()
+    x = np.array(np.asarray(x0, dtype=float).T)  # member-major inside: (B, dim)
+    nb, dim = x.shape
+    m = int(memory)
+    mm = max(m, 1)
+    converged = np.zeros(nb, dtype=bool)
+    iterations = np.zeros(nb, dtype=int)
+    residual = np.full(nb, np.inf)
+    best = np.full(nb, np.inf)
+    # Histories stay in place for the whole solve (members that leave keep their rows); the
+    # update runs over blocks of consecutive active members small enough for the cache.
+    d_f = np.zeros((nb, mm, dim))
+    d_step = np.zeros((nb, mm, dim))
+    gram = np.zeros((nb, mm, mm))
+    x_prev = np.zeros((nb, dim))
+    f_prev = np.zeros((nb, dim))
+    ridge = 1e-12 * np.eye(mm)
+    block = max(1, int(_BLOCK_BYTES // (16 * mm * dim)))
+    act = np.arange(nb)
+    filled = slot = 0
+    method = (
+        f"batched Anderson acceleration (memory {m}, damping {damping:g})"
+        if m
+        else f"batched damped fixed-point iteration (damping {damping:g})"
+    )
+    for it in range(1, max_iter + 1):
+        xa = x[act]
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            fa = np.asarray(g(xa.T, act)).T - xa
+            res = np.abs(fa).max(axis=1)
+        bad = ~(res <= 1e3 * best[act])  # also true for nan and inf
+        done = (res <= tol) & ~bad
+        leave = bad | done
+        if leave.any():
+            gone = act[leave]
+            converged[gone] = done[leave]
+            iterations[gone] = it
+            residual[gone] = np.where(done[leave], res[leave], best[gone])
+            keep = ~leave
+            act, xa, fa, res = act[keep], xa[keep], fa[keep], res[keep]
+            if act.size == 0:
+                break
+        best[act] = np.minimum(best[act], res)
+        history = bool(m) and it > 1
+        if history:
+            filled = min(filled + 1, m)
+        for lo, hi in _runs(act, block):
+            sl = slice(int(act[lo]), int(act[hi - 1]) + 1)
+            xb, fb = xa[lo:hi], fa[lo:hi]
+            if history:
+                df = d_f[sl, slot]
+                np.subtract(fb, f_prev[sl], out=df)
+                step = d_step[sl, slot]
+                np.subtract(xb, x_prev[sl], out=step)
+                step += damping * df
+                row = np.matmul(d_f[sl, :filled], df[:, :, None])[:, :, 0]
+                gram[sl, slot, :filled] = row
+                gram[sl, :filled, slot] = row
+            x_prev[sl] = xb
+            f_prev[sl] = fb
+            if history:
+                k = filled
+                diag = np.maximum(np.diagonal(gram[sl, :k, :k], axis1=1, axis2=2), 1e-300)
+                d = 1.0 / np.sqrt(diag)  # columns scaled to unit length, as in anderson()
+                a = gram[sl, :k, :k] * d[:, :, None] * d[:, None, :] + ridge[:k, :k]
+                rhs = d * np.matmul(d_f[sl, :k], fb[:, :, None])[:, :, 0]
+                try:
+                    gamma = d * np.linalg.solve(a, rhs[:, :, None])[:, :, 0]
+                    x[sl] = xb - np.matmul(gamma[:, None, :], d_step[sl, :k])[:, 0, :] + damping * fb
+                    continue
+                except np.linalg.LinAlgError:
+                    pass
+            x[sl] = xb + damping * fb
+        if history:
+            slot = (slot + 1) % m
+    else:
+        iterations[act] = max_iter
+        residual[act] = best[act]
+    out = x
+    return BatchFixedPointResult(out.T, converged, iterations, residual, time.perf_counter() - t0, method)

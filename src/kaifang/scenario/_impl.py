@@ -10,7 +10,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kaifang.errors import ScenarioError, suggest
 
-_SECTIONS = ("baseline", "parameters", "shocks", "solver", "groups", "estimation", "policy", "output")
+_SECTIONS = (
+    "baseline",
+    "parameters",
+    "shocks",
+    "solver",
+    "groups",
+    "estimation",
+    "policy",
+    "output",
+    "uncertainty",
+)
 
 
 class Scenario(BaseModel):
@@ -47,6 +57,7 @@ class Scenario(BaseModel):
     estimation: dict[str, Any] = Field(default_factory=dict)
     policy: dict[str, Any] = Field(default_factory=dict)
     output: dict[str, Any] = Field(default_factory=dict)
+    uncertainty: dict[str, Any] = Field(default_factory=dict)
     source: str = "<string>"
     text: str = ""
 

@@ -13,6 +13,6 @@ Example::
     store.get(run_id).regions          # the per-region table, as stored
 """
 
-from kaifang.store._impl import SCHEMA_VERSION, ResultsStore, StoreError, default_store_path
+from kaifang.store._impl import JOB_COLUMNS, SCHEMA_VERSION, ResultsStore, StoreError, default_store_path
 
-__all__ = ["SCHEMA_VERSION", "ResultsStore", "StoreError", "default_store_path"]
+__all__ = ["JOB_COLUMNS", "SCHEMA_VERSION", "ResultsStore", "StoreError", "default_store_path"]

@@ -20,7 +20,7 @@ from kaifang.errors import UserInputError
 from kaifang.results import RunResult, package_version
 from kaifang.scenario import Scenario
 
-__all__ = ["SCHEMA_VERSION", "ResultsStore", "StoreError", "default_store_path"]
+__all__ = ["JOB_COLUMNS", "SCHEMA_VERSION", "ResultsStore", "StoreError", "default_store_path"]
 
 #: Version of the store's table layout. A file written by a newer kaifang (higher version)
 #: is refused with a :class:`StoreError`; an older one is upgraded in place when needed.
@@ -69,6 +69,42 @@ _DDL = [
         PRIMARY KEY (run_id, name)
     )""",
 ]
+
+# Records of the web app's jobs (``kaifang serve``): created on the first record, so stores
+# without it stay valid and older kaifang versions read stores with it.
+_JOBS_DDL = """CREATE TABLE IF NOT EXISTS jobs (
+    job_id VARCHAR PRIMARY KEY,
+    server VARCHAR,
+    state VARCHAR NOT NULL,
+    created DOUBLE NOT NULL,
+    started DOUBLE,
+    finished DOUBLE,
+    scenario VARCHAR NOT NULL,
+    model VARCHAR NOT NULL,
+    dataset VARCHAR NOT NULL,
+    scenario_source VARCHAR,
+    scenario_text VARCHAR NOT NULL,
+    run_id VARCHAR,
+    error_kind VARCHAR,
+    error VARCHAR
+)"""
+JOB_COLUMNS = (
+    "job_id",
+    "server",
+    "state",
+    "created",
+    "started",
+    "finished",
+    "scenario",
+    "model",
+    "dataset",
+    "scenario_source",
+    "scenario_text",
+    "run_id",
+    "error_kind",
+    "error",
+)
+"""Columns of a job record (:meth:`ResultsStore.record_jobs`, :meth:`ResultsStore.jobs`)."""
 
 
 class StoreError(UserInputError):
@@ -229,7 +265,7 @@ class ResultsStore:
     def _check_schema(self, con: Any, *, write: bool) -> None:
         tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         if "schema_version" not in tables:
-            if tables - {"runs", "run_tables"}:
+            if tables - {"runs", "run_tables", "jobs"}:
                 raise StoreError(
                     f"results store {self.path} is a DuckDB file but not a kaifang results store "
                     f"(it has tables {', '.join(sorted(tables))} and no schema_version). Point "
@@ -481,6 +517,52 @@ class ResultsStore:
             con.execute("DELETE FROM run_tables WHERE run_id = ?", [rid])
             con.execute("DELETE FROM runs WHERE run_id = ?", [rid])
             con.execute("COMMIT")
+
+    # -- job records of the web app ------------------------------------------------------
+    def record_jobs(self, records: list[Mapping[str, Any]]) -> None:
+        """Insert or replace job records of the web app (one transaction for all).
+
+        Each record maps the names of :data:`JOB_COLUMNS` to values (``job_id``, ``state``,
+        ``created``, ``scenario``, ``model``, ``dataset`` and ``scenario_text`` are required;
+        times are UNIX seconds). A record replaces the earlier one of the same ``job_id``.
+        """
+        if not records:
+            return
+        rows = []
+        for rec in records:
+            missing = [
+                c for c in ("job_id", "state", "created", "scenario", "model", "dataset") if c not in rec
+            ]
+            if missing:
+                raise ValueError(f"job record lacks {', '.join(missing)}")
+            rows.append([rec.get(c, "" if c == "scenario_text" else None) for c in JOB_COLUMNS])
+        marks = ", ".join("?" for _ in JOB_COLUMNS)
+        with self._connect(write=True) as con:
+            con.execute(_JOBS_DDL)
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.executemany(f"INSERT OR REPLACE INTO jobs VALUES ({marks})", rows)
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+
+    def jobs(self, *, limit: int | None = None) -> pd.DataFrame:
+        """Job records of the web app, newest first (columns :data:`JOB_COLUMNS`); empty when none."""
+        empty = pd.DataFrame({c: pd.Series(dtype=object) for c in JOB_COLUMNS})
+        if not self.path.exists():
+            return empty
+        with self._connect(write=False) as con:
+            tables = {
+                r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+            }
+            if "jobs" not in tables:
+                return empty
+            sql = f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs ORDER BY created DESC, job_id DESC"
+            if limit is not None:
+                sql += f" LIMIT {int(limit)}"
+            df = con.execute(sql).df()
+        return df.reset_index(drop=True)
 
     @staticmethod
     def _has_runs_table(con: Any) -> bool:

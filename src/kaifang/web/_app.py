@@ -32,7 +32,17 @@ from kaifang.errors import UserInputError
 from kaifang.results import RunResult, package_version
 from kaifang.scenario import Scenario
 from kaifang.web import _meta
-from kaifang.web._jobs import Job, JobManager, default_workers
+from kaifang.web._jobs import (
+    Job,
+    JobJournal,
+    JobManager,
+    QueueFull,
+    default_max_queued,
+    default_worker_memory_mb,
+    default_workers,
+    interrupted_records,
+    server_id,
+)
 from kaifang.web._schemas import (
     JOB_ID_PATTERN,
     RUN_ID_PATTERN,
@@ -65,12 +75,20 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorBody, "description": "not in a state for this (e.g. a job without result)"},
     413: {"model": ErrorBody, "description": "request too large"},
     422: {"model": ErrorBody, "description": "invalid input (fields named in `errors`)"},
+    429: {
+        "model": ErrorBody,
+        "description": "the job queue is full; the `Retry-After` header says when to try again",
+    },
     501: {"model": ErrorBody, "description": "a feature missing from this installation (HTML reports)"},
 }
 
 
 class _BodyLimit:
-    """ASGI middleware: refuse request bodies over ``limit`` bytes with 413 (declared or streamed)."""
+    """ASGI middleware: refuse request bodies over ``limit`` bytes with 413, declared or streamed.
+
+    The body is read here (it is small: scenarios are text) and handed to the app in one piece,
+    so that a chunked body over the limit is refused before the app sees any of it.
+    """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
@@ -89,29 +107,31 @@ class _BodyLimit:
                 if too_big:
                     await self._reject(send)
                     return
+        chunks: list[bytes] = []
         seen = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal seen
+        while True:
             msg = await receive()
-            if msg["type"] == "http.request":
-                seen += len(msg.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
-            return msg
-
-        async def tracking_send(msg: Message) -> None:
-            nonlocal started
-            if msg["type"] == "http.response.start":
-                started = True
-            await send(msg)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
+            if msg["type"] == "http.disconnect":
+                return
+            body = msg.get("body", b"")
+            seen += len(body)
+            if seen > self.limit:
                 await self._reject(send)
+                return
+            chunks.append(body)
+            if not msg.get("more_body", False):
+                break
+        whole: Message = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return whole
+            return await receive()  # after the body: the disconnect, when it comes
+
+        await self.app(scope, replay, send)
 
     async def _reject(self, send: Send) -> None:
         body = ErrorBody(
@@ -125,23 +145,42 @@ class _BodyLimit:
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
                 ],
             }
         )
         await send({"type": "http.response.body", "body": body.encode()})
 
 
-class _TooLarge(Exception):
-    pass
-
-
-def _error(status: int, kind: str, message: str, errors: list[FieldError] | None = None) -> JSONResponse:
+def _error(
+    status: int,
+    kind: str,
+    message: str,
+    errors: list[FieldError] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
     body = ErrorBody(
         error=kind,
         message=message,
         errors=[FieldErrorOut(**e.__dict__) for e in (errors or [])],
     )
-    return JSONResponse(status_code=status, content=body.model_dump())
+    return JSONResponse(status_code=status, content=body.model_dump(), headers=dict(headers or {}))
+
+
+def _allowed_methods(app: Any, scope: Scope) -> list[str]:
+    """Every method some route of ``app`` accepts at the request's path (for ``Allow``)."""
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for route in getattr(app, "routes", []):
+        route_methods = getattr(route, "methods", None)
+        if not route_methods:
+            continue
+        with contextlib.suppress(Exception):
+            match, _ = route.matches({**scope, "method": next(iter(route_methods))})
+            if match == Match.FULL:
+                methods |= set(route_methods)
+    return sorted(methods)
 
 
 class _Store:
@@ -160,6 +199,15 @@ class _Store:
             run_id = str(self._store.add(result, scenario))
             self._remember(run_id, result)
         return run_id
+
+    def record_jobs(self, records: list[dict[str, Any]]) -> None:
+        with self._lock:
+            self._store.record_jobs(records)
+
+    def jobs(self, limit: int | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            df = self._store.jobs(limit=limit)
+        return [{str(k): _finite(v) for k, v in r.items()} for r in df.to_dict(orient="records")]
 
     def _remember(self, run_id: str, result: RunResult) -> None:
         self._cache[run_id] = result
@@ -234,6 +282,33 @@ def _run_rows(df: pd.DataFrame) -> list[RunRow]:
     return rows
 
 
+def _record_out(rec: Mapping[str, Any]) -> JobOut:
+    """A job of an earlier server session, from its record in the results store."""
+    state = str(rec.get("state"))
+    error = rec.get("error")
+    started, finished = rec.get("started"), rec.get("finished")
+    seconds = None
+    if isinstance(started, (int, float)):
+        end = finished if isinstance(finished, (int, float)) else time.time()
+        seconds = float(end) - float(started)
+    errors = split_errors(str(error)) if state == "failed" and error else []
+    return JobOut(
+        id=str(rec["job_id"]),
+        state=state if state in ("queued", "running", "saving", "done", "failed", "cancelled") else "failed",  # type: ignore[arg-type]
+        scenario=str(rec.get("scenario") or ""),
+        model=str(rec.get("model") or ""),
+        dataset=str(rec.get("dataset") or ""),
+        created=float(rec.get("created") or 0.0),
+        seconds=seconds,
+        progress=[],
+        run_id=None if rec.get("run_id") is None else str(rec["run_id"]),
+        error_kind=None if rec.get("error_kind") is None else str(rec["error_kind"]),
+        error=None if error is None else str(error),
+        errors=[FieldErrorOut(**e.__dict__) for e in errors],
+        version=0,
+    )
+
+
 def _job_out(job: Job) -> JobOut:
     errors = split_errors(job.error) if job.state == "failed" and job.error else []
     return JobOut(
@@ -276,6 +351,8 @@ def create_app(
     allowed_hosts: list[str] | None = None,
     report: Callable[[list[tuple[str, RunResult]], Path], Path] | None = None,
     prestart: bool = True,
+    max_queued: int | None = None,
+    worker_memory_mb: float | None = None,
 ) -> FastAPI:
     """Build the web app.
 
@@ -297,6 +374,19 @@ def create_app(
     prestart
         Start the worker processes when the app starts (so the first run finds them warm);
         otherwise on the first submitted run.
+    max_queued
+        Most runs waiting for a worker (default ``KAIFANG_WEB_MAX_QUEUE`` or 100); beyond, a
+        submission gets 429 with ``Retry-After``.
+    worker_memory_mb
+        Memory cap of each worker process in MB (default ``KAIFANG_WEB_WORKER_MEMORY_MB``, else
+        none): a run that needs more fails with a message; the server and the queue go on.
+
+    Notes
+    -----
+    Every job's states are recorded in the results store (its ``jobs`` table). When the app is
+    created, jobs that an earlier server left queued or running are recorded as failed
+    ("interrupted: the web server stopped …"), and ``GET /api/jobs`` lists them with this
+    server's jobs.
 
     Returns
     -------
@@ -304,7 +394,25 @@ def create_app(
         The ASGI app; its OpenAPI document is at ``/openapi.json``, the interactive docs at ``/docs``.
     """
     store = _Store(store_path)
-    jobs = JobManager(store.add, workers=workers or default_workers(), runners=runners)
+    me = server_id()
+    journal = JobJournal(store.record_jobs, me)
+    # what became of the jobs of earlier servers on this store
+    past_records = store.jobs(limit=500)
+    stopped = interrupted_records(past_records, me)
+    if stopped:
+        store.record_jobs(stopped)
+        log.warning("%d job(s) of an earlier server were interrupted; recorded as failed", len(stopped))
+        fixed = {r["job_id"]: r for r in stopped}
+        past_records = [fixed.get(r["job_id"], r) for r in past_records]
+    past: dict[str, JobOut] = {str(r["job_id"]): _record_out(r) for r in past_records}
+    jobs = JobManager(
+        store.add,
+        workers=workers or default_workers(),
+        runners=runners,
+        max_queued=max_queued or default_max_queued(),
+        worker_memory_mb=worker_memory_mb if worker_memory_mb is not None else default_worker_memory_mb(),
+        journal=journal,
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -329,6 +437,7 @@ def create_app(
     )
     app.state.jobs = jobs
     app.state.store = store
+    app.state.past_jobs = past
 
     def _report(runs: list[tuple[str, RunResult]], path: Path) -> Path:
         try:
@@ -338,15 +447,29 @@ def create_app(
 
     # -- error handling: JSON bodies, never a traceback --------------------------------------------
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         kinds = {
             404: "not_found",
             405: "method_not_allowed",
             413: "too_large",
             409: "conflict",
+            429: "queue_full",
             501: "unavailable",
         }
-        return _error(exc.status_code, kinds.get(exc.status_code, "bad_request"), str(exc.detail))
+        headers = dict(exc.headers or {})
+        message = str(exc.detail)
+        if exc.status_code == 400 and message == "There was an error parsing the body":
+            message = (
+                'the request body is not valid JSON (or is nested too deeply to read); send {"text": '
+                '"<scenario TOML>"} with Content-Type: application/json.'
+            )
+        if exc.status_code == 405:
+            allowed = _allowed_methods(request.app, request.scope) or [
+                m.strip() for m in headers.get("Allow", "").split(",") if m.strip()
+            ]
+            headers["Allow"] = ", ".join(allowed)
+            message = f"method {request.method} is not allowed here; allowed: {headers['Allow'] or 'none'}."
+        return _error(exc.status_code, kinds.get(exc.status_code, "bad_request"), message, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _request_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -373,12 +496,16 @@ def create_app(
     @app.get("/api/health", response_model=Health, tags=["server"])
     def health() -> Health:
         """The server is up; which store and how many workers it uses."""
+        counts = jobs.counts()
         return Health(
             status="ok",
             version=package_version(),
             store=store.path,
-            workers=jobs._n,
+            workers=jobs.workers,
             workers_ready=jobs.ready_workers(),
+            queued=counts["queued"],
+            running=counts["running"],
+            max_queued=jobs.max_queued,
         )
 
     @app.get("/api/meta", response_model=MetaOut, tags=["scenarios"])
@@ -388,11 +515,15 @@ def create_app(
 
     @app.post("/api/validate", response_model=ValidationOut, tags=["scenarios"])
     def validate(body: ScenarioIn) -> ValidationOut:
-        """Validate scenario TOML as `kaifang run` does; errors name the field at fault."""
-        sc, errors = validate_text(body.text)
+        """Validate scenario TOML completely, as a run does up to its solve (the model's sections,
+        the shocks' regions and sectors against the data set); errors name the field at fault.
+        Fields that name a file are refused: the web app never opens a path from a request."""
+        checked = validate_text(body.text, body.origin)
+        sc = checked.scenario
         return ValidationOut(
             valid=sc is not None,
-            errors=[FieldErrorOut(**e.__dict__) for e in errors],
+            errors=[FieldErrorOut(**e.__dict__) for e in checked.errors],
+            warnings=checked.warnings,
             scenario=None if sc is None else _finite_tree(sc.model_dump(exclude={"text", "source"})),
         )
 
@@ -403,16 +534,31 @@ def create_app(
 
     @app.post("/api/runs", response_model=JobOut, status_code=202, tags=["runs"])
     def submit(body: ScenarioIn) -> JSONResponse | JobOut:
-        """Validate and queue a scenario; returns the job at once (the solve runs in a worker)."""
-        sc, errors = validate_text(body.text)
+        """Validate and queue a scenario; returns the job at once (the solve runs in a worker).
+
+        When the queue is full (`max_queued` runs waiting) the answer is 429 with a
+        `Retry-After` header (seconds)."""
+        checked = validate_text(body.text, body.origin)
+        sc = checked.scenario
         if sc is None:
-            return _error(422, "invalid_scenario", errors[0].message, errors)
-        return _job_out(jobs.submit(sc))
+            return _error(422, "invalid_scenario", checked.errors[0].message, checked.errors)
+        try:
+            job = jobs.submit(sc)
+        except QueueFull as exc:
+            return _error(429, "queue_full", str(exc), headers={"Retry-After": str(exc.retry_after)})
+        return _job_out(job)
+
+    def _find_job(job_id: str) -> Job | JobOut | None:
+        return jobs.get(job_id) or past.get(job_id)
 
     @app.get("/api/jobs", response_model=list[JobOut], tags=["runs"])
     def list_jobs() -> list[JobOut]:
-        """Jobs of this server session, newest first."""
-        return [_job_out(j) for j in jobs.list()]
+        """Jobs of this server session and, from the results store's records, of earlier ones
+        (jobs an earlier server left unfinished are failed, with the reason), newest first."""
+        mine = [_job_out(j) for j in jobs.list()]
+        ids = {j.id for j in mine}
+        older = [j for j in past.values() if j.id not in ids]
+        return sorted([*mine, *older], key=lambda j: j.created, reverse=True)
 
     @app.get("/api/jobs/{job_id}", response_model=JobOut, tags=["runs"])
     async def get_job(
@@ -423,7 +569,11 @@ def create_app(
         """A job's state and progress; with `after` and `wait`, answers as soon as it changes."""
         job = jobs.get(job_id)
         if job is None:
-            raise HTTPException(404, f"no job {job_id!r} (jobs live as long as the server)")
+            if job_id in past:
+                return past[job_id]
+            raise HTTPException(
+                404, f"no job {job_id!r} on this server or in the results store's job records"
+            )
         deadline = time.monotonic() + wait
         while job.version <= after and not job.final and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
@@ -432,21 +582,41 @@ def create_app(
     @app.get("/api/jobs/{job_id}/result", response_model=RunOut, tags=["runs"])
     def get_job_result(job_id: str = PathParam(pattern=JOB_ID_PATTERN)) -> RunOut:
         """A finished job's result, readable as soon as it is solved (before the store has saved it)."""
-        job = jobs.get(job_id)
-        if job is None:
+        found = _find_job(job_id)
+        if found is None:
             raise HTTPException(404, f"no job {job_id!r}")
-        result, run_id = job.result, job.run_id
+        result = found.result if isinstance(found, Job) else None
+        run_id = found.run_id
         if result is None and run_id is not None:
             result = store.get(run_id)
         if result is None:
-            raise HTTPException(409, f"job {job_id!r} has no result (state {job.state})")
+            raise HTTPException(409, f"job {job_id!r} has no result (state {found.state})")
         return _run_out(run_id, result)
+
+    @app.get(
+        "/api/jobs/{job_id}/scenario",
+        response_class=Response,
+        tags=["runs"],
+        responses={200: {"content": {"application/toml": {}}}},
+    )
+    def get_job_scenario(job_id: str = PathParam(pattern=JOB_ID_PATTERN)) -> Response:
+        """The scenario text of a job (also of a failed or interrupted one, to edit and run again)."""
+        job = jobs.get(job_id)
+        if job is not None:
+            return Response(job.scenario.text, media_type="application/toml")
+        if job_id in past:
+            for rec in store.jobs():
+                if str(rec["job_id"]) == job_id:
+                    return Response(str(rec.get("scenario_text") or ""), media_type="application/toml")
+        raise HTTPException(404, f"no job {job_id!r}")
 
     @app.post("/api/jobs/{job_id}/cancel", response_model=JobOut, tags=["runs"])
     def cancel_job(job_id: str = PathParam(pattern=JOB_ID_PATTERN)) -> JobOut:
         """Cancel a job: a queued one never starts; a running one's worker process is terminated."""
         job = jobs.cancel(job_id)
         if job is None:
+            if job_id in past:
+                return past[job_id]  # an earlier server's job: already final
             raise HTTPException(404, f"no job {job_id!r}")
         return _job_out(job)
 
@@ -575,11 +745,13 @@ def create_app(
             }
             for c in cols
         }
+        measures = [res.diagnostics.get("welfare_measure") for res in results]
         return CompareOut(
             runs=[listing[r] for r in run if r in listing],
             columns=[str(c) for c in cols],
             regions=regions,
             values=values,
+            welfare_measures=[None if m is None else str(m) for m in measures],
         )
 
     @app.get(
@@ -618,6 +790,13 @@ def create_app(
     index = STATIC_DIR / "index.html"
     if (STATIC_DIR / "assets").is_dir():
         app.mount("/assets", StaticFiles(directory=STATIC_DIR / "assets"), name="assets")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        icons = sorted((STATIC_DIR / "assets").glob("favicon*.svg"))
+        if not icons:
+            raise HTTPException(404, "no icon in this build")
+        return FileResponse(icons[0], media_type="image/svg+xml")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home() -> HTMLResponse:

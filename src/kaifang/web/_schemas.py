@@ -38,6 +38,9 @@ class Health(_Out):
     store: str = Field(description="the results store file this server uses")
     workers: int
     workers_ready: int = Field(description="worker processes started and waiting for runs")
+    queued: int = Field(0, description="runs waiting for a worker")
+    running: int = Field(0, description="runs being solved or saved")
+    max_queued: int = Field(0, description="most runs that may wait; more are refused with 429")
 
 
 class DatasetOut(_Out):
@@ -92,11 +95,17 @@ class ScenarioIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     text: str = Field(max_length=MAX_SCENARIO_CHARS, description="scenario TOML")
+    origin: Literal["form", "editor", "api"] = Field(
+        "api",
+        description="where the text was written, to name it in messages: 'form' (the scenario form), "
+        "'editor' (the TOML editor) or 'api'",
+    )
 
 
 class ValidationOut(_Out):
     valid: bool
     errors: list[FieldErrorOut]
+    warnings: list[str] = Field(default_factory=list, description="warnings the checks raised (valid anyway)")
     scenario: dict[str, Any] | None = Field(
         None, description="the parsed scenario (fields of the TOML file) when valid"
     )
@@ -158,6 +167,10 @@ class CompareOut(_Out):
     regions: list[str]
     values: dict[str, dict[str, list[float | None]]] = Field(
         description="column -> region -> one value per run (same order as runs)"
+    )
+    welfare_measures: list[str | None] = Field(
+        default_factory=list,
+        description="each run's diagnostics.welfare_measure: what its welfare_pct measures (same order as runs)",
     )
 
 

@@ -1,9 +1,13 @@
-"""Calibration identities (shared/models/ims2025.md, "Baseline", steps 1-4)."""
+"""Calibration identities (docs/ims2025.md, "Calibration", steps 1-4) and the calibrated ν
+against the authors' values."""
 
 from __future__ import annotations
 
+import csv
+
 import numpy as np
 import pytest
+from scipy.optimize import fsolve
 
 from kaifang.models.ims2025 import ModelSettings, build_economy
 from kaifang.models.ims2025.calibration import (
@@ -14,8 +18,50 @@ from kaifang.models.ims2025.calibration import (
     transfers,
 )
 from kaifang.models.ims2025.model import phi_tilde
+from reference import ims2025 as pub
 
 pytestmark = pytest.mark.data
+
+
+def _raw_csv(name: str) -> np.ndarray:
+    """A file of the data set as numbers, straight from the CSV (empty cells are 0): no kaifang reader."""
+    from kaifang.data import locate
+
+    with open(locate("liberation2025", name), newline="") as f:
+        rows = list(csv.reader(f))[1:]
+    return np.array([[float(x) if x.strip() else 0.0 for x in r] for r in rows])
+
+
+def test_nu_equals_the_authors_values():
+    """ν = (0.114335, 0.270471) (non-US, USA) as the authors' replication code gets them.
+
+    The two-region moments are written out here from the raw files: region 1 = the 193 non-US
+    economies, region 2 = the USA; X11 is the trade among non-US economies (about 17 trillion
+    USD) and stays in the sums, X22 = 0.
+    """
+    X = _raw_csv("trade_cepii.csv")
+    np.fill_diagonal(X, 0.0)
+    Y = _raw_csv("gdp.csv")[:, 0] / 1000.0
+    us = 184  # USA is number 185 in country_labels.csv
+    non = np.arange(X.shape[0]) != us
+    X2 = np.array([[X[non][:, non].sum(), X[non, us].sum()], [X[us, non].sum(), 0.0]])
+    Y2 = np.array([Y[non].sum(), Y[us]])
+    assert 1.6e13 < X2[0, 0] * 1e3 < 1.8e13  # thousands of USD -> USD
+
+    def moments(nu):
+        E = Y2 + (1 - nu) * (X2.sum(axis=0) - X2 @ (1 - nu))
+        r11 = (E[0] - X2[1, 0]) / (E[0] - X2[1, 0] + X2[0, 1])
+        r22 = (E[1] - X2[0, 1]) / (E[1] - X2[0, 1] + X2[1, 0])
+        return [(1 - r11) * nu[1] + r11 * nu[0] - 0.12, r22 * nu[1] + (1 - r22) * nu[0] - 0.26]
+
+    own = fsolve(moments, [0.1, 0.24], xtol=1e-13)
+    np.testing.assert_allclose(own, pub.NU_AUTHORS, rtol=0, atol=0.5 * 10.0**-pub.NU_DECIMALS)
+    from kaifang.data import liberation2025 as lib
+
+    d = lib.load()
+    cal = calibrate(d.trade, d.gdp, d.regions)
+    np.testing.assert_allclose(cal.nu_pair, pub.NU_AUTHORS, rtol=0, atol=0.5 * 10.0**-pub.NU_DECIMALS)
+    np.testing.assert_allclose(moments(np.array(cal.nu_pair)), 0.0, atol=1e-12)
 
 
 def test_nu_targets_are_met(data, cal):

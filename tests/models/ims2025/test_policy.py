@@ -1,5 +1,5 @@
 """Policy helpers: the USTR table, reciprocal retaliation, the optimal tariff and optimal
-retaliation (shared/models/ims2025.md, "Policies in the paper")."""
+retaliation (Ignatenko et al. 2025, Tables 1 and 2; formulas in docs/ims2025.md, "Policies")."""
 
 from __future__ import annotations
 
@@ -45,6 +45,22 @@ def test_optimal_tariff_rate_formula(cal, econ):
     assert optimal_tariff_rate(econ, us) == pytest.approx(expected, rel=1e-12)
     t = optimal_tariff(np.zeros((cal.n, cal.n)), econ, us)
     assert t[us, us] == 0 and np.allclose(np.delete(t[:, us], us), expected)
+
+
+def test_optimal_tariff_rate_with_income_in_delta(cal, econ):
+    """Table 2, case (4): delta_US with (1 - nu_US)(Y_US - X_US,US) in the denominator."""
+    us = cal.us
+    X, lam, nu, Y = cal.X, cal.lam, cal.nu, cal.Y
+    num = sum((1 - nu[k]) * X[us, k] * (1 - lam[us, k]) for k in range(cal.n) if k != us)
+    delta = num / ((1 - nu[us]) * (Y[us] - X[us, us]))
+    expected = 1 / ((1 + delta * econ.eps) * econ.phi[us] - 1)
+    assert optimal_tariff_rate(econ, us, "income") == pytest.approx(expected, rel=1e-12)
+    t = optimal_tariff(np.zeros((cal.n, cal.n)), econ, us, "income")
+    assert np.allclose(np.delete(t[:, us], us), expected)
+    # income is below spending for the USA (a deficit), so delta is larger and t* smaller
+    assert optimal_tariff_rate(econ, us, "income") < optimal_tariff_rate(econ, us)
+    with pytest.raises(ValueError, match=r"denominator must be one of \['spending', 'income'\], got 'gdp'"):
+        optimal_tariff_rate(econ, us, "gdp")  # type: ignore[arg-type]
 
 
 def test_optimal_retaliation_by_all_uses_the_two_region_aggregate(cal, econ, ustr):

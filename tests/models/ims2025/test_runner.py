@@ -80,6 +80,32 @@ def test_ustr_json_document(scenarios_dir, capsys):
     usa = next(r for r in doc["regions"] if r["region"] == "USA")
     assert usa["welfare_pct"] == pytest.approx(1.13, abs=0.005)  # Table 1, case 1
     assert usa["tariff_revenue_share"] > 0
+    # every model states its welfare measure; this one is the paper's exact W_hat
+    assert "W_hat_i = delta_i E_hat_i/P_hat_i" in d["welfare_measure"]
+    assert "exact" in d["welfare_measure"]
+
+
+def test_averages_table_is_the_spending_weighted_mean(scenarios_dir):
+    """tables["averages"]: rows USA, CHN, non-US; the non-US row is the mean over the 193 other
+    economies weighted by baseline spending E_i = sum_j X_ji (own sales built from GDP),
+    recomputed here from the regions table and the calibrated flows."""
+    import kaifang
+    from kaifang.data import liberation2025 as lib
+
+    res = kaifang.run(scenarios_dir / "liberation-day-reciprocal-retaliation.toml")
+    avg = res.tables["averages"]
+    assert list(avg.columns) == ["group", "welfare_pct", "deficit_pct", "employment_pct", "cpi_pct"]
+    assert list(avg["group"]) == ["USA", "CHN", "non-US"]
+    base = lib.one_sector_baseline()
+    E = base["flows"].sum("exporter").values  # flows[importer, exporter]
+    reg = res.regions.set_index("region")
+    others = [c for c in reg.index if c != "USA"]
+    w = E[[list(reg.index).index(c) for c in others]]
+    for col in ("welfare_pct", "deficit_pct", "employment_pct", "cpi_pct"):
+        v = reg.loc[others, col].to_numpy()
+        assert float(avg.loc[2, col]) == pytest.approx(float((v * w).sum() / w.sum()), rel=1e-12)
+        assert float(avg.loc[0, col]) == reg.loc["USA", col]
+        assert float(avg.loc[1, col]) == reg.loc["CHN", col]
 
 
 def test_zero_tariff_scenario_changes_nothing(tmp_path, capsys):
@@ -96,7 +122,7 @@ def test_zero_tariff_scenario_changes_nothing(tmp_path, capsys):
 
 
 def test_eu_and_china_retaliate_optimally_others_do_not(tmp_path, capsys):
-    """The question from the issue: a coalition (EU + China) retaliates optimally, others do not."""
+    """A coalition (a user-defined EU group + China) retaliates optimally, others do not."""
     eu = ["AUT", "BEL", "DEU", "FRA", "ITA", "NLD", "ESP", "POL", "SWE"]
     text = (
         HEAD
@@ -187,6 +213,14 @@ def test_missing_data_file_exit_2(tmp_path, capsys, monkeypatch):
         ('[policy]\noptimal_tariff = "Chnia"\n', r"policy.optimal_tariff.*unknown region 'Chnia'"),
         ('[[policy.retaliation]]\nkind = "tit-for-tat"\nagainst = "USA"\n', r"policy.retaliation\[0\].kind"),
         ('[parameters]\npass_through = "partial"\n', r"parameters.pass_through.*'complete' or 'incomplete'"),
+        (
+            '[policy]\noptimal_tariff = "USA"\noptimal_tariff_denominator = "gdp"\n',
+            r"policy.optimal_tariff_denominator.*'spending' or 'income'",
+        ),
+        (
+            '[policy]\noptimal_tariff_denominator = "income"\n',
+            r"'policy.optimal_tariff_denominator' has value 'income' but no 'policy.optimal_tariff'",
+        ),
         ('[parameters]\nrevenue = "lump_sum"\n', r"unknown field 'parameters.revenue'.*revenue_use"),
         ("[solver]\nmax_iterations = 1\n", r"did not converge.*after 1 iteration"),
         ('[[shocks]]\ntype = "iceberg"\nvalue = -10\n', r"iceberg shock; the ims2025 model has tariffs only"),
@@ -200,6 +234,8 @@ def test_missing_data_file_exit_2(tmp_path, capsys, monkeypatch):
         "unknown_optimal",
         "bad_kind",
         "bad_pass_through",
+        "bad_denominator",
+        "denominator_without_optimal_tariff",
         "unknown_field",
         "non_convergent",
         "iceberg",

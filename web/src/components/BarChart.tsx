@@ -1,3 +1,4 @@
+import type { ComponentChildren } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip } from "chart.js";
 
@@ -16,12 +17,16 @@ interface Props {
   yLabel?: string;
   id?: string;
   horizontal?: boolean;
+  /** Shown under the title (e.g. what the plotted measure is). */
+  note?: ComponentChildren;
+  /** Controls shown between the title and the chart. */
+  controls?: ComponentChildren;
 }
 
 const PALETTE = ["#2b6cb0", "#dd6b20", "#38a169", "#805ad5", "#d53f8c", "#319795", "#b7791f", "#4a5568"];
 
 /** A bar chart (grouped or stacked) drawn with Chart.js on a canvas. */
-export function BarChart({ labels, series, stacked = false, title, yLabel, id, horizontal = false }: Props) {
+export function BarChart({ labels, series, stacked = false, title, yLabel, id, horizontal = false, note, controls }: Props) {
   const canvas = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     if (!canvas.current) return;
@@ -41,10 +46,15 @@ export function BarChart({ labels, series, stacked = false, title, yLabel, id, h
         responsive: true,
         maintainAspectRatio: false,
         plugins: { legend: { display: series.length > 1 }, tooltip: { enabled: true } },
-        scales: {
-          x: { stacked, ticks: { autoSkip: false, maxRotation: 90 } },
-          y: { stacked, ticks: { autoSkip: false }, title: { display: Boolean(yLabel), text: yLabel ?? "" } },
-        },
+        scales: horizontal
+          ? {
+              x: { stacked, title: { display: Boolean(yLabel), text: yLabel ?? "" } },
+              y: { stacked, ticks: { autoSkip: false } },
+            }
+          : {
+              x: { stacked, ticks: { autoSkip: false, maxRotation: 90 } },
+              y: { stacked, ticks: { autoSkip: false }, title: { display: Boolean(yLabel), text: yLabel ?? "" } },
+            },
       },
     });
     return () => chart.destroy();
@@ -52,7 +62,9 @@ export function BarChart({ labels, series, stacked = false, title, yLabel, id, h
   return (
     <figure class="chart" id={id}>
       <figcaption>{title}</figcaption>
-      <div class="chart-box" style={{ height: horizontal ? `${Math.max(240, labels.length * 16)}px` : "300px" }}>
+      {note && <p class="chart-note">{note}</p>}
+      {controls}
+      <div class="chart-box" style={{ height: horizontal ? `${Math.max(240, labels.length * 16 + 60)}px` : "300px" }}>
         <canvas ref={canvas} role="img" aria-label={title} />
       </div>
     </figure>

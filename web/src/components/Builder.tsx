@@ -1,6 +1,8 @@
 import type { ComponentChildren } from "preact";
 import type { Dataset, FieldError, Meta } from "../api";
-import { newShock, type ScenarioForm, type ShockForm, type ShockSpecs } from "../scenario";
+import { useRef } from "preact/hooks";
+import { display, isTableArray, kindOf, newShock, parseLike, sectionPaths, type ScenarioForm, type ShockForm, type ShockSpecs } from "../scenario";
+import { plain, Rich } from "../text";
 
 interface Props {
   meta: Meta;
@@ -22,7 +24,9 @@ export function formFields(f: ScenarioForm): Set<string> {
     s.add(`shocks[${k}]`);
     s.add(`shocks[${k}].type`);
     for (const x of Object.keys(sh.values)) s.add(`shocks[${k}].${x}`);
+    for (const x of Object.keys(sh.extra ?? {})) s.add(`shocks[${k}].${x}`);
   });
+  for (const [sec, v] of Object.entries(f.other)) sectionPaths(sec, v, s);
   return s;
 }
 
@@ -158,14 +162,105 @@ export function Builder({ meta, form, onChange, errors }: Props) {
           }}>
             <option value="">(type)</option>
             {meta.shock_types.map((t) => (
-              <option key={t.type} value={t.type} title={t.description}>
-                {t.type} — {t.description}
+              <option key={t.type} value={t.type} title={plain(t.description)}>
+                {t.type} — {plain(t.description)}
               </option>
             ))}
           </select>
         </label>
       </fieldset>
+
+      <OtherSections other={form.other} errors={errors} onChange={(other) => set({ other })} />
     </div>
+  );
+}
+
+const SECTION_ORDER = ["baseline", "parameters", "policy", "estimation", "solver", "output"];
+
+/** The model's own sections ([baseline], [parameters], [policy] with its [[policy.retaliation]]
+ * entries, [solver], ...) as fields; new sections and keys are added in the TOML editor. */
+function OtherSections({ other, errors, onChange }: { other: Record<string, unknown>; errors: FieldError[]; onChange: (o: Record<string, unknown>) => void }) {
+  const names = Object.keys(other).sort((a, b) => (SECTION_ORDER.indexOf(a) + 99) % 99 - (SECTION_ORDER.indexOf(b) + 99) % 99);
+  if (!names.length) return null;
+  return (
+    <fieldset class="sections" id="sections">
+      <legend>Model settings</legend>
+      <p class="hint">The model's own sections of this scenario. Add sections or keys in the TOML editor.</p>
+      {names.map((name) => (
+        <div class="section" key={name} data-section={name}>
+          <ValueFields path={name} value={other[name]} errors={errors} onChange={(v) => onChange({ ...other, [name]: v })} />
+        </div>
+      ))}
+    </fieldset>
+  );
+}
+
+/** Fields of a TOML value: a table's keys, each entry of an array of tables, or one input. */
+function ValueFields({ path, value, errors, onChange }: { path: string; value: unknown; errors: FieldError[]; onChange: (v: unknown) => void }) {
+  if (isTableArray(value)) {
+    return (
+      <div class="table-array">
+        {value.map((item, i) => (
+          <div class="entry" key={i} data-entry={`${path}[${i}]`}>
+            <div class="shock-head">
+              <strong>
+                <code>[[{path}]]</code> {i + 1}
+              </strong>
+              <button type="button" class="small" onClick={() => onChange(value.filter((_, j) => j !== i))}>
+                remove
+              </button>
+            </div>
+            <FieldMsg errors={errors} field={`${path}[${i}]`} />
+            <ValueFields path={`${path}[${i}]`} value={item} errors={errors} onChange={(v) => onChange(value.map((x, j) => (j === i ? v : x)))} />
+          </div>
+        ))}
+        <button type="button" class="small" onClick={() => onChange([...value, { ...value[value.length - 1] }])}>
+          + another <code>[[{path.replace(/\[\d+\]/g, "")}]]</code>
+        </button>
+      </div>
+    );
+  }
+  if (value && typeof value === "object" && !Array.isArray(value)) {
+    const obj = value as Record<string, unknown>;
+    const simple = Object.keys(obj).filter((k) => !(obj[k] && typeof obj[k] === "object" && !Array.isArray(obj[k])) && !isTableArray(obj[k]));
+    const nested = Object.keys(obj).filter((k) => !simple.includes(k));
+    const leaf = !/\[\d+\]$/.test(path);
+    return (
+      <div class="table-fields">
+        {leaf && simple.length > 0 && (
+          <div class="section-head">
+            <code>[{path}]</code>
+          </div>
+        )}
+        <FieldMsg errors={errors} field={path} />
+        <div class="grid4">
+          {simple.map((k) => (
+            <ScalarField key={k} path={`${path}.${k}`} name={k} value={obj[k]} errors={errors} onChange={(v) => onChange({ ...obj, [k]: v })} />
+          ))}
+        </div>
+        {nested.map((k) => (
+          <ValueFields key={k} path={`${path}.${k}`} value={obj[k]} errors={errors} onChange={(v) => onChange({ ...obj, [k]: v })} />
+        ))}
+      </div>
+    );
+  }
+  return <ScalarField path={path} name={path.split(".").slice(-1)[0]} value={value} errors={errors} onChange={onChange} />;
+}
+
+/** One input for a number, text, list or true/false value; what is typed keeps the value's type. */
+function ScalarField({ path, name, value, errors, onChange }: { path: string; name: string; value: unknown; errors: FieldError[]; onChange: (v: unknown) => void }) {
+  const cls = `v-${name}`;
+  const kind = useRef(kindOf(value)); // the type it had in the scenario, kept while it is edited
+  const input =
+    typeof value === "boolean" ? (
+      <input type="checkbox" class={cls} data-path={path} checked={value} onChange={(e) => onChange(e.currentTarget.checked)} />
+    ) : (
+      <input class={cls} data-path={path} value={display(value)} inputMode={typeof value === "number" ? "decimal" : undefined} onInput={(e) => onChange(parseLike(e.currentTarget.value, kind.current))} />
+    );
+  return (
+    <Field label={name.replace(/_/g, " ")} field={path} errors={errors} hint={kind.current === "list" || kind.current === "numbers" ? "comma-separated" : undefined}>
+      {input}
+    </Field>
   );
 }
 
@@ -189,13 +284,15 @@ function ShockEditor({ k, shock, meta, errors, regionHint, onChange, onRemove }:
   const f = (x: string) => `shocks[${k}].${x}`;
   const setValue = (name: string, v: string | boolean) => onChange({ ...shock, values: { ...shock.values, [name]: v } });
   const fields = spec?.fields ?? [];
+  const extra = shock.extra ?? {};
+  const extraNames = Object.keys(extra).filter((x) => !fields.some((fd) => fd.name === x));
   return (
     <div class="shock" data-field={`shocks[${k}]`} data-shock={k} data-type={shock.type}>
       <div class="shock-head">
         <strong>
-          Shock {k + 1}: {shock.type}
+          Shock {k + 1}: <code>{shock.type}</code>
         </strong>
-        <span class="hint">{spec?.description}</span>
+        <span class="hint">{spec ? <Rich text={spec.description} /> : "a shock type of this model (see the model's documentation)"}</span>
         <button type="button" class="small" onClick={onRemove}>
           remove
         </button>
@@ -230,11 +327,14 @@ function ShockEditor({ k, shock, meta, errors, regionHint, onChange, onRemove }:
             );
           }
           return (
-            <Field key={fd.name} label={fd.name.replace(/_/g, " ")} field={f(fd.name)} errors={errors} hint={fd.name === "importer" ? regionHint : title}>
+            <Field key={fd.name} label={fd.name.replace(/_/g, " ")} field={f(fd.name)} errors={errors} hint={fd.name === "importer" ? regionHint : title && plain(title)}>
               {input}
             </Field>
           );
         })}
+        {extraNames.map((x) => (
+          <ScalarField key={x} path={f(x)} name={x} value={extra[x]} errors={errors} onChange={(v) => onChange({ ...shock, extra: { ...extra, [x]: v } })} />
+        ))}
       </div>
     </div>
   );

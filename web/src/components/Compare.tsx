@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, type Compare as CompareData, type Row } from "../api";
 import { label, welfareColumn } from "../format";
-import { BarChart } from "./BarChart";
+import { RegionBars } from "./RegionBars";
 import { SortableTable } from "./SortableTable";
 
 /** Two or more runs side by side: one outcome, every region, one column per run. */
@@ -29,6 +29,27 @@ export function Compare({ ids }: { ids: string[] }) {
     (vals[reg] ?? []).forEach((v, i) => (r[names[i] ?? `run ${i + 1}`] = v));
     return r;
   });
+  // what each run's welfare column measures (diagnostics.welfare_measure), beside welfare columns
+  const measures = data.welfare_measures ?? [];
+  const distinct = [...new Set(measures.filter((m): m is string => Boolean(m)))];
+  const note =
+    col.includes("welfare") && distinct.length > 0 ? (
+      <div class="welfare-measure" id="compare-welfare-measure">
+        {distinct.length === 1 && measures.every((m) => m === distinct[0]) ? (
+          <span>
+            <strong>{label(col)}</strong> in every run: {distinct[0]}
+          </span>
+        ) : (
+          <ul>
+            {names.map((n, i) => (
+              <li key={n}>
+                <strong>{n}</strong>: {measures[i] ?? "not recorded"}
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
+    ) : null;
   return (
     <section class="compare" id="compare">
       <label>
@@ -44,10 +65,12 @@ export function Compare({ ids }: { ids: string[] }) {
       <a class="button small" id="compare-report" href={api.compareReportUrl(ids)} download>
         HTML report of these runs
       </a>
-      <BarChart
+      <RegionBars
         id="chart-compare"
         title={`${label(col)} in each run`}
         labels={data.regions}
+        note={note}
+        sortBy={data.regions.map((reg) => (vals[reg] ?? [])[0] ?? null)}
         series={names.map((n, i) => ({ label: n, values: data.regions.map((reg) => (vals[reg] ?? [])[i] ?? null) }))}
       />
       <SortableTable rows={rows} id="compare-table" caption={`${label(col)} by region and run`} />

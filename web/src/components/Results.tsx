@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, type RunDoc, type Table } from "../api";
 import { fmt, label, numericColumns, welfareColumn } from "../format";
-import { BarChart } from "./BarChart";
+import { RegionBars } from "./RegionBars";
 import { SortableTable } from "./SortableTable";
 import { WorldMap } from "./WorldMap";
 
@@ -32,6 +32,12 @@ export function Results({ doc, runId, onRendered }: { doc: RunDoc; runId: string
   const trade = cols.filter((c) => TRADE.test(c) && c.endsWith("_pct"));
   const mapValues = Object.fromEntries(rows.map((r) => [String(r.region), typeof r[mapCol] === "number" ? (r[mapCol] as number) : null]));
   const diag = d.diagnostics;
+  const measure = typeof diag.welfare_measure === "string" ? diag.welfare_measure : null;
+  const welfareNote = welfare && measure ? (
+    <span class="welfare-measure">
+      <strong>{label(welfare)}</strong>: {measure}
+    </span>
+  ) : null;
   return (
     <section class="results" data-run={runId ?? ""}>
       <header class="run-head">
@@ -57,28 +63,44 @@ export function Results({ doc, runId, onRendered }: { doc: RunDoc; runId: string
         )}
       </header>
 
-      <SortableTable rows={rows} id="results-table" caption={`Change by region (${rows.length} regions) — click a header to sort`} />
+      <SortableTable
+        rows={rows}
+        id="results-table"
+        caption={`Change by region (${rows.length} regions) — click a header to sort`}
+        titles={welfare && measure ? { [welfare]: `${label(welfare)}: ${measure}` } : undefined}
+      />
+      {welfareNote && <p class="muted table-note">{welfareNote}</p>}
 
       <div class="charts">
         {welfare && parts.length > 0 && (
-          <BarChart
+          <RegionBars
             id="chart-welfare"
             title={`Welfare decomposition (${parts.map(label).join(" + ")}); total ${label(welfare)}`}
             labels={regions}
             stacked
             yLabel="%"
+            note={welfareNote}
+            sortBy={rows.map((r) => r[welfare] as number | null)}
             series={parts.map((c) => ({ label: label(c), values: rows.map((r) => r[c] as number | null) }))}
           />
         )}
         {welfare && parts.length === 0 && (
-          <BarChart id="chart-welfare" title={`Welfare: ${label(welfare)}`} labels={regions} yLabel="%" series={[{ label: label(welfare), values: rows.map((r) => r[welfare] as number | null) }]} />
+          <RegionBars
+            id="chart-welfare"
+            title={`Welfare: ${label(welfare)}`}
+            labels={regions}
+            yLabel="%"
+            note={welfareNote}
+            series={[{ label: label(welfare), values: rows.map((r) => r[welfare] as number | null) }]}
+          />
         )}
         {trade.length > 0 && (
-          <BarChart
+          <RegionBars
             id="chart-trade"
             title="Trade changes by region"
             labels={regions}
             yLabel="%"
+            sortBy={rows.map((r) => r[trade[0]] as number | null)}
             series={trade.map((c) => ({ label: label(c), values: rows.map((r) => r[c] as number | null) }))}
           />
         )}
@@ -105,8 +127,10 @@ export function Results({ doc, runId, onRendered }: { doc: RunDoc; runId: string
 }
 
 /** Trade diversion: for one region, how its trade shifts between partners. Uses the run's
- * `diversion` table (partner shares of a region's imports/exports, change in percentage points)
- * when the model gives one, else the bilateral `flows` table (change in imports by source). */
+ * `diversion` table (partner shares of a region's imports/exports, change in percentage points,
+ * and the change in the value of each partner's trade, %) when the model gives one, else the
+ * bilateral `flows` table (change in imports by source). Percentage points and percent are drawn
+ * on separate charts; long partner lists show the largest gains and losses (a toggle shows all). */
 function Diversion({ runId, doc }: { runId: string; doc: RunDoc }) {
   const dedicated = doc.tables.find((t) => t.name === "diversion" && ["region", "partner", "flow", "share_change_pp"].every((c) => t.columns.includes(c)));
   const info = dedicated ?? doc.tables.find((t) => t.columns.includes("importer") && t.columns.includes("exporter"));
@@ -123,7 +147,7 @@ function Diversion({ runId, doc }: { runId: string; doc: RunDoc }) {
       live = false;
     };
   }, [runId, info?.name, region, flow]);
-  const view = useMemo(() => (table ? (dedicated ? shareSeries(table, region, flow) : diversionSeries(table, region)) : null), [table, region, flow]);
+  const views = useMemo(() => (table ? (dedicated ? shareSeries(table, region, flow) : [diversionSeries(table, region)]) : null), [table, region, flow]);
   if (!info) return null;
   return (
     <div class="diversion">
@@ -143,24 +167,53 @@ function Diversion({ runId, doc }: { runId: string; doc: RunDoc }) {
           ))}
         </select>
       </label>
-      {view && view.labels.length > 0 && <BarChart id="chart-diversion" title={view.title} labels={view.labels} yLabel={view.unit} series={view.series} horizontal={view.labels.length > 20} />}
+      {views &&
+        views.map(
+          (v, i) =>
+            v.labels.length > 0 && (
+              <RegionBars
+                key={v.id}
+                id={i === 0 ? "chart-diversion" : v.id}
+                title={v.title}
+                labels={v.labels}
+                yLabel={v.unit}
+                series={v.series}
+                sortBy={v.sortBy}
+                noun="partners"
+                top={10}
+              />
+            ),
+        )}
     </div>
   );
 }
 
-/** Change in each partner's share of a region's imports (or exports), percentage points. */
+/** The change in each partner's share of a region's imports (or exports), in percentage points,
+ * and, on its own chart, the change in the value of that trade (%), partners in the same order. */
 function shareSeries(t: Table, region: string, flow: string) {
-  const rows = [...t.rows].sort((a, b) => Number(a.share_change_pp ?? 0) - Number(b.share_change_pp ?? 0));
+  const rows = t.rows;
   const labels = rows.map((r) => String(r.partner));
-  const series = [{ label: "share change (pp)", values: rows.map((r) => (typeof r.share_change_pp === "number" ? r.share_change_pp : null)) }];
+  const pp = rows.map((r) => (typeof r.share_change_pp === "number" ? r.share_change_pp : null));
+  const out = [
+    {
+      id: "chart-diversion-share",
+      title: `Trade diversion: change in each partner's share of ${region}'s ${flow} (percentage points)`,
+      unit: "percentage points",
+      labels,
+      sortBy: pp,
+      series: [{ label: "share change (pp)", values: pp }],
+    },
+  ];
   if (t.columns.includes("value_change_pct"))
-    series.push({ label: "value change (%)", values: rows.map((r) => (typeof r.value_change_pct === "number" ? r.value_change_pct : null)) });
-  return {
-    title: `Trade diversion: change in each partner's share of ${region}'s ${flow} (percentage points) and in their value (%)`,
-    unit: "pp / %",
-    labels,
-    series,
-  };
+    out.push({
+      id: "chart-diversion-value",
+      title: `Change in the value of ${region}'s ${flow} by partner (%)`,
+      unit: "%",
+      labels,
+      sortBy: pp,
+      series: [{ label: "value change (%)", values: rows.map((r) => (typeof r.value_change_pct === "number" ? r.value_change_pct : null)) }],
+    });
+  return out;
 }
 
 /** Imports of `importer` by source, summed over sectors: the change in value (or %, if only that is given). */
@@ -183,17 +236,26 @@ function diversionSeries(t: Table, importer: string) {
   const labels = [...by.keys()];
   if (before && after) {
     const total = [...by.values()].reduce((s, e) => s + e.b, 0) || 1;
+    const values = labels.map((l) => (100 * (by.get(l)!.a - by.get(l)!.b)) / total);
     return {
+      id: "chart-diversion-flows",
       title: `Change in ${importer}'s imports by source, summed over sectors (share of its baseline imports, %)`,
       unit: "% of baseline imports",
       labels,
-      series: [{ label: "change", values: labels.map((l) => (100 * (by.get(l)!.a - by.get(l)!.b)) / total) }],
+      sortBy: values,
+      series: [{ label: "change", values }],
     };
   }
+  const values = labels.map((l) => {
+    const p = by.get(l)!.p;
+    return p.length ? p.reduce((s, x) => s + x, 0) / p.length : null;
+  });
   return {
+    id: "chart-diversion-flows",
     title: `Change in ${importer}'s imports by source (${pct ? label(pct) : "%"}, mean over sectors)`,
     unit: "%",
     labels,
-    series: [{ label: "change", values: labels.map((l) => { const p = by.get(l)!.p; return p.length ? p.reduce((s, x) => s + x, 0) / p.length : null; }) }],
+    sortBy: values,
+    series: [{ label: "change", values }],
   };
 }

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { api, type RunRow } from "../api";
+import { api, type Job, type RunRow } from "../api";
 import { fmt } from "../format";
 
 interface Props {
@@ -15,12 +15,22 @@ export function Runs({ refresh, onOpen, onCompare, onEdit }: Props) {
   const [picked, setPicked] = useState<string[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
+  const [jobs, setJobs] = useState<Job[]>([]);
   useEffect(() => {
     api.runs().then(setRuns).catch((e: Error) => setError(e.message));
+    api.jobs().then(setJobs).catch(() => setJobs([]));
   }, [refresh, tick]);
   if (error) return <p class="error">{error}</p>;
   if (!runs) return <p class="muted">loading…</p>;
-  if (!runs.length) return <p class="muted">No runs in the results store yet. Build a scenario and run it.</p>;
+  const unfinished = jobs.filter((j) => j.state === "failed" || j.state === "cancelled");
+  const notDone = unfinished.length > 0 && <Unfinished jobs={unfinished} onEdit={onEdit} />;
+  if (!runs.length)
+    return (
+      <section class="runs">
+        <p class="muted">No runs in the results store yet. Build a scenario and run it.</p>
+        {notDone}
+      </section>
+    );
   const toggle = (id: string) => setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : [...p, id]));
   return (
     <section class="runs">
@@ -80,6 +90,47 @@ export function Runs({ refresh, onOpen, onCompare, onEdit }: Props) {
           </tbody>
         </table>
       </div>
+      {notDone}
     </section>
+  );
+}
+
+/** Runs that did not finish (failed, cancelled, or interrupted when a server stopped), from the
+ * server's job records: what happened, and their scenario to edit and run again. */
+function Unfinished({ jobs, onEdit }: { jobs: Job[]; onEdit: (text: string) => void }) {
+  return (
+    <details class="unfinished" id="unfinished" open>
+      <summary>
+        {jobs.length} run{jobs.length === 1 ? "" : "s"} that did not finish
+      </summary>
+      <div class="table-wrap">
+        <table class="data" id="jobs-table">
+          <thead>
+            <tr>
+              <th>scenario</th>
+              <th>state</th>
+              <th>submitted</th>
+              <th>what happened</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {jobs.map((j) => (
+              <tr key={j.id} data-job={j.id} data-state={j.state}>
+                <td>{j.scenario}</td>
+                <td>{j.error_kind === "ServerStopped" ? "interrupted" : j.state}</td>
+                <td>{new Date(j.created * 1000).toLocaleString()}</td>
+                <td class="job-error">{j.error ?? (j.state === "cancelled" ? "cancelled" : "")}</td>
+                <td class="actions">
+                  <button class="small" onClick={() => api.jobScenario(j.id).then(onEdit)}>
+                    edit again
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </details>
   );
 }

@@ -7,10 +7,12 @@ interface Props {
   columns?: string[];
   id?: string;
   caption?: string;
+  /** Tooltips of column headers (e.g. what a welfare column measures). */
+  titles?: Record<string, string>;
 }
 
 /** A table sorted by clicking a column header (again to reverse). */
-export function SortableTable({ rows, columns, id, caption }: Props) {
+export function SortableTable({ rows, columns, id, caption, titles }: Props) {
   const cols = columns ?? (rows.length ? Object.keys(rows[0]) : []);
   const [sort, setSort] = useState<{ col: string; desc: boolean } | null>(null);
   const sorted = useMemo(() => {
@@ -39,7 +41,7 @@ export function SortableTable({ rows, columns, id, caption }: Props) {
                 data-col={c}
                 onClick={() => click(c)}
                 aria-sort={sort?.col === c ? (sort.desc ? "descending" : "ascending") : "none"}
-                title="sort"
+                title={titles?.[c] ? `${titles[c]} (click to sort)` : "sort"}
               >
                 {label(c)}
                 {sort?.col === c ? (sort.desc ? " ▼" : " ▲") : ""}

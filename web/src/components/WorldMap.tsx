@@ -22,6 +22,13 @@ const SHAPES = COUNTRIES.features.map((f: Feature<Geometry, { name: string }>) =
   d: path(f) ?? "",
 }));
 
+const NAMES = new Map(SHAPES.filter((s) => s.iso3).map((s) => [s.iso3, s.name]));
+
+/** The country's name for an ISO 3166 alpha-3 code (from the bundled atlas), if known. */
+export function countryName(iso3: string): string | undefined {
+  return NAMES.get(iso3);
+}
+
 // Diverging colours: red for losses, blue for gains, white at zero.
 function colour(v: number, max: number): string {
   const t = Math.max(-1, Math.min(1, v / (max || 1)));

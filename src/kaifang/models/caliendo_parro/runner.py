@@ -47,8 +47,8 @@ from kaifang.data.registry import get_dataset
 from kaifang.errors import ScenarioError
 from kaifang.models import Progress, null_progress
 from kaifang.models.caliendo_parro.solver import Equilibrium, SolverSettings, solve
+from kaifang.models.caliendo_parro.uncertainty import UncertaintySettings, theta_bands
 from kaifang.models.caliendo_parro.welfare import (
-    WELFARE_MEASURE,
     IntegratedWelfare,
     decompose,
     integrate,
@@ -242,6 +242,7 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
     bset = validate_section(BaselineSettings, scenario.baseline, scenario, "baseline")
     validate_section(ParameterSettings, scenario.parameters, scenario, "parameters")
     settings = validate_section(SolverSettings, scenario.solver, scenario, "solver")
+    uncertainty = validate_section(UncertaintySettings, scenario.uncertainty, scenario, "uncertainty")
     shocks = parse_shocks(scenario)
     check_supported(shocks, SHOCK_TYPES, scenario, "caliendo_parro")
 
@@ -284,6 +285,21 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
     progress("tabulating")
     regions, extra = tables(e1, welfare)
     extra.update(diversion_tables(b1.flows, e1.flows, b1.regions))
+    bands = None
+    if uncertainty.draws:
+        progress(f"solving {uncertainty.draws} draws of the trade elasticities")
+        bands = theta_bands(
+            b0,
+            composed.tariff_new,
+            composed.cost_factor(),
+            d_new,
+            d_cf,
+            uncertainty,
+            settings,
+            source=scenario.source,
+        )
+        regions = regions.merge(bands.columns, on="region", how="left", validate="one_to_one")
+        extra["draws"], extra["theta_draws"] = bands.draws, bands.theta
     ds = get_dataset(scenario.dataset)
     diagnostics = {
         "converged": True,
@@ -291,8 +307,7 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
         "residual": max(e0.diagnostics.residual, e1.diagnostics.residual),
         "solve_seconds": solve_seconds,
         "method": e1.diagnostics.method,
-        "welfare_measure": WELFARE_MEASURE,
-        **welfare_diagnostics(welfare),
+        **welfare_diagnostics(welfare),  # welfare_measure, welfare_residual_max_pct, welfare_decomposition
         "equilibria": {
             name: {
                 "iterations": e.diagnostics.iterations,
@@ -304,6 +319,8 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
         },
         "shocked_cells": int(composed.touched.sum()),
     }
+    if bands is not None:
+        diagnostics["uncertainty"] = dict(bands.diagnostics)
     provenance = {
         "dataset": ds.name,
         "citation": ds.citation,

@@ -408,6 +408,8 @@ def _eliminate_non_traded(
     so ``X'_nt = (I - gamma_{nt,nt})^{-1} (gamma_{nt,tr} Y'_tr + alpha_nt I')`` and every X' and
     labour demand sum_j gamma_j Y'_j are ``E [Y'_tr, I']``.
 
+    ``lkappa_nt`` may carry a trailing batch axis ``(N, J - JT, B)``; ``h`` and ``k0`` then do too.
+
     Returns
     -------
     H ``(N, J - JT, JT + 1)``, h ``(N, J - JT)``, K ``(N, JT, JT + 1)``, k0 ``(N, JT)``,
@@ -421,10 +423,14 @@ def _eliminate_non_traded(
     inv_p = inv_x.transpose(0, 2, 1)  # (I - A)^{-1} with A = gamma_{nt,nt} transposed
     rhs = np.concatenate([gio[:, T, U].transpose(0, 2, 1), gva[:, U, None]], axis=2)
     H = inv_p @ rhs
-    h = (inv_p @ lkappa_nt[:, :, None])[:, :, 0]
+    batched = lkappa_nt.ndim == 3  # (N, J - JT, B): one column per member of a batch
+    lk = lkappa_nt if batched else lkappa_nt[:, :, None]
+    h = inv_p @ lk
     from_nt = gio[:, U, T].transpose(0, 2, 1)  # [n, j in tr, k in nt]
     K = np.concatenate([gio[:, T, T].transpose(0, 2, 1), gva[:, T, None]], axis=2) + from_nt @ H
-    k0 = (from_nt @ h[:, :, None])[:, :, 0]
+    k0 = from_nt @ h
+    if not batched:
+        h, k0 = h[:, :, 0], k0[:, :, 0]
     # expenditure
     x_nt = inv_x @ np.concatenate([gio[:, U, T], alpha[:, U, None]], axis=2)  # (N, nt, JT + 1)
     x_tr = np.concatenate([gio[:, T, T], alpha[:, T, None]], axis=2) + gio[:, T, U] @ x_nt

@@ -3,7 +3,7 @@ America Great Again? The Economic Impacts of Liberation Day Tariffs", JIE.
 
 One sector, 194 economies (data set ``liberation2025``), equilibrium in changes with tariffs,
 elastic labour supply, scale economies, tariff pass-through, deficits and two uses of tariff
-revenue. Equations: ``shared/models/ims2025.md``; user guide: ``docs/ims2025.md``.
+revenue. Equations and user guide: ``docs/ims2025.md``.
 
 Quick use::
 

@@ -1,7 +1,7 @@
 """Calibration of the baseline: local-input share ν, transfers, domestic sales.
 
-Ignatenko, Macedoni, Lashkaripour and Simonovska (2025), as written out in
-``shared/models/ims2025.md`` ("Baseline", steps 1-3). Arrays use the paper's orientation:
+Ignatenko, Macedoni, Lashkaripour and Simonovska (2025), calibration steps 1-3 as written out
+in ``docs/ims2025.md`` ("Calibration"). Arrays use the paper's orientation:
 ``X[j, i]`` is the value of goods from exporter ``j`` to importer ``i``.
 """
 
@@ -26,7 +26,7 @@ __all__ = [
     "transfers",
 ]
 
-#: The two targets of the ν calibration (note, step 2): 0.12 and 0.26.
+#: The two targets of the ν calibration (calibration step 2): 0.12 and 0.26.
 NU_TARGETS = (0.12, 0.26)
 
 
@@ -73,7 +73,7 @@ class Calibration:
 
 
 def aggregate_two_regions(X: np.ndarray, Y: np.ndarray, us: int) -> tuple[np.ndarray, np.ndarray]:
-    """Aggregate flows and income into region 1 = non-US, region 2 = USA (note, step 2).
+    """Aggregate flows and income into region 1 = non-US, region 2 = USA (calibration step 2).
 
     Returns ``(X2, Y2)`` with ``X2[r, s]`` the flow from aggregate ``r`` to ``s`` (own flows
     included when ``X`` has them) and ``Y2`` the summed income.
@@ -86,13 +86,15 @@ def aggregate_two_regions(X: np.ndarray, Y: np.ndarray, us: int) -> tuple[np.nda
 
 
 def nu_moments(nu: np.ndarray, X2: np.ndarray, Y2: np.ndarray) -> np.ndarray:
-    """The two ν moments on the two-region aggregate (note, step 2), minus their targets.
+    """The two ν moments on the two-region aggregate (calibration step 2), minus their targets.
 
-    ``E_r = Y_r + (1 - nu_r)(M_r - sum_s (1 - nu_s) X_rs)`` (own flows zero),
+    ``E_r = Y_r + (1 - nu_r)(M_r - sum_s (1 - nu_s) X_rs)`` with ``M_r = sum_s X_sr``, both sums
+    over ``s = 1, 2`` *including* ``s = r``: ``X2[0, 0]`` is the trade among the non-US
+    economies (most of world trade), not domestic sales, and stays in; ``X2[1, 1]`` is zero
+    because the data hold no domestic sales.
     ``r11 = (E1 - X21)/(E1 - X21 + X12)``, ``r22 = (E2 - X12)/(E2 - X12 + X21)``;
     returns ``[(1 - r11) nu2 + r11 nu1 - 0.12, r22 nu2 + (1 - r22) nu1 - 0.26]``.
     """
-    X2 = X2 * (1.0 - np.eye(2))
     M = X2.sum(axis=0)
     E = Y2 + (1.0 - nu) * (M - (X2 * (1.0 - nu)[None, :]).sum(axis=1))
     r11 = (E[0] - X2[1, 0]) / (E[0] - X2[1, 0] + X2[0, 1])
@@ -128,12 +130,12 @@ def solve_nu(X: np.ndarray, Y: np.ndarray, us: int) -> tuple[float, float]:
 
 
 def transfers(X: np.ndarray, nu: np.ndarray) -> np.ndarray:
-    """``T_i = (1 - nu_i)(sum_j X_ji - sum_k (1 - nu_k) X_ik)`` (note, step 3)."""
+    """``T_i = (1 - nu_i)(sum_j X_ji - sum_k (1 - nu_k) X_ik)`` (calibration step 3)."""
     return (1.0 - nu) * (X.sum(axis=0) - (X * (1.0 - nu)[None, :]).sum(axis=1))
 
 
 def domestic_sales(E: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """``X_ii = max(E_i - sum_{j != i} X_ji, 0)`` (note, step 3)."""
+    """``X_ii = max(E_i - sum_{j != i} X_ji, 0)`` (calibration step 3)."""
     imports = X.sum(axis=0) - np.diag(X)
     return np.maximum(E - imports, 0.0)
 

@@ -1,6 +1,6 @@
 """The equilibrium in changes of Ignatenko, Macedoni, Lashkaripour and Simonovska (2025).
 
-Small pure functions in the paper's notation, as written out in ``shared/models/ims2025.md``
+Small pure functions in the paper's notation, as written out in ``docs/ims2025.md``
 ("Equilibrium in changes" and "Outcomes"). Orientation: ``t[j, i]`` is the tariff on goods
 from exporter ``j`` entering importer ``i``; ``lam[j, i]`` is ``j``'s share of ``i``'s spending.
 Hats (``w_hat = w'/w``) are 1-D arrays over regions.
@@ -149,7 +149,8 @@ def welfare(
 ) -> np.ndarray:
     """``W_hat_i = delta_i E_hat_i/P_hat_i + (1 - delta_i) w_hat_i L_hat_i / P_hat_i``.
 
-    ``delta_i = E_i / (E_i - kappa (1 - tau_i) Y_i / (1 + kappa))`` (note, "Outcomes").
+    ``delta_i = E_i / (E_i - kappa (1 - tau_i) Y_i / (1 + kappa))`` (docs/ims2025.md, "Outcomes"). This is the exact
+    welfare change of the model, not an approximation.
     """
     delta = E / (E - kappa * (1.0 - tau) * Y / (1.0 + kappa))
     return delta * E_hat / P_hat + (1.0 - delta) * w_hat * L_hat / P_hat
@@ -178,10 +179,11 @@ class Equilibrium:
 def evaluate(
     econ: Economy, t: np.ndarray, w_hat: np.ndarray, E_hat: np.ndarray, L_hat: np.ndarray
 ) -> Equilibrium:
-    """Evaluate the model at given hats; residuals in the note's form, scaled to be relative.
+    """Evaluate the model at given hats; residuals of equations (a)-(c) of ``docs/ims2025.md``,
+    scaled to be relative.
 
     ``residual_a[j] = (factor_income_j - w_hat_j L_hat_j Y_j) / Y_j`` for every ``j`` (the
-    one the note replaces by the normalisation included: it holds by Walras' law),
+    one the normalisation replaces included: it holds by Walras' law),
     ``residual_b[i] = (spending_i - E_hat_i E_i) / E_i``,
     ``residual_c[i] = L_hat_i - labour_supply_i``,
     ``normalisation = sum_i (P_hat_i - 1) E_i / sum_i E_i``.

@@ -1,5 +1,5 @@
 """Model settings and the economy they define from a calibration (benchmark, incomplete
-pass-through, Eaton-Kortum), as in ``shared/models/ims2025.md``."""
+pass-through, Eaton-Kortum), as in ``docs/ims2025.md`` ("Calibration", "Variants")."""
 
 from __future__ import annotations
 
@@ -76,14 +76,14 @@ class ModelSettings:
 
 
 def phi_tilde(nu: np.ndarray, theta: float) -> np.ndarray:
-    """``phi_tilde_i = (1 + theta) / ((1 - nu_i) theta) - 1/theta - 1`` (note, step 4)."""
+    """``phi_tilde_i = (1 + theta) / ((1 - nu_i) theta) - 1/theta - 1`` (calibration step 4)."""
     return (1.0 + theta) / ((1.0 - nu) * theta) - 1.0 / theta - 1.0
 
 
 def build_economy(cal: Calibration, settings: ModelSettings | None = None) -> Economy:
     """The economy the equilibrium solves, for a calibration and model settings.
 
-    Eaton-Kortum variant (note, "Eaton-Kortum variant"): ν = 0, φ = 1, ``Y_i = sum_k X_ik``,
+    Eaton-Kortum variant (docs/ims2025.md, "Variants"): ν = 0, φ = 1, ``Y_i = sum_k X_ik``,
     ``T_i = E_i - Y_i``, spending and shares as calibrated.
     """
     s = settings or ModelSettings()

@@ -1,4 +1,4 @@
-"""Outcomes of a solved equilibrium (note, "Outcomes"), one row per region."""
+"""Outcomes of a solved equilibrium (docs/ims2025.md, "Outcomes"), one row per region."""
 
 from __future__ import annotations
 

@@ -2,19 +2,23 @@
 
 Orientation as in the model: ``t[j, i]`` is the tariff on goods from exporter ``j`` entering
 importer ``i`` (fractions). Every function returns a new array; none changes its input.
-Formulas: ``shared/models/ims2025.md``, "Policies in the paper".
+Formulas: Ignatenko, Macedoni, Lashkaripour and Simonovska (2025), the optimal tariff and
+retaliation formulas of the paper (Tables 1 and 2); written out in ``docs/ims2025.md``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal, get_args
 
 import numpy as np
 
 from kaifang.models.ims2025.equations import Economy
 
 __all__ = [
+    "DELTA_DENOMINATORS",
     "USTR_FLOOR",
+    "DeltaDenominator",
     "best_uniform_tariff",
     "block_delta",
     "delta",
@@ -26,8 +30,15 @@ __all__ = [
     "ustr_tariffs",
 ]
 
-#: The model's floor on the announced US tariffs (note, "USTR tariffs").
+#: The model's floor on the announced US tariffs (the paper applies at least 10 %).
 USTR_FLOOR = 0.10
+
+#: What the denominator of ``delta_i`` in the optimal-tariff formula subtracts own sales from:
+#: ``"spending"`` ``(1 - nu_i)(E_i - X_ii)``, the formula of Table 1 (t* = 21.8 % for the USA), or
+#: ``"income"`` ``(1 - nu_i)(Y_i - X_ii)``, what the authors' replication code uses for the US
+#: tariff of Table 2, case (4) (t* = 18.5 %, the "19 %" of the abstract).
+DeltaDenominator = Literal["spending", "income"]
+DELTA_DENOMINATORS: tuple[str, ...] = get_args(DeltaDenominator)
 
 
 def ustr_tariffs(announced: np.ndarray, us: int, floor: float = USTR_FLOOR) -> np.ndarray:
@@ -49,12 +60,23 @@ def reciprocal_retaliation(t: np.ndarray, against: int, by: Sequence[int]) -> np
     return out
 
 
-def delta(econ: Economy, denominator: str = "spending") -> np.ndarray:
+def _check_denominator(denominator: str) -> None:
+    if denominator not in DELTA_DENOMINATORS:
+        raise ValueError(f"denominator must be one of {list(DELTA_DENOMINATORS)}, got {denominator!r}")
+
+
+def delta(econ: Economy, denominator: DeltaDenominator = "spending") -> np.ndarray:
     """``delta_i = sum_{k != i} (1 - nu_k) X_ik (1 - lam_ik) / ((1 - nu_i)(E_i - X_ii))``.
 
     Baseline flows ``X = lam E``. With ``denominator="income"`` the denominator uses
-    ``Y_i - X_ii`` instead of ``E_i - X_ii``.
+    ``Y_i - X_ii`` instead of ``E_i - X_ii`` (see :data:`DeltaDenominator`).
+
+    Raises
+    ------
+    ValueError
+        ``denominator`` is not one of :data:`DELTA_DENOMINATORS`.
     """
+    _check_denominator(denominator)
     X = econ.lam * econ.E[None, :]
     off = 1.0 - np.eye(econ.n)
     num = (X * (1.0 - econ.nu)[None, :] * off * (1.0 - econ.lam)).sum(axis=1)
@@ -62,23 +84,26 @@ def delta(econ: Economy, denominator: str = "spending") -> np.ndarray:
     return num / ((1.0 - econ.nu) * (base - np.diag(X)))
 
 
-def optimal_tariff_rate(econ: Economy, i: int) -> float:
+def optimal_tariff_rate(econ: Economy, i: int, denominator: DeltaDenominator = "spending") -> float:
     """The optimal uniform import tariff of region ``i``: ``t* = 1/((1 + delta_i eps) phi_i - 1)``
-    (note, "Optimal US tariff"), evaluated at baseline shares."""
-    d = delta(econ)[i]
+    (Ignatenko et al. 2025, Table 1, "optimal US tariff"), evaluated at baseline shares, with
+    :func:`delta`'s ``denominator``."""
+    d = delta(econ, denominator)[i]
     return float(1.0 / ((1.0 + d * econ.eps) * econ.phi[i] - 1.0))
 
 
-def optimal_tariff(t: np.ndarray, econ: Economy, i: int) -> np.ndarray:
-    """Set ``t[j, i] = t*_i`` on the goods of every exporter ``j != i``."""
+def optimal_tariff(
+    t: np.ndarray, econ: Economy, i: int, denominator: DeltaDenominator = "spending"
+) -> np.ndarray:
+    """Set ``t[j, i] = t*_i`` (:func:`optimal_tariff_rate`) on the goods of every exporter ``j != i``."""
     out = np.array(t, dtype=float, copy=True)
-    out[:, i] = optimal_tariff_rate(econ, i)
+    out[:, i] = optimal_tariff_rate(econ, i, denominator)
     out[i, i] = 0.0
     return out
 
 
 def block_delta(econ: Economy, coalition: Sequence[int], against: int) -> float:
-    """``delta`` of a coalition on the world aggregated into blocks (note, "Optimal retaliation").
+    """``delta`` of a coalition on the world aggregated into blocks (the paper's optimal retaliation).
 
     Blocks: the coalition ``C``, the target, and (when not empty) all other regions ``O``.
     ``delta_C = sum_{k != C} (1 - nu_k) X_Ck (1 - lam_Ck) / ((1 - nu_C)(Y_C - X_CC))`` with

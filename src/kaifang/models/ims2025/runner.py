@@ -29,12 +29,33 @@ from kaifang.scenario import Scenario, validate_section
 from kaifang.scenario.select import resolve
 from kaifang.scenario.shocks import IcebergShock, check_supported, compose_shocks, parse_shocks
 
-__all__ = ["SECTORS", "TABLES", "BaselineSection", "ParametersSection", "PolicySection", "run"]
+__all__ = [
+    "AVERAGE_COLUMNS",
+    "SECTORS",
+    "TABLES",
+    "WELFARE_MEASURE",
+    "BaselineSection",
+    "ParametersSection",
+    "PolicySection",
+    "averages_table",
+    "run",
+]
 
 #: The model's one sector (for ``sector = "goods"`` in shocks).
 SECTORS = ("goods",)
 #: Named tariff tables for ``from_table``.
 TABLES = ("ustr2025",)
+
+#: Columns of the ``averages`` table (the aggregates of the paper's Table 2).
+AVERAGE_COLUMNS = ("welfare_pct", "deficit_pct", "employment_pct", "cpi_pct")
+
+#: What ``welfare_pct`` measures (``diagnostics.welfare_measure``).
+WELFARE_MEASURE = (
+    "exact welfare change of Ignatenko et al. (2025): W_hat_i = delta_i E_hat_i/P_hat_i "
+    "+ (1 - delta_i) w_hat_i L_hat_i/P_hat_i with delta_i = E_i/(E_i - kappa (1 - tau_i) Y_i/(1 + kappa)), "
+    "real spending net of the disutility of labour supply; welfare_pct = 100 (W_hat_i - 1), "
+    "no linearisation"
+)
 
 Selector = str | list[str]
 
@@ -84,6 +105,13 @@ class PolicySection(_Section):
     """``[policy]``: optimal uniform import tariffs and retaliation."""
 
     optimal_tariff: Selector | None = None
+    optimal_tariff_denominator: Literal["spending", "income"] = Field(
+        default="spending",
+        description=(
+            "denominator of delta_i in t* = 1/((1 + delta_i eps) phi_i - 1): (1 - nu_i)(E_i - X_ii) "
+            "('spending', Table 1) or (1 - nu_i)(Y_i - X_ii) ('income', Table 2 case (4))"
+        ),
+    )
     retaliation: list[Retaliation] = Field(default_factory=list)
 
 
@@ -128,6 +156,12 @@ def build_tariffs(sc: Scenario, econ, data, cal) -> tuple[np.ndarray, dict[str, 
     )
     t = arrays.tariff_new[:, :, 0].T.copy()
     p = validate_section(PolicySection, sc.policy, sc, "policy")
+    if p.optimal_tariff is None and "optimal_tariff_denominator" in (sc.policy or {}):
+        raise ScenarioError(
+            f"{sc.source}: field 'policy.optimal_tariff_denominator' has value "
+            f"{p.optimal_tariff_denominator!r} but no 'policy.optimal_tariff' is set, so it changes nothing; "
+            f'add optimal_tariff = "USA" (or the regions that set an optimal tariff) or remove the field.'
+        )
     rates: dict[str, Any] = {}
     if p.optimal_tariff is not None:
         for i in resolve(
@@ -138,8 +172,11 @@ def build_tariffs(sc: Scenario, econ, data, cal) -> tuple[np.ndarray, dict[str, 
             source=sc.source,
             groups=sc.groups,
         ):
-            t = pol.optimal_tariff(t, econ, i)
-            rates[f"optimal_tariff[{regions[i]}]"] = pol.optimal_tariff_rate(econ, i)
+            t = pol.optimal_tariff(t, econ, i, p.optimal_tariff_denominator)
+            rates[f"optimal_tariff[{regions[i]}]"] = pol.optimal_tariff_rate(
+                econ, i, p.optimal_tariff_denominator
+            )
+        rates["optimal_tariff_denominator"] = p.optimal_tariff_denominator
     for k, r in enumerate(p.retaliation):
         target = _one_region(r.against, regions, f"policy.retaliation[{k}].against", sc)
         by = resolve(
@@ -166,6 +203,24 @@ def build_tariffs(sc: Scenario, econ, data, cal) -> tuple[np.ndarray, dict[str, 
             entry["rates"] = sorted({float(x) for x in np.round(rr, 12)})
         rates[f"retaliation[{k}]"] = entry
     return t, rates
+
+
+def averages_table(regions: pd.DataFrame, E: np.ndarray, us: int, china: int | None) -> pd.DataFrame:
+    """The paper's aggregates (Table 2): rows ``USA``, ``CHN`` and ``non-US``, the last the
+    average over every economy but the USA weighted by baseline spending ``E_i``.
+
+    Columns ``group`` then :data:`AVERAGE_COLUMNS`; a weighted average leaves out economies whose
+    value is undefined (NaN). Without China in the data the ``CHN`` row is left out.
+    """
+    n = len(E)
+    rows = []
+    for label, k in (("USA", us), ("CHN", china)):
+        if k is not None:
+            rows.append({"group": label, **{c: float(regions[c].iloc[k]) for c in AVERAGE_COLUMNS}})
+    non_us = np.arange(n) != us
+    avg = weighted_average(regions, E, non_us)
+    rows.append({"group": "non-US", **{c: avg[c] for c in AVERAGE_COLUMNS}})
+    return pd.DataFrame(rows, columns=["group", *AVERAGE_COLUMNS])
 
 
 def run(scenario: Scenario, progress) -> RunResult:
@@ -196,14 +251,7 @@ def run(scenario: Scenario, progress) -> RunResult:
         sol = solve_reference(econ, t)
     solve_seconds = time.perf_counter() - t0
     regions = outcomes(econ, sol.eq, cal.regions)
-    us = np.zeros(cal.n, dtype=bool)
-    us[cal.us] = True
-    avg = pd.DataFrame(
-        [
-            {"group": "USA", **weighted_average(regions, cal.E, us)},
-            {"group": "non-US (average)", **weighted_average(regions, cal.E, ~us)},
-        ]
-    )
+    avg = averages_table(regions, cal.E, cal.us, cal.regions.index("CHN") if "CHN" in cal.regions else None)
     j, i = np.nonzero(t)
     tariffs = pd.DataFrame(
         {"importer": [cal.regions[k] for k in i], "exporter": [cal.regions[k] for k in j], "tariff": t[j, i]}
@@ -216,6 +264,7 @@ def run(scenario: Scenario, progress) -> RunResult:
         "walras_residual": walras,
         "solve_seconds": solve_seconds,
         "method": sol.method,
+        "welfare_measure": WELFARE_MEASURE,
     }
     provenance = {
         "dataset": lib.DATASET,

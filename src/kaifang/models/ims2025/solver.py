@@ -1,8 +1,8 @@
 """Solvers of the equilibrium in changes: Newton with the analytic Jacobian (kaifang's), and
 the general root finder the paper's code uses (the reference in benchmarks and tests).
 
-The unknowns are ``z = (log w_hat, log E_hat, log L_hat)`` (3N). The Newton system is the
-note's equations (a) (with the last one replaced by the normalisation), (b), and (c) in logs:
+The unknowns are ``z = (log w_hat, log E_hat, log L_hat)`` (3N). The Newton system is
+equations (a) (with the last one replaced by the normalisation), (b), and (c) in logs:
 ``log L_hat - kappa (log tau_hat + log w_hat - log P_hat) = 0``, which has the same roots.
 The Jacobian is exact (derived by hand, checked against finite differences in the tests).
 """
@@ -282,7 +282,7 @@ def solve(
     -------
     Solution
         The equilibrium and diagnostics; ``residual`` is the largest absolute residual of the
-        note's equations (relative form, see :func:`~kaifang.models.ims2025.equations.evaluate`).
+        equations (a)-(c) (relative form, see :func:`~kaifang.models.ims2025.equations.evaluate`).
 
     Raises
     ------

@@ -43,7 +43,7 @@ class SweepResult:
     x
         Solutions ``(K, 3N)``: stacked ``(w_hat, E_hat, L_hat)``.
     iterations, residual
-        Per solve: iterations (Newton + chord steps) and largest residual of the note's equations.
+        Per solve: iterations (Newton + chord steps) and largest residual of equations (a)-(c).
     seconds
         Wall time of all solves together.
     """
