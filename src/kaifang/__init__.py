@@ -10,10 +10,13 @@ Quick use::
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from kaifang.errors import ConvergenceError, KaifangError, ScenarioError, UserInputError
-from kaifang.results import RunResult
-from kaifang.scenario import Scenario, load_scenario, parse_scenario
+
+if TYPE_CHECKING:
+    from kaifang.results import RunResult
+    from kaifang.scenario import Scenario, load_scenario, parse_scenario
 
 __all__ = [
     "ConvergenceError",
@@ -27,6 +30,25 @@ __all__ = [
     "run",
 ]
 
+# Imported on first use, so that `import kaifang` (and the command line's start-up) does not
+# pay for pandas and pydantic until something needs them.
+_LAZY = {
+    "RunResult": "kaifang.results",
+    "Scenario": "kaifang.scenario",
+    "load_scenario": "kaifang.scenario",
+    "parse_scenario": "kaifang.scenario",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'kaifang' has no attribute {name!r}")
+
 
 def run(scenario: str | Path | Scenario) -> RunResult:
     """Load (if a path) and solve a scenario; return its :class:`RunResult`.
@@ -37,6 +59,7 @@ def run(scenario: str | Path | Scenario) -> RunResult:
         A path to a TOML scenario file or an already parsed :class:`Scenario`.
     """
     from kaifang.models import run_scenario
+    from kaifang.scenario import Scenario, load_scenario
 
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     return run_scenario(sc)

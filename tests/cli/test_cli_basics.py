@@ -45,3 +45,28 @@ def test_data_list_json(capsys):
     assert main(["data", "list", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert {d["name"] for d in doc["datasets"]} >= {"cp2015", "agtpa", "wiod44", "liberation2025", "demo"}
+
+
+def test_data_list_shows_licence_and_source(capsys, monkeypatch):
+    import json
+
+    from kaifang.data import DATASETS
+
+    assert main(["data", "list", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    for d in doc["datasets"]:
+        assert d["licence"], d["name"]
+        ds = DATASETS[d["name"]]
+        assert d["licence"] == ds.licence and d["homepage"] == ds.homepage
+        if not ds.synthetic:
+            assert d["homepage"].startswith("https://"), d["name"]
+    by_name = {d["name"]: d for d in doc["datasets"]}
+    assert by_name["agtpa"]["licence"].startswith("CC BY 4.0")  # the tradepolicy package's DESCRIPTION
+    assert by_name["wiod44"]["licence"].startswith("GPL-3")  # the GEGravity package's DESCRIPTION
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["data", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "licence" in out and "…" not in out
+    for d in doc["datasets"]:
+        if d["homepage"]:
+            assert d["homepage"] in out  # the source address is printed whole

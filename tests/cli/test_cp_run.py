@@ -93,12 +93,23 @@ def test_demo_runs_offline_and_is_labelled_synthetic(capsys, tmp_path, monkeypat
 
 
 def test_demo_table_and_saved_results(capsys, tmp_path):
+    import pandas as pd
+
     rc = main(["run", str(DEMO), "--out", str(tmp_path / "res")])
     out = capsys.readouterr().out
     assert rc == 0
     assert "SYNTHETIC DEMO DATA" in out and "XAA" in out
-    for name in ("result.json", "regions.csv", "sectors.csv", "bilateral.csv", "flows.csv"):
+    for name in ("result.json", "regions.parquet", "sectors.parquet", "bilateral.parquet", "flows.parquet"):
         assert (tmp_path / "res" / name).is_file()
+    assert not list((tmp_path / "res").glob("*.csv"))  # CSV only when asked for
+    doc = json.loads((tmp_path / "res" / "result.json").read_text())
+    saved = pd.read_parquet(tmp_path / "res" / "regions.parquet")
+    assert list(saved["region"]) == [r["region"] for r in doc["regions"]]
+    assert main(["run", str(DEMO), "--out", str(tmp_path / "res2"), "--csv"]) == 0
+    for name in ("regions", "sectors", "bilateral", "flows"):
+        csv = pd.read_csv(tmp_path / "res2" / f"{name}.csv")
+        pq = pd.read_parquet(tmp_path / "res2" / f"{name}.parquet")
+        assert list(csv.columns) == list(pq.columns) and len(csv) == len(pq)
 
 
 def _scenario(tmp_path, body: str, dataset: str = "demo") -> Path:

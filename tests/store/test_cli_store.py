@@ -18,9 +18,9 @@ from kaifang.store import ResultsStore
 @pytest.fixture
 def fake_runs(monkeypatch):
     """Replace the model solve by a fixed RunResult (the store hook is what is tested here)."""
-    import kaifang.cli.run as run_mod
+    import kaifang.models
 
-    monkeypatch.setattr(run_mod, "run_scenario", lambda sc, progress=None: make_result(name=sc.name))
+    monkeypatch.setattr(kaifang.models, "run_scenario", lambda sc, progress=None: make_result(name=sc.name))
 
 
 def _scenario(tmp_path, name="s1") -> Path:
@@ -89,7 +89,7 @@ def test_runs_corrupt_store_exit_2(tmp_path, capsys):
     bad.write_bytes(b"garbage" * 500)
     assert main(["runs", "list", "--store", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert "bad.duckdb" in err and "Move or delete" in err
+    assert "bad.duckdb" in err and "move it aside" in err
 
 
 def test_runs_newer_store_exit_2(fake_runs, tmp_path, capsys):

@@ -157,7 +157,7 @@ def test_corrupt_file_is_a_clear_error(tmp_path):
     p.write_bytes(b"this is not a database" * 100)
     with pytest.raises(
         StoreError,
-        match=r"bad\.duckdb cannot be opened: it is not a valid kaifang results store.*Move or delete",
+        match=r"bad\.duckdb cannot be opened: it is not a DuckDB file kaifang can read.*move it aside",
     ):
         ResultsStore(p).list()
     with pytest.raises(StoreError, match=r"bad\.duckdb"):

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import typer
-from rich.table import Table
 
-from kaifang.cli._app import app, console
-from kaifang.store import ResultsStore
+from kaifang.cli._app import app, console, err_console
+from kaifang.cli.run import COLUMNS_HELP, REGIONS_HELP, SORT_HELP, TABLE_HELP, TOP_HELP
+
+if TYPE_CHECKING:
+    from kaifang.store import ResultsStore
 
 runs_app = typer.Typer(
     help="Stored runs (the results store): list, show, export, delete.", no_args_is_help=True
@@ -18,6 +20,12 @@ runs_app = typer.Typer(
 app.add_typer(runs_app, name="runs")
 
 _STORE_HELP = "Results store (DuckDB file; default: $KAIFANG_STORE, else kaifang-results/kaifang.duckdb)."
+
+
+def _store(path: Path | None) -> ResultsStore:
+    from kaifang.store import ResultsStore
+
+    return ResultsStore(path)
 
 
 def _rows(store: ResultsStore) -> list[dict]:
@@ -40,23 +48,42 @@ def list_(
     store: Path | None = typer.Option(None, "--store", help=_STORE_HELP),
 ) -> None:
     """List the stored runs, oldest first."""
-    st = ResultsStore(store)
+    from rich.table import Table
+    from rich.text import Text
+
+    from kaifang.cli._format import clean, fmt_seconds
+
+    st = _store(store)
     rows = _rows(st)
     if as_json:
         console.print_json(json.dumps({"store": str(st.path), "runs": rows}))
         return
-    t = Table(title=f"runs in {st.path}", title_justify="left")
-    for col in ("run_id", "created_at", "scenario", "model", "dataset", "solve s"):
+    t = Table(title=Text(f"runs in {clean(st.path)}"), title_justify="left")
+    for col in ("run_id", "created_at", "scenario", "model", "dataset", "solve"):
         t.add_column(
-            col, justify="right" if col == "solve s" else "left", no_wrap=col in ("run_id", "created_at")
+            col,
+            justify="right" if col == "solve" else "left",
+            no_wrap=col in ("run_id", "created_at", "solve"),
         )
     for r in rows:
-        sec = "" if r["solve_seconds"] is None else f"{r['solve_seconds']:.3f}"
-        name = r["scenario"] + (" [SYNTHETIC]" if r["synthetic"] else "")
-        t.add_row(r["run_id"], r["created_at"][:19], name, r["model"], r["dataset"], sec)
+        sec = "" if r["solve_seconds"] is None else fmt_seconds(r["solve_seconds"])
+        name = clean(r["scenario"]) + (" [SYNTHETIC]" if r["synthetic"] else "")
+        t.add_row(
+            *(
+                Text(x)
+                for x in (
+                    r["run_id"],
+                    r["created_at"][:19],
+                    name,
+                    clean(r["model"]),
+                    clean(r["dataset"]),
+                    sec,
+                )
+            )
+        )
     console.print(t)
     if not rows:
-        console.print("no runs yet: `kaifang run FILE` records one.", style="dim")
+        console.print("no runs yet: `kaifang run FILE` records one.", style="dim", markup=False)
 
 
 @runs_app.command("show")
@@ -66,10 +93,20 @@ def show(
         False, "--json", help="Print the run's metadata, diagnostics, provenance and regions as JSON."
     ),
     scenario: bool = typer.Option(False, "--scenario", help="Print only the scenario text of the run."),
+    table: str | None = typer.Option(None, "--table", help=TABLE_HELP),
+    regions: list[str] = typer.Option(None, "--regions", "-r", help=REGIONS_HELP),
+    sort: str | None = typer.Option(None, "--sort", help=SORT_HELP),
+    top: int | None = typer.Option(None, "--top", help=TOP_HELP),
+    columns: list[str] = typer.Option(None, "--columns", "-c", help=COLUMNS_HELP),
     store: Path | None = typer.Option(None, "--store", help=_STORE_HELP),
 ) -> None:
-    """Show one stored run: its per-region table, diagnostics and provenance."""
-    st = ResultsStore(store)
+    """Show one stored run: its per-region table (or another of its tables), diagnostics and provenance."""
+    from rich.text import Text
+
+    from kaifang.cli._format import clean
+    from kaifang.cli.run import print_table
+
+    st = _store(store)
     if scenario:
         typer.echo(st.scenario_text(run_id), nl=False)
         return
@@ -87,20 +124,20 @@ def show(
         )
         console.print_json(json.dumps(doc, allow_nan=False))
         return
-    from kaifang.cli.run import print_table
-
     console.print(
-        f"run [bold]{info['run_id']}[/]  created {info['created_at']}  store {st.path}", highlight=False
+        Text(f"run {info['run_id']}  created {info['created_at']}  store {clean(st.path)}"), highlight=False
     )
-    print_table(res)
+    print_table(res, table=table, regions=regions, sort=sort, top=top, columns=columns)
     prov = res.provenance
     console.print(
-        f"data set: {prov.get('dataset')}   scenario: {info['scenario_source']} "
-        f"(sha256 {str(prov.get('scenario_sha256'))[:12]}…)   kaifang {prov.get('kaifang_version')}",
+        Text(
+            f"data set: {clean(prov.get('dataset'))}   scenario: {clean(info['scenario_source'])} "
+            f"(sha256 {str(prov.get('scenario_sha256'))[:12]}…)   kaifang {clean(prov.get('kaifang_version'))}"
+        ),
         highlight=False,
     )
-    tabs = ", ".join(f"{k} ({v} rows)" for k, v in info["tables"].items())
-    console.print(f"tables: {tabs}", highlight=False)
+    tabs = ", ".join(f"{clean(k)} ({v:,} rows)" for k, v in info["tables"].items())
+    console.print(Text(f"tables: {tabs}  (--table NAME prints one)"), highlight=False)
 
 
 @runs_app.command("export")
@@ -112,11 +149,25 @@ def export(
     fmt: str = typer.Option("csv", "--format", "-f", help="csv, parquet or xlsx."),
     store: Path | None = typer.Option(None, "--store", help=_STORE_HELP),
 ) -> None:
-    """Export a stored run's tables to CSV files, Parquet files or an Excel workbook."""
-    st = ResultsStore(store)
-    fmt_l: Literal["csv", "parquet", "xlsx"] = fmt.lower()  # type: ignore[assignment]
-    path = st.export(run_id, out, fmt_l)
-    console.print(f"exported: {path}", highlight=False)
+    """Export a stored run's tables to CSV files, Parquet files or an Excel workbook.
+
+    Missing values stay missing in every format (empty in CSV and Excel, null in Parquet and
+    JSON).
+    """
+    from kaifang.errors import UserInputError
+
+    fmt_l = fmt.lower()
+    if fmt_l not in ("csv", "parquet", "xlsx"):
+        raise UserInputError(f"--format {fmt!r}: unknown export format; valid formats: csv, parquet, xlsx.")
+    fmt_c: Literal["csv", "parquet", "xlsx"] = fmt_l  # type: ignore[assignment]
+    st = _store(store)
+    with err_console.status("exporting", spinner="dots") as status:
+
+        def progress(message: str) -> None:
+            status.update(message)
+
+        path = st.export(run_id, out, fmt_c, progress=progress)
+    console.print(f"exported: {path}", highlight=False, markup=False)
 
 
 @runs_app.command("delete")
@@ -125,8 +176,8 @@ def delete(
     store: Path | None = typer.Option(None, "--store", help=_STORE_HELP),
 ) -> None:
     """Delete stored runs."""
-    st = ResultsStore(store)
+    st = _store(store)
     full = [st.resolve_id(r) for r in run_ids]  # all must exist before any is deleted
     for rid in full:
         st.delete(rid)
-        console.print(f"deleted {rid}", highlight=False)
+        console.print(f"deleted {rid}", highlight=False, markup=False)

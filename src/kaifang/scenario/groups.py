@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -123,7 +123,33 @@ def _coco():
     return df[df["obsolete"].isna()].reset_index(drop=True)
 
 
-def _coco_col(col: str) -> dict[str, tuple[int | None, int | None]]:
+class _Deferred(Mapping[str, tuple[int | None, int | None]]):
+    """Members computed on first use: building the group table reads nothing, so a scenario
+    naming one group never pays for reading country_converter's table for the others."""
+
+    def __init__(self, make: Callable[[], dict[str, tuple[int | None, int | None]]]) -> None:
+        self._make = make
+        self._data: dict[str, tuple[int | None, int | None]] | None = None
+
+    def _get(self) -> dict[str, tuple[int | None, int | None]]:
+        if self._data is None:
+            self._data = self._make()
+        return self._data
+
+    def __getitem__(self, key: str) -> tuple[int | None, int | None]:
+        return self._get()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __repr__(self) -> str:
+        return repr(self._get())
+
+
+def _coco_col_now(col: str) -> dict[str, tuple[int | None, int | None]]:
     df = _coco()
     out: dict[str, tuple[int | None, int | None]] = {}
     for iso, v in zip(df["ISO3"], df[col], strict=True):
@@ -132,10 +158,19 @@ def _coco_col(col: str) -> dict[str, tuple[int | None, int | None]]:
     return out
 
 
-def _coco_where(col: str, values: Iterable[str]) -> dict[str, tuple[int | None, int | None]]:
+def _coco_where_now(col: str, values: Iterable[str]) -> dict[str, tuple[int | None, int | None]]:
     df = _coco()
     vals = set(values)
     return {iso: (None, None) for iso in df.loc[df[col].isin(vals), "ISO3"]}
+
+
+def _coco_col(col: str) -> Mapping[str, tuple[int | None, int | None]]:
+    return _Deferred(lambda: _coco_col_now(col))
+
+
+def _coco_where(col: str, values: Iterable[str]) -> Mapping[str, tuple[int | None, int | None]]:
+    vals = tuple(values)
+    return _Deferred(lambda: _coco_where_now(col, vals))
 
 
 @functools.cache
@@ -321,11 +356,13 @@ def _groups() -> dict[str, CountryGroup]:
         CountryGroup(
             "SSA",
             "Sub-Saharan Africa (UN M49: Africa less Northern Africa)",
-            {
-                k: v
-                for k, v in _coco_where("continent", ["Africa"]).items()
-                if k not in _coco_where("UNregion", ["Northern Africa"])
-            },
+            _Deferred(
+                lambda: {
+                    k: v
+                    for k, v in _coco_where_now("continent", ["Africa"]).items()
+                    if k not in _coco_where_now("UNregion", ["Northern Africa"])
+                }
+            ),
             un,
             aliases=("SUB_SAHARAN_AFRICA",),
         ),

@@ -3,22 +3,25 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import difflib
+import errno
 import io
 import json
 import math
 import os
 import secrets
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from kaifang.errors import UserInputError
 from kaifang.results import RunResult, package_version
-from kaifang.scenario import Scenario
+
+if TYPE_CHECKING:
+    from kaifang.scenario import Scenario
 
 __all__ = ["JOB_COLUMNS", "SCHEMA_VERSION", "ResultsStore", "StoreError", "default_store_path"]
 
@@ -108,7 +111,25 @@ JOB_COLUMNS = (
 
 
 class StoreError(UserInputError):
-    """The results store cannot be used (corrupt file, newer version, unknown run id, busy)."""
+    """The results store cannot be used (damaged or read-only file, unwritable folder, full
+    disk, newer version, unknown run id, busy)."""
+
+
+_ELSEWHERE = "Record runs in another file with --store PATH (or KAIFANG_STORE), or run with --no-store."
+_DISK_FULL = ("no space left on device", "disk is full", "disk full", "not enough space")
+
+
+def _can(path: Path, mode: int) -> bool:
+    """``os.access`` for the effective user (the one whose permissions apply)."""
+    if os.access in os.supports_effective_ids:
+        return os.access(path, mode, effective_ids=True)
+    return os.access(path, mode)  # pragma: no cover - platforms without effective ids
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+        return True
+    return any(m in str(exc).lower() for m in _DISK_FULL)
 
 
 def default_store_path() -> Path:
@@ -147,6 +168,46 @@ def _jsonable(x: Any) -> Any:
     if isinstance(x, (Path, _dt.date, _dt.datetime)):
         return str(x)
     return x
+
+
+def json_safe(x: Any) -> Any:
+    """:func:`_jsonable`, with NaN and infinities as ``None`` (valid JSON: missing is null)."""
+    x = _jsonable(x)
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: json_safe(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [json_safe(v) for v in x]
+    return x
+
+
+def unique_filenames(names: Any) -> list[str]:
+    """Safe, distinct file names (without extension) for table names."""
+    from kaifang.store._files import slug
+
+    used: set[str] = set()
+    out = []
+    for name in names:
+        base = slug(str(name), fallback="table")
+        f, k = base, 2
+        while f.lower() in used:
+            f, k = f"{base}-{k}", k + 1
+        used.add(f.lower())
+        out.append(f)
+    return out
+
+
+def _export_error(out: Path, exc: OSError) -> StoreError:
+    if _is_disk_full(exc):
+        why = "no space left on device; free some disk space or export elsewhere"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        why = "permission denied; export to a folder you can write"
+    elif exc.errno in (errno.ENOTDIR, errno.EEXIST):
+        why = "a part of the path is a file, not a folder; give another --out"
+    else:
+        why = f"{exc.strerror or exc}; give another --out"
+    return StoreError(f"cannot write the export {out}: {why}.")
 
 
 def _dumps(x: Any) -> str:
@@ -204,6 +265,53 @@ class ResultsStore:
         return f"ResultsStore({str(self.path)!r})"
 
     # -- connection handling -------------------------------------------------------------
+    def check(self, *, write: bool = True) -> ResultsStore:
+        """Open the store once and check that it can be used, before long work starts.
+
+        With ``write`` (the default) the file is created when missing and must be writable;
+        otherwise it must exist and be readable. Raises :class:`StoreError` with what is wrong
+        and what to do: a damaged or truncated file, a file that is not a kaifang store, a
+        read-only file, a folder that cannot be written, a path whose folder is a file, a
+        full disk, a store written by a newer kaifang. Returns the store itself.
+        """
+        with self._connect(write=write):
+            pass
+        return self
+
+    def _folder_error(self, exc: OSError) -> StoreError:
+        folder = self.path.parent
+        if _is_disk_full(exc):
+            return StoreError(
+                f"results store {self.path}: no space left on device. Free some disk space. {_ELSEWHERE}"
+            )
+        blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+        if blocker is not None or exc.errno in (errno.ENOTDIR, errno.EEXIST):
+            return StoreError(
+                f"results store {self.path} cannot be created: {blocker or folder} is a file, not a "
+                f"folder. Give a --store path inside a folder (or set KAIFANG_STORE), or run with --no-store."
+            )
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return StoreError(
+                f"results store {self.path}: the folder {folder} cannot be written "
+                f"({exc.strerror or exc}); kaifang needs it for the store and its lock file "
+                f"{self.path.name}.lock. {_ELSEWHERE}"
+            )
+        return StoreError(f"results store {self.path} cannot be used: {exc.strerror or exc}. {_ELSEWHERE}")
+
+    def _read_only_error(self) -> StoreError:
+        return StoreError(
+            f"results store {self.path} is read-only (no permission to write it): its runs can be "
+            f"listed, shown and exported, but new runs cannot be recorded in it. {_ELSEWHERE}"
+        )
+
+    def _damaged_error(self, detail: str) -> StoreError:
+        return StoreError(
+            f"results store {self.path} is damaged ({detail}), e.g. by an interrupted copy or a "
+            f"full disk. kaifang leaves it as it is: move it aside (e.g. rename it to "
+            f"{self.path.name}.damaged) to start a new store, or point --store / KAIFANG_STORE at "
+            f"another file; --no-store runs without recording."
+        )
+
     @contextlib.contextmanager
     def _connect(self, *, write: bool) -> Iterator[Any]:
         import duckdb
@@ -214,52 +322,122 @@ class ResultsStore:
                 f"results store {self.path} does not exist yet; run a scenario first "
                 f"(`kaifang run FILE`) or give the store path with --store (or KAIFANG_STORE)."
             )
-        if self.path.exists() and self.path.is_dir():
+        if self.path.is_dir():
             raise StoreError(
                 f"results store {self.path} is a folder, not a DuckDB file; give a file path "
                 f"such as {self.path / 'kaifang.duckdb'}."
             )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(self.path) + ".lock")
-        try:
-            lock.acquire(timeout=self.timeout)
-        except Timeout:
-            raise StoreError(
-                f"results store {self.path} is busy: another process held {self.path}.lock for "
-                f"{self.timeout:.0f} s. Wait for it to finish, or delete the lock file if no "
-                f"kaifang process is running."
-            ) from None
-        try:
-            con = self._open_with_retry(duckdb)
+        folder = self.path.parent
+        if write:
             try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise self._folder_error(exc) from None
+            if self.path.exists() and not _can(self.path, os.W_OK):
+                raise self._read_only_error()
+            if not _can(folder, os.W_OK | os.X_OK):
+                raise self._folder_error(PermissionError(errno.EACCES, "permission denied"))
+        # Readers take the lock too when they can (so they never see a half-written run);
+        # a store in a folder they cannot write (a read-only share) is read without it.
+        use_lock = write or _can(folder, os.W_OK | os.X_OK)
+        lock = FileLock(str(self.path) + ".lock") if use_lock else None
+        if lock is not None:
+            try:
+                lock.acquire(timeout=self.timeout)
+            except Timeout:
+                raise StoreError(
+                    f"results store {self.path} is busy: another process held {self.path}.lock for "
+                    f"{self.timeout:.0f} s. Wait for it to finish, or delete the lock file if no "
+                    f"kaifang process is running."
+                ) from None
+            except OSError as exc:
+                raise self._folder_error(exc) from None
+        try:
+            con = self._open_with_retry(duckdb, read_only=not write)
+            try:
+                self._check_intact(con)
                 self._check_schema(con, write=write)
                 yield con
+            except duckdb.Error as exc:
+                raise self._translate(exc) from None
+            except OSError as exc:
+                if _is_disk_full(exc):
+                    raise self._disk_full_error() from None
+                raise
             finally:
-                con.close()
+                with contextlib.suppress(Exception):
+                    con.close()
         finally:
-            lock.release()
+            if lock is not None:
+                lock.release()
 
-    def _open_with_retry(self, duckdb: Any) -> Any:
+    def _disk_full_error(self) -> StoreError:
+        return StoreError(
+            f"results store {self.path}: no space left on device while writing; nothing was "
+            f"recorded and the store is unchanged. Free some disk space. {_ELSEWHERE}"
+        )
+
+    def _translate(self, exc: Exception) -> Exception:
+        """A DuckDB error met while using the store, as the user's problem where it is one."""
+        import duckdb
+
+        msg = str(exc)
+        if _is_disk_full(exc):
+            return self._disk_full_error()
+        if "read-only" in msg.lower() or "permission denied" in msg.lower():
+            return self._read_only_error()
+        if isinstance(exc, (duckdb.IOException, duckdb.SerializationException)) or "corrupt" in msg.lower():
+            return self._damaged_error(msg.splitlines()[0][:200])
+        return exc
+
+    def _check_intact(self, con: Any) -> None:
+        """A file shorter than the blocks DuckDB uses (each a distinct block of the file) was
+        truncated."""
+        if Path(str(self.path) + ".wal").exists():
+            return  # blocks of an unfinished write are in the log, not yet in the file
+        row = con.execute("SELECT block_size, used_blocks FROM pragma_database_size()").fetchone()
+        if row is None or row[0] is None:
+            return
+        expected = int(row[0]) * int(row[1])
+        size = self.path.stat().st_size
+        if size < expected:
+            raise self._damaged_error(
+                f"truncated: the file holds {size / 1e6:.1f} MB of the {expected / 1e6:.1f} MB it should"
+            )
+
+    def _open_with_retry(self, duckdb: Any, *, read_only: bool = False) -> Any:
         deadline = time.monotonic() + self.timeout
         delay = 0.05
         while True:
             try:
-                return duckdb.connect(str(self.path))
+                return duckdb.connect(str(self.path), read_only=read_only)
             except duckdb.Error as exc:
                 msg = str(exc)
-                if "lock" in msg.lower() and time.monotonic() < deadline:
+                low = msg.lower()
+                if "lock" in low and time.monotonic() < deadline:
                     time.sleep(delay)
                     delay = min(delay * 2, 1.0)
                     continue
-                if "lock" in msg.lower():
+                if "lock" in low:
                     raise StoreError(
                         f"results store {self.path} is locked by another program ({msg}). Close "
                         f"that program (e.g. a DuckDB shell) and try again."
                     ) from None
+                if _is_disk_full(exc):
+                    raise self._disk_full_error() from None
+                if "permission denied" in low or "read-only" in low:
+                    raise (
+                        self._read_only_error()
+                        if self.path.exists()
+                        else self._folder_error(PermissionError(errno.EACCES, "permission denied"))
+                    ) from None
+                if isinstance(exc, duckdb.IOException) and "could not read" in low:
+                    raise self._damaged_error(msg.splitlines()[0][:200]) from None
                 raise StoreError(
-                    f"results store {self.path} cannot be opened: it is not a valid kaifang "
-                    f"results store ({msg}). Move or delete the file (its runs are lost) or point "
-                    f"--store / KAIFANG_STORE at another file."
+                    f"results store {self.path} cannot be opened: it is not a DuckDB file kaifang "
+                    f"can read ({msg.splitlines()[0][:200]}). kaifang leaves it as it is: move it "
+                    f"aside or point --store / KAIFANG_STORE at another file; --no-store runs "
+                    f"without recording."
                 ) from None
 
     def _check_schema(self, con: Any, *, write: bool) -> None:
@@ -324,36 +502,39 @@ class ResultsStore:
             run_id = _new_run_id(now)
             while run_id in existing:
                 run_id = _new_run_id(now)
+            row = [
+                run_id,
+                now,
+                result.scenario,
+                result.model,
+                str(prov.get("dataset") or scenario.dataset),
+                str(prov.get("scenario_sha256") or scenario.sha256),
+                bool(result.synthetic),
+                solve_f,
+                scenario.source,
+                scenario.text,
+                _dumps(diag),
+                _dumps(prov),
+                str(prov.get("kaifang_version")),
+            ]
             con.execute("BEGIN TRANSACTION")
             try:
-                con.execute(
-                    "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        run_id,
-                        now,
-                        result.scenario,
-                        result.model,
-                        str(prov.get("dataset") or scenario.dataset),
-                        str(prov.get("scenario_sha256") or scenario.sha256),
-                        bool(result.synthetic),
-                        solve_f,
-                        scenario.source,
-                        scenario.text,
-                        _dumps(diag),
-                        _dumps(prov),
-                        str(prov.get("kaifang_version")),
-                    ],
-                )
-                for name, pos, n_rows, blob, meta in blobs:
-                    con.execute(
-                        "INSERT INTO run_tables VALUES (?, ?, ?, ?, ?, ?)",
-                        [run_id, name, pos, n_rows, blob, meta],
-                    )
+                self._write_run(con, row, [(run_id, *b) for b in blobs])
                 con.execute("COMMIT")
-            except Exception:
-                con.execute("ROLLBACK")
+            except BaseException:
+                # a failed ROLLBACK (e.g. the transaction was already aborted) must not hide
+                # the error that made the write fail
+                with contextlib.suppress(Exception):
+                    con.execute("ROLLBACK")
                 raise
         return run_id
+
+    @staticmethod
+    def _write_run(con: Any, run_row: list[Any], table_rows: list[tuple[Any, ...]]) -> None:
+        """Insert one run's row and its tables (inside the caller's transaction)."""
+        con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", run_row)
+        for rec in table_rows:
+            con.execute("INSERT INTO run_tables VALUES (?, ?, ?, ?, ?, ?)", list(rec))
 
     def list(self) -> pd.DataFrame:
         """All runs, oldest first: run_id, created_at (UTC), scenario, model, dataset,
@@ -403,6 +584,12 @@ class ResultsStore:
             ).fetchall()
         model, scenario, synthetic, diag, prov = row
         frames = {name: _from_parquet(bytes(blob), meta) for name, blob, meta in tabs}
+        if "regions" not in frames:
+            raise StoreError(
+                f"run {rid} in results store {self.path} is incomplete: its tables are missing (the "
+                f"store was damaged or edited by another program). `kaifang runs delete {rid}` removes "
+                f"it; the other runs are not affected."
+            )
         regions = frames.pop("regions")
         return RunResult(
             model=model,
@@ -448,12 +635,22 @@ class ResultsStore:
             ).fetchone()
         return parse_scenario(text, source=source or f"<run {rid}>")
 
-    def export(self, run_id: str, path: str | Path, fmt: ExportFormat = "csv") -> Path:
+    def export(
+        self,
+        run_id: str,
+        path: str | Path,
+        fmt: ExportFormat = "csv",
+        *,
+        progress: Callable[[str], None] | None = None,
+    ) -> Path:
         """Write a stored run to disk; return what was written.
 
         ``csv`` and ``parquet`` write a folder ``path`` holding ``regions.<fmt>``, one file per
         extra table and ``run.json`` (scenario text, diagnostics, provenance); ``xlsx`` writes
         one workbook ``path`` with a sheet per table and a ``run`` sheet with the metadata.
+
+        Missing values are missing in every format: an empty field in CSV, null in Parquet and
+        JSON, an empty cell in Excel. ``progress`` is called with a message per table.
         """
         if fmt not in _FORMATS:
             raise StoreError(f"unknown export format {fmt!r}; valid formats: {', '.join(_FORMATS)}.")
@@ -469,44 +666,70 @@ class ResultsStore:
         }
         frames = {"regions": res.regions, **dict(res.tables)}
         out = Path(path)
-        if fmt == "xlsx":
-            if out.suffix.lower() != ".xlsx":
-                out = out.with_suffix(".xlsx")
-            out.parent.mkdir(parents=True, exist_ok=True)
-            used: set[str] = set()
-            with pd.ExcelWriter(out, engine="openpyxl") as xw:
-                for name, df in frames.items():
-                    sheet = name[:31]
-                    k = 1
-                    while sheet in used:
-                        sheet = f"{name[:28]}_{k}"
-                        k += 1
-                    used.add(sheet)
-                    df.to_excel(xw, sheet_name=sheet, index=False)
-                flat = [
-                    ("run_id", rid),
-                    ("scenario", res.scenario),
-                    ("model", res.model),
-                    ("synthetic", str(res.synthetic)),
-                ]
-                flat += [(f"diagnostics.{k}", json.dumps(v)) for k, v in res.diagnostics.items()]
-                flat += [
-                    (f"provenance.{k}", v if isinstance(v, str) else json.dumps(v))
-                    for k, v in res.provenance.items()
-                ]
-                pd.DataFrame(flat, columns=["key", "value"]).to_excel(xw, sheet_name="run", index=False)
-            return out
-        if out.exists() and not out.is_dir():
+        try:
+            if fmt == "xlsx":
+                return self._export_xlsx(rid, res, frames, out, progress)
+            if out.exists() and not out.is_dir():
+                raise StoreError(
+                    f"export target {out} is a file; {fmt} export writes a folder. Give a folder path."
+                )
+            out.mkdir(parents=True, exist_ok=True)
+            for name, fname in zip(frames, unique_filenames(frames), strict=True):
+                df = frames[name]
+                if progress is not None:
+                    progress(f"writing {name} ({len(df):,} rows)")
+                if fmt == "csv":
+                    df.to_csv(out / f"{fname}.csv", index=False)
+                else:
+                    df.to_parquet(out / f"{fname}.parquet", engine="pyarrow", index=False)
+            (out / "run.json").write_text(json.dumps(json_safe(meta), indent=2, sort_keys=True) + "\n")
+        except OSError as exc:
+            raise _export_error(out, exc) from None
+        return out
+
+    def _export_xlsx(
+        self,
+        rid: str,
+        res: RunResult,
+        frames: dict[str, pd.DataFrame],
+        out: Path,
+        progress: Callable[[str], None] | None,
+    ) -> Path:
+        from kaifang.store._xlsx import XlsxError, write_xlsx
+
+        if out.suffix.lower() != ".xlsx":
+            out = out.with_suffix(".xlsx")
+        if out.is_dir():
             raise StoreError(
-                f"export target {out} is a file; {fmt} export writes a folder. Give a folder path."
+                f"export target {out} is a folder; xlsx export writes one file. Give a file name."
             )
-        out.mkdir(parents=True, exist_ok=True)
-        for name, df in frames.items():
-            if fmt == "csv":
-                df.to_csv(out / f"{name}.csv", index=False)
-            else:
-                df.to_parquet(out / f"{name}.parquet", engine="pyarrow", index=False)
-        (out / "run.json").write_text(json.dumps(_jsonable(meta), indent=2, sort_keys=True) + "\n")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        flat: list[tuple[str, Any]] = [
+            ("run_id", rid),
+            ("scenario", res.scenario),
+            ("model", res.model),
+            ("synthetic", str(res.synthetic)),
+        ]
+        flat += [(f"diagnostics.{k}", json.dumps(json_safe(v))) for k, v in res.diagnostics.items()]
+        flat += [
+            (f"provenance.{k}", v if isinstance(v, str) else json.dumps(json_safe(v)))
+            for k, v in res.provenance.items()
+        ]
+        # Excel cells hold at most 32,767 characters; the full metadata is in run.json of a
+        # csv or parquet export
+        flat = [
+            (k, v if len(str(v)) <= 32_000 else str(v)[:32_000] + " ... (cut; see run.json)") for k, v in flat
+        ]
+        sheets = [*frames.items(), ("run", pd.DataFrame(flat, columns=["key", "value"]))]
+        part = out.with_name(out.name + ".part")
+        try:
+            write_xlsx(part, sheets, progress=progress)
+            os.replace(part, out)
+        except XlsxError as exc:
+            raise StoreError(f"cannot export run {rid} as xlsx: {exc}") from None
+        finally:
+            with contextlib.suppress(OSError):
+                part.unlink()
         return out
 
     def delete(self, run_id: str) -> None:
@@ -543,8 +766,9 @@ class ResultsStore:
             try:
                 con.executemany(f"INSERT OR REPLACE INTO jobs VALUES ({marks})", rows)
                 con.execute("COMMIT")
-            except Exception:
-                con.execute("ROLLBACK")
+            except BaseException:
+                with contextlib.suppress(Exception):  # never hide the error that failed the write
+                    con.execute("ROLLBACK")
                 raise
 
     def jobs(self, *, limit: int | None = None) -> pd.DataFrame:
