@@ -23,12 +23,13 @@ def counted_solves(monkeypatch):
 
     calls: list[str] = []
 
-    def fake(sc, progress=None):
+    def fake(run, progress=None):
+        sc = run.scenario
         calls.append(sc.name)
         regions = pd.DataFrame({"region": ["AAA", "BBB"], "welfare_pct": [0.5, -0.5]})
         return RunResult(model="caliendo_parro", scenario=sc.name, regions=regions)
 
-    monkeypatch.setattr(kaifang.models, "run_scenario", fake)
+    monkeypatch.setattr(kaifang.models, "solve_prepared", fake)
     return calls
 
 

@@ -66,10 +66,11 @@ def solve_as(monkeypatch):
 
     chosen: dict[str, RunResult] = {}
 
-    def fake(sc, progress=None):
+    def fake(run, progress=None):
+        sc = run.scenario
         return chosen.get(sc.name) or wide_result(sc.name)
 
-    monkeypatch.setattr(kaifang.models, "run_scenario", fake)
+    monkeypatch.setattr(kaifang.models, "solve_prepared", fake)
     return chosen
 
 
@@ -228,3 +229,15 @@ def test_control_characters_in_names_are_escaped(tmp_path, capsys):
     assert main(["runs", "show", rid, "--store", str(store.path)]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\\x1b" in out
+
+
+def test_no_trade_cells_print_as_no_trade(capsys):
+    """The demo's Services sector has no international trade: its export and import changes
+    print as 'no trade', and the flag itself is not listed as a column."""
+    from kaifang.cli import main
+
+    assert main(["run", "scenarios/demo-tariff.toml", "--no-save", "--no-store", "--table", "sectors"]) == 0
+    out = capsys.readouterr().out
+    services = [line for line in out.splitlines() if "Services" in line]
+    assert services and all(line.count("no trade") == 2 for line in services)
+    assert "no_trade" not in out

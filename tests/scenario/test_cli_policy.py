@@ -16,10 +16,10 @@ from kaifang.store import ResultsStore
 HEAD = 'name = "t"\nmodel = "caliendo_parro"\ndataset = "cp2015"\n'
 
 
-def _run(tmp_path, body: str, capsys, head: str = HEAD) -> tuple[int, str]:
+def _run(tmp_path, body: str, capsys, head: str = HEAD, *extra: str) -> tuple[int, str]:
     f = tmp_path / "s.toml"
     f.write_text(head + body)
-    rc = main(["run", str(f), "--no-save", "--no-store"])
+    rc = main(["run", str(f), "--no-save", "--no-store", *extra])
     return rc, capsys.readouterr().err
 
 
@@ -39,9 +39,9 @@ def _run(tmp_path, body: str, capsys, head: str = HEAD) -> tuple[int, str]:
             "no members in 1950",
         ),
         ('[[shocks]]\ntype="tariff"\nop="add"\nimporter="USA"\nexporter=[]\nvalue=5\n', "empty list"),
-        (
+        (  # a shock whose group has no member in the data set changes nothing: an error with --strict
             '[[shocks]]\ntype="tariff"\nop="add"\nimporter="USA"\nexporter="MENA"\nvalue=5\n',
-            "group 'MENA' has no member that is a region",
+            r"shocks\[0\] changes nothing.*group 'MENA' has no member that is a region",
         ),
         (
             '[[shocks]]\ntype="ntb"\nimporter="CHN"\nsector="servics"\nvalue=-5\n',
@@ -53,7 +53,10 @@ def _run(tmp_path, body: str, capsys, head: str = HEAD) -> tuple[int, str]:
             r"shocks\[0\] and shocks\[1\] both set the tariff",
         ),
         ('[[shocks]]\ntype="tariff"\nop="set"\nimporter="USA"\nvalue=9000\n', "at most 2000 percent"),
-        ('[[shocks]]\ntype="productivity"\nregion="CHN"\nvalue=-100\n', r"shocks\[0\]\.productivity\.value"),
+        (
+            '[[shocks]]\ntype="productivity"\nregion="CHN"\nvalue=-100\n',
+            r"shocks\[0\]\.value' has value -100.*valid range: -100 < value <= 1000",
+        ),
         (
             '[[shocks]]\ntype="agreement"\nmembers="NAFTA"\nestimate=0.3\n',
             "model 'caliendo_parro' does not apply",
@@ -66,7 +69,7 @@ def _run(tmp_path, body: str, capsys, head: str = HEAD) -> tuple[int, str]:
 )
 def test_bad_scenarios_exit_2(tmp_path, capsys, body, pattern):
     require_dataset("cp2015")
-    rc, err = _run(tmp_path, body, capsys)
+    rc, err = _run(tmp_path, body, capsys, HEAD, "--strict")
     assert rc == 2, err
     assert "s.toml" in err and "Traceback" not in err
     assert __import__("re").search(pattern, err.replace("\n", " ")), err

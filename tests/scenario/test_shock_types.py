@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kaifang.errors import ScenarioError
+from kaifang.errors import KaifangWarning, ScenarioError
 from kaifang.scenario import parse_scenario
 from kaifang.scenario.shocks import (
     EMBARGO_FACTOR,
@@ -86,7 +86,11 @@ def test_embargo_flags_cells_and_uses_large_factor():
 
 def test_embargo_twice_is_not_doubled():
     sc = _sc('[[shocks]]\ntype="embargo"\nimporter="USA"\nexporter="CHN"\n' * 2)
-    assert np.allclose(_compose(sc).dhat[2, 1], EMBARGO_FACTOR)
+    with pytest.warns(
+        KaifangWarning, match=r"shocks\[1\] changes nothing: every selected pair is already under"
+    ):
+        out = _compose(sc)
+    assert np.allclose(out.dhat[2, 1], EMBARGO_FACTOR) and out.unchanged == (1,)
 
 
 def test_agreement_with_embargo_conflicts():
@@ -159,9 +163,9 @@ def test_scale_deficits_keeps_world_sum():
     [
         ('type="tariff"\nop="set"\nvalue=5000', r"at most 2000 percent; use type = 'embargo'"),
         ('type="tariff"\nop="add"\nvalue=-105', r"at or below -100%"),
-        ('type="iceberg"\nvalue=-100', r"shocks\[0\]\.iceberg\.value"),
-        ('type="productivity"\nvalue=-150', r"shocks\[0\]\.productivity\.value"),
-        ('type="deficit"\nvalue=nan', r"shocks\[0\]\.deficit\.value"),
+        ('type="iceberg"\nvalue=-100', r"shocks\[0\]\.value' has value -100 .*-100 < value <= 10000"),
+        ('type="productivity"\nvalue=-150', r"shocks\[0\]\.value' has value -150 .*-100 < value <= 1000"),
+        ('type="deficit"\nvalue=nan', r"shocks\[0\]\.value' has value nan .*not a finite number"),
         ('type="tarif"\nop="set"\nvalue=1', r"unknown value 'tarif'.*'tariff'"),
         ('type="embargo"\nimporter=[]', r"shocks\[0\]\.importer' is an empty list"),
     ],

@@ -20,7 +20,9 @@ def fake_runs(monkeypatch):
     """Replace the model solve by a fixed RunResult (the store hook is what is tested here)."""
     import kaifang.models
 
-    monkeypatch.setattr(kaifang.models, "run_scenario", lambda sc, progress=None: make_result(name=sc.name))
+    monkeypatch.setattr(
+        kaifang.models, "solve_prepared", lambda run, progress=None: make_result(name=run.scenario.name)
+    )
 
 
 def _scenario(tmp_path, name="s1") -> Path:

@@ -38,11 +38,12 @@ def solves(monkeypatch):
 
     calls: list[str] = []
 
-    def fake(sc, progress=None):
+    def fake(run, progress=None):
+        sc = run.scenario
         calls.append(sc.name)
         return _result(sc.name)
 
-    monkeypatch.setattr(kaifang.models, "run_scenario", fake)
+    monkeypatch.setattr(kaifang.models, "solve_prepared", fake)
     return calls
 
 

@@ -24,6 +24,15 @@ __all__ = ["COMMANDS", "app", "configure_consoles", "console", "err_console"]
 #: one-line help must be the first line of the command's docstring (a test checks).
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("kaifang.cli.run", "Solve one or more scenario files and report the change for every region."),
+    "validate": (
+        "kaifang.cli.validate",
+        "Check scenario files completely (model sections, shocks against the data set) without solving.",
+    ),
+    "new": ("kaifang.cli.new", "Write a commented scenario template for a model and data set."),
+    "schema": (
+        "kaifang.cli.new",
+        "Print the JSON Schema (draft 4) of scenario files, for editors (VS Code, taplo).",
+    ),
     "compare": (
         "kaifang.cli.compare",
         "Compare runs side by side: key outcomes (welfare, real wage, trade...) per region per run.",

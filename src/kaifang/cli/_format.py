@@ -248,7 +248,13 @@ def _is_numeric(series: pd.Series) -> bool:
 
 def display_columns(df: pd.DataFrame, names: Sequence[str]) -> list[DisplayColumn]:
     """The printed form of ``df[names]``: interval columns ``x_lo``/``x_hi`` folded into
-    their column ``x`` as ``x [lo, hi]``."""
+    their column ``x`` as ``x [lo, hi]``; missing values of rows flagged ``no_trade`` print
+    as ``no trade``."""
+    flags = df["no_trade"].tolist() if "no_trade" in df.columns else [False] * len(df)
+
+    def cell(v: Any, flag: Any) -> str:
+        return "no trade" if flag is True and _is_missing(v) else fmt_number(v)
+
     out = []
     for name in names:
         s = df[name]
@@ -256,18 +262,20 @@ def display_columns(df: pd.DataFrame, names: Sequence[str]) -> list[DisplayColum
         numeric = _is_numeric(s)
         if lo in df.columns and hi in df.columns:
             cells = tuple(
-                f"{fmt_number(v)} [{fmt_number(a)}, {fmt_number(b)}]"
-                for v, a, b in zip(s.tolist(), df[lo].tolist(), df[hi].tolist(), strict=True)
+                cell(v, f) if _is_missing(v) else f"{fmt_number(v)} [{fmt_number(a)}, {fmt_number(b)}]"
+                for v, a, b, f in zip(s.tolist(), df[lo].tolist(), df[hi].tolist(), flags, strict=True)
             )
             out.append(DisplayColumn(f"{name} [{lo.rsplit('_', 1)[1]}, {hi.rsplit('_', 1)[1]}]", cells))
         else:
-            out.append(DisplayColumn(str(name), tuple(fmt_number(v) for v in s.tolist()), right=numeric))
+            cells = tuple(cell(v, f) for v, f in zip(s.tolist(), flags, strict=True))
+            out.append(DisplayColumn(str(name), cells, right=numeric))
     return out
 
 
 def base_columns(df: pd.DataFrame) -> list[str]:
-    """Columns of ``df`` as the user thinks of them: ``x_lo``/``x_hi`` belong to ``x``."""
-    cols = [str(c) for c in df.columns]
+    """Columns of ``df`` as the user thinks of them: ``x_lo``/``x_hi`` belong to ``x``; the
+    ``no_trade`` flag shows in the cells it explains, not as a column."""
+    cols = [str(c) for c in df.columns if c != "no_trade"]
     present = set(cols)
     return [c for c in cols if not ((c.endswith("_lo") or c.endswith("_hi")) and c[:-3] in present)]
 

@@ -29,9 +29,9 @@ def load_runs(
     Returns label -> (run id or ``None``, result), labels unique and in the given order.
     """
     from kaifang.cli._files import check_name
-    from kaifang.cli.run import solve_with_messages
+    from kaifang.cli.run import print_warnings, solve_with_messages
+    from kaifang.cli.validate import prepare_files
     from kaifang.errors import UserInputError
-    from kaifang.scenario import load_scenario
     from kaifang.store import ResultsStore
 
     if not items:
@@ -41,9 +41,9 @@ def load_runs(
     for item in items:
         p = Path(item)
         if item.endswith(".toml") or p.is_file():
-            sc = load_scenario(p)
-            check_name(sc)
-            plan.append(("file", sc))
+            run = prepare_files([p])[0]  # full validation, no solving
+            check_name(run.scenario)
+            plan.append(("file", run))
         else:
             plan.append(("id", store.resolve_id(item)))
     if not no_store and any(kind == "file" for kind, _ in plan):
@@ -52,7 +52,8 @@ def load_runs(
     for kind, what in plan:
         if kind == "file":
             res = solve_with_messages(what)  # type: ignore[arg-type]
-            rid = None if no_store else store.add(res, what)  # type: ignore[arg-type]
+            print_warnings(res, stderr=True)
+            rid = None if no_store else store.add(res, what.scenario)  # type: ignore[attr-defined]
             if rid is not None:
                 err_console.print(f"{res.scenario}: run id {rid}", style="dim", highlight=False, markup=False)
         else:

@@ -13,6 +13,7 @@ import typer
 from kaifang.cli._app import app, console, err_console
 
 if TYPE_CHECKING:
+    from kaifang.models import PreparedRun
     from kaifang.results import RunResult
     from kaifang.scenario import Scenario
 
@@ -50,37 +51,45 @@ def print_table(
     )
 
 
-def solve_with_messages(sc: Scenario) -> RunResult:
-    """Solve one scenario, showing progress on a terminal and KaifangWarnings (e.g. group
-    members folded into ROW) as one ``warning:`` line each on stderr."""
+def print_warnings(result: RunResult, *, stderr: bool = False) -> None:
+    """Print the run's warnings, one ``warning:`` line each (under the table, or on stderr)."""
+    from rich.markup import escape
+
+    from kaifang.cli._format import clean
+
+    out = err_console if stderr else console
+    for message in result.warnings:
+        out.print(
+            f"[bold yellow]warning:[/] {escape(clean(message, keep_newlines=True))}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def solve_with_messages(run: PreparedRun | Scenario) -> RunResult:
+    """Solve one scenario (validated first when not yet a :class:`~kaifang.models.PreparedRun`),
+    showing progress on a terminal; its warnings are in the result (:func:`print_warnings`)."""
     from rich.markup import escape
 
     from kaifang.cli._format import clean
     from kaifang.errors import KaifangWarning
-    from kaifang.models import run_scenario
+    from kaifang.models import prepare_scenario, solve_prepared
+    from kaifang.scenario import Scenario
 
+    if isinstance(run, Scenario):
+        from kaifang.cli.validate import prepare_files
+
+        run = prepare_files([Path(run.source)])[0] if Path(run.source).is_file() else prepare_scenario(run)
+    sc = run.scenario
     label = escape(clean(sc.name))
     with err_console.status(f"[bold]{label}[/]: starting", spinner="dots") as status:
 
         def progress(message: str) -> None:
             status.update(f"[bold]{label}[/]: {escape(clean(message))}")
 
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", KaifangWarning)
-            result = run_scenario(sc, progress=progress if sys.stderr.isatty() else None)
-    seen: set[str] = set()
-    for w in caught:
-        if issubclass(w.category, KaifangWarning):
-            if str(w.message) not in seen:
-                seen.add(str(w.message))
-                err_console.print(
-                    f"[bold yellow]warning:[/] {escape(clean(str(w.message), keep_newlines=True))}",
-                    highlight=False,
-                    soft_wrap=True,
-                )
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return result
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", KaifangWarning)  # they are in result.warnings
+            return solve_prepared(run, progress=progress if sys.stderr.isatty() else None)
 
 
 @app.command("run")
@@ -108,29 +117,36 @@ def run_cmd(
     top: int | None = typer.Option(None, "--top", help=TOP_HELP),
     columns: list[str] = typer.Option(None, "--columns", "-c", help=COLUMNS_HELP),
     table: str | None = typer.Option(None, "--table", help=TABLE_HELP),
+    strict: bool = typer.Option(
+        False, "--strict", help="Treat warnings (e.g. a shock that changes nothing) as errors (exit code 2)."
+    ),
 ) -> None:
     """Solve one or more scenario files and report the change for every region.
 
-    Every file is read and checked, and the results store opened, before anything is solved.
-    Each run is recorded in the store and its run id printed (with --json, as the field
-    ``run_id`` of the run's JSON object); `kaifang runs list` shows them. The full results
-    (result.json and one Parquet file per table; CSV too with --csv) are saved under
-    kaifang-results/<name>/<time>/ unless --no-save.
+    Every file is validated completely (its model's sections and shocks against its data set),
+    and the results store opened, before any is solved, so a mistake in the last file costs no
+    time and stores nothing. Each run is recorded in the store and its run id printed; with
+    --json, one JSON object per scenario and line (JSON Lines), with the run id as its field
+    ``run_id`` and the warnings as its list ``warnings``. `kaifang runs list` shows the stored
+    runs. The full results (result.json and one Parquet file per table; CSV too with --csv)
+    are saved under kaifang-results/<name>/<time>/ unless --no-save.
     """
     from kaifang.cli._files import check_name, open_store, results_folder, save_result
+    from kaifang.cli.validate import prepare_files
     from kaifang.errors import UserInputError
-    from kaifang.scenario import load_scenario
     from kaifang.store import StoreError
 
-    scenarios = [load_scenario(f) for f in files]  # validate all before solving any
+    prepared = prepare_files(files, strict=strict)  # every file validated before any is solved
+    scenarios = [p.scenario for p in prepared]
     for sc in scenarios:
         check_name(sc)
     if save and out is not None and out.exists() and not out.is_dir():
         raise UserInputError(f"--out {str(out)!r} is a file; give a folder for the results.")
     store = None if no_store else open_store(store_path)
     store_error: StoreError | None = None
-    for sc in scenarios:
-        result = solve_with_messages(sc)
+    for run in prepared:
+        sc = run.scenario
+        result = solve_with_messages(run)
         run_id = None
         if store is not None and store_error is None:
             try:
@@ -143,8 +159,10 @@ def run_cmd(
                 doc["run_id"] = run_id
             sys.stdout.write(json.dumps(doc, allow_nan=False) + "\n")
             sys.stdout.flush()
+            print_warnings(result, stderr=True)
         else:
             print_table(result, table=table, regions=regions, sort=sort, top=top, columns=columns)
+            print_warnings(result)
             if run_id is not None:
                 console.print(f"run id: {run_id}  (store: {store.path})", highlight=False, markup=False)
         if save:

@@ -39,6 +39,10 @@ def _clean(x: Any) -> Any:
     return x
 
 
+#: Columns that label a row (not outcomes), in the order they identify it.
+_LABELS = ("region", "group", "importer", "exporter", "partner", "sector", "flow")
+
+
 @dataclass(frozen=True)
 class RunResult:
     """What one scenario run produced. Immutable; build a new one rather than editing.
@@ -60,6 +64,15 @@ class RunResult:
         Data set and file checksums, scenario hash and text, parameters, package version.
     synthetic
         True when the data set is the synthetic demo world (flagged in every output).
+    warnings
+        Every warning of the run, each once (a shock that changes nothing, group members
+        that are not regions of the data set, ...): sentences naming file and field.
+
+    Tables whose cells are relative to a baseline trade flow carry a boolean ``no_trade``
+    column: true where that flow is zero (no baseline trade, e.g. services in ``cp2015``, or
+    zero domestic sales), and then the cells that divide by it are empty (NaN; ``null`` in JSON)
+    rather than a number. Columns that a run cannot define at all are listed in
+    ``diagnostics["not_applicable"]`` (table -> columns).
     """
 
     model: str
@@ -69,22 +82,36 @@ class RunResult:
     diagnostics: Mapping[str, Any] = field(default_factory=dict)
     provenance: Mapping[str, Any] = field(default_factory=dict)
     synthetic: bool = False
+    warnings: tuple[str, ...] = ()
 
     def to_document(self) -> dict[str, Any]:
         """The JSON document printed by ``kaifang run --json``.
 
-        Keys: ``scenario``, ``model``, ``synthetic``, ``regions`` (list of per-region
-        objects), ``diagnostics``, ``provenance``.
+        Keys: ``scenario``, ``model``, ``synthetic``, ``warnings`` (list of sentences, empty when
+        none), ``regions`` (list of per-region objects), ``diagnostics``, ``provenance``,
+        ``no_trade``.
+        Non-finite numbers are ``null``; where a table has a ``no_trade`` column its rows say
+        ``"no_trade": true`` when their empty cells mean "no baseline trade", and ``no_trade``
+        lists, for every table with such rows, their labels (e.g. ``{"region": "ARG", "sector":
+        "Retail"}``).
         """
         regions = [_clean(r) for r in self.regions.to_dict(orient="records")]
         doc = {
             "scenario": self.scenario,
             "model": self.model,
             "synthetic": self.synthetic,
+            "warnings": list(self.warnings),
             "regions": regions,
             "diagnostics": _clean(dict(self.diagnostics)),
             "provenance": _clean(dict(self.provenance)),
         }
+        no_trade = {}
+        for name, df in {"regions": self.regions, **dict(self.tables)}.items():
+            if "no_trade" in df.columns and df["no_trade"].any():
+                keys = [c for c in _LABELS if c in df.columns]
+                rows = df.loc[df["no_trade"].to_numpy(dtype=bool), keys]
+                no_trade[name] = [_clean(r) for r in rows.to_dict(orient="records")]
+        doc["no_trade"] = no_trade
         if self.synthetic:
             doc["note"] = "SYNTHETIC DEMO DATA: illustrative only, not real economies."
         return doc

@@ -11,11 +11,14 @@ model. Flows are arrays over ``(importer, exporter)`` or ``(importer, exporter, 
   from r) or imports (``flow = "imports"``, what r imports from p);
 * ``share_change_pp`` = counterfactual minus baseline share, in percentage points (these sum
   to zero over partners: trade diverted towards some partners is diverted away from others);
-* ``value_change_pct`` = 100 (X'_{r,p} / X_{r,p} - 1) (NaN when the baseline flow is zero).
+* ``value_change_pct`` = 100 (X'_{r,p} / X_{r,p} - 1);
+* ``no_trade``: true when the baseline flow X_{r,p} is zero; then ``value_change_pct`` (and the
+  shares, when the region has no such trade with anyone) are empty (NaN, ``null`` in JSON).
 
 ``diversification`` (one row per region and direction): the Herfindahl–Hirschman index of
 partner shares, ``hhi = sum_p s_p^2`` (1 = a single partner), and the effective number of
-partners ``1 / hhi``, baseline and counterfactual.
+partners ``1 / hhi``, baseline and counterfactual; ``no_trade`` is true when the region has no
+trade in that direction before or after (the index is then empty).
 """
 
 from __future__ import annotations
@@ -80,6 +83,7 @@ def diversion(baseline: np.ndarray, counterfactual: np.ndarray, regions: Sequenc
                     "share_counterfactual_pct": 100 * sc.ravel()[off],
                     "share_change_pp": 100 * (sc - sb).ravel()[off],
                     "value_change_pct": 100 * (vchg.ravel()[off] - 1.0),
+                    "no_trade": ~(b.ravel()[off] > 0),
                 }
             )
         )
@@ -105,6 +109,7 @@ def diversification(baseline: np.ndarray, counterfactual: np.ndarray, regions: S
                     "hhi_change": hc - hb,
                     "partners_baseline": 1.0 / hb,
                     "partners_counterfactual": 1.0 / hc,
+                    "no_trade": ~((b.sum(axis=1) > 0) & (c.sum(axis=1) > 0)),
                 }
             )
         )

@@ -4,7 +4,8 @@ Every model consumes the same shock language. Arrays use the axis order
 ``(importer, exporter, sector)``; one-sector models have a single sector. Selectors
 (``importer``, ``exporter``, ``sector``, ``region``, ``members``) take codes, country names,
 groups (``EU``, ``EU@2004``, ``ASEAN``, user ``[groups]``...), sector groups (``goods``,
-``services``, ``manufacturing``) or ``"all"`` (see :mod:`kaifang.scenario.select`).
+``services``, ``manufacturing``), ``"all"``, or a selection with exceptions
+``{ select = ..., except = ... }`` (see :mod:`kaifang.scenario.select`).
 The full reference with examples is ``docs/scenarios.md``.
 
 Shock types (the ``type`` field of each ``[[shocks]]`` table):
@@ -55,12 +56,18 @@ right after it. Tariffs: for each pair and sector a ``set`` replaces, ``add`` ad
 matter); productivity factors multiply; agreement effects add. Conflicts are errors naming
 both shocks: two tariff ``set`` shocks giving one cell different values; an agreement on an
 embargoed pair; two deficit shocks on one region; a deficit shock when ``[baseline]
-deficits = "zero"``.
+deficits = "zero"``. To state a general rate and a specific one, leave the specific pairs out of
+the general shock with an exception (``exporter = { except = "CHN" }``).
+
+A shock that changes nothing (its selection is empty in the data set, it selects no
+international pair, or every selected cell keeps its value) is a
+:class:`~kaifang.errors.KaifangWarning` and listed in :attr:`ShockArrays.unchanged`.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
@@ -68,12 +75,14 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from kaifang.errors import ScenarioError, suggest
+from kaifang.errors import KaifangWarning, ScenarioError, suggest
 from kaifang.scenario._impl import Scenario, validate_section
-from kaifang.scenario.select import resolve
+from kaifang.scenario.fields import bounded
+from kaifang.scenario.select import EmptySelectionError, SelectorField, resolve
 
 __all__ = [
     "EMBARGO_FACTOR",
+    "SHOCK_MODELS",
     "SHOCK_TYPES",
     "AgreementShock",
     "DeficitShock",
@@ -91,7 +100,7 @@ __all__ = [
     "scale_deficits",
 ]
 
-Selector = str | list[str]
+Selector = SelectorField
 Percent = Annotated[float, Field(allow_inf_nan=False)]
 
 #: Iceberg factor of an embargoed pair (see ``embargo`` above).
@@ -151,12 +160,9 @@ class IcebergShock(_Base):
     """A percent change in iceberg trade costs."""
 
     type: Literal["iceberg"]
-    value: float = Field(
-        gt=-100.0,
-        le=10000.0,
-        allow_inf_nan=False,
-        description="percent change of the iceberg cost factor (> -100)",
-    )
+    value: bounded(
+        float, "value", gt=-100.0, le=10000.0, description="percent change of the iceberg cost factor"
+    )  # type: ignore[valid-type]
     include_domestic: bool = False
 
 
@@ -164,8 +170,8 @@ class NtbShock(_Base):
     """A change of a non-tariff barrier, in ad-valorem-equivalent (AVE) percentage points."""
 
     type: Literal["ntb"]
-    value: float = Field(ge=-1000.0, le=1000.0, allow_inf_nan=False)
-    from_ave: float = Field(default=0.0, ge=0.0, le=1000.0, allow_inf_nan=False)
+    value: bounded(float, "value", ge=-1000.0, le=1000.0, description="change of the AVE in points")  # type: ignore[valid-type]
+    from_ave: bounded(float, "from_ave", ge=0.0, le=1000.0, description="the current AVE in percent") = 0.0  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _positive(self) -> NtbShock:
@@ -199,9 +205,11 @@ class AgreementShock(BaseModel):
     importer: Selector | None = None
     exporter: Selector | None = None
     sector: Selector = "all"
-    estimate: float | None = Field(default=None, ge=-10.0, le=10.0, allow_inf_nan=False)
+    estimate: (
+        bounded(float, "estimate", ge=-10.0, le=10.0, description="partial effect in log points") | None
+    ) = None  # type: ignore[valid-type]
     coefficient: str | None = None
-    standard_error: float | None = Field(default=None, ge=0.0, allow_inf_nan=False)
+    standard_error: bounded(float, "standard_error", ge=0.0, le=10.0) | None = None  # type: ignore[valid-type]
     source: str = ""
     label: str = ""
 
@@ -230,7 +238,7 @@ class ProductivityShock(BaseModel):
     type: Literal["productivity"]
     region: Selector = "all"
     sector: Selector = "all"
-    value: float = Field(gt=-100.0, le=1000.0, allow_inf_nan=False)
+    value: bounded(float, "value", gt=-100.0, le=1000.0, description="percent change of productivity")  # type: ignore[valid-type]
     label: str = ""
 
 
@@ -240,7 +248,7 @@ class DeficitShock(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     type: Literal["deficit"]
     region: Selector = "all"
-    value: float = Field(ge=-10.0, le=10.0, allow_inf_nan=False, description="factor on deficits")
+    value: bounded(float, "value", ge=-10.0, le=10.0, description="factor on deficits")  # type: ignore[valid-type]
     label: str = ""
 
 
@@ -256,6 +264,17 @@ AnyShock = (
 )
 Shock = Annotated[AnyShock, Field(discriminator="type")]
 SHOCK_TYPES = ("tariff", "retaliation", "iceberg", "ntb", "embargo", "agreement", "productivity", "deficit")
+#: The pydantic model of each shock type (for the JSON Schema of the scenario format).
+SHOCK_MODELS: dict[str, type[BaseModel]] = {
+    "tariff": TariffShock,
+    "retaliation": RetaliationShock,
+    "iceberg": IcebergShock,
+    "ntb": NtbShock,
+    "embargo": EmbargoShock,
+    "agreement": AgreementShock,
+    "productivity": ProductivityShock,
+    "deficit": DeficitShock,
+}
 
 
 class _ShockList(BaseModel):
@@ -276,7 +295,7 @@ def parse_shocks(scenario: Scenario) -> list[Any]:
                 f"{scenario.source}: field 'shocks[{k}].type' has unknown value {s['type']!r}."
                 f"{suggest(str(s['type']), SHOCK_TYPES)} Valid types: {', '.join(SHOCK_TYPES)}."
             )
-    parsed = validate_section(_ShockList, {"shocks": scenario.shocks}, scenario, "")
+    parsed = validate_section(_ShockList, {"shocks": scenario.shocks}, scenario, "", tags=SHOCK_TYPES)
     shocks = list(parsed.shocks)
     for k, s in enumerate(shocks):
         if isinstance(s, RetaliationShock):
@@ -321,7 +340,7 @@ def _mirror_of(s: TariffShock, r: RetaliationShock | None = None) -> TariffShock
         if r.sector is not None:
             upd["sector"] = r.sector
         upd["label"] = r.label or f"retaliation against {s.label or 'tariff'}"
-    data = {**s.model_dump(), **upd}
+    data = {**s.model_dump(by_alias=True), **upd}
     return TariffShock.model_validate(data)
 
 
@@ -353,6 +372,8 @@ class ShockArrays:
         they are (the data set's ROW) — for the run's provenance.
     types
         The shock types present.
+    unchanged
+        Indices of the shocks that changed nothing (each was warned about).
     """
 
     tariff_new: np.ndarray
@@ -365,6 +386,7 @@ class ShockArrays:
     agreements: tuple[tuple[AgreementShock, np.ndarray], ...] = ()
     groups: Mapping[str, Any] = field(default_factory=dict)
     types: frozenset[str] = frozenset()
+    unchanged: tuple[int, ...] = ()
 
     def cost_factor(self) -> np.ndarray:
         """Change of the cost of delivering one unit, ``dhat / productivity[exporter, sector]``.
@@ -413,6 +435,35 @@ def scale_deficits(deficits: np.ndarray, scale: np.ndarray, weights: np.ndarray)
     return new - gap * share / share.sum()
 
 
+class _Nothing(Exception):
+    """A shock selects no cell it can change (raised inside :func:`compose_shocks`)."""
+
+
+def _no_change_reason(s: Any) -> str:
+    """Why a shock that selected cells left every one of them as it was."""
+    op = getattr(s, "op", None)
+    if s.type in ("tariff", "retaliation"):
+        if op == "scale":
+            return (
+                f"it scales tariffs by {s.value:g}, but every selected tariff is zero in the baseline (a zero "
+                f"tariff scaled stays zero); use op = 'set' or 'add' to impose a tariff"
+            )
+        if op == "add":
+            return "it adds 0 points"
+        return "it sets every selected tariff to the value it already has"
+    if s.type == "embargo":
+        return "every selected pair is already under an embargo"
+    if s.type == "agreement":
+        return "its estimate is 0"
+    if s.type == "deficit":
+        return "value = 1 leaves deficits as they are"
+    return "its value is 0"
+
+
+def _label(s: Any) -> str:
+    return f" ({s.label!r})" if getattr(s, "label", "") else ""
+
+
 def compose_shocks(
     shocks: Sequence[Any],
     *,
@@ -443,6 +494,14 @@ def compose_shocks(
     ScenarioError
         Unknown labels or groups, an unknown table, conflicting shocks, or a resulting
         tariff at or below -100 %.
+
+    Warns
+    -----
+    KaifangWarning
+        A shock that changes nothing: its selection is empty in this data set (a group with
+        no member in it, exceptions that remove everything), it selects no international pair
+        where only those can change, or it leaves every selected cell as it was (scaling zero
+        tariffs, a value of 0). Such shocks are listed in :attr:`ShockArrays.unchanged`.
     """
     n, j = len(regions), len(sectors)
     if tariff_base.shape != (n, n, j):
@@ -462,6 +521,7 @@ def compose_shocks(
     offdiag = ~np.eye(n, dtype=bool)[:, :, None]
     src = scenario.source
     report: dict[str, Any] = {}
+    unchanged: list[int] = []
 
     def regions_of(sel: Any, fld: str) -> list[int]:
         return resolve(
@@ -479,9 +539,11 @@ def compose_shocks(
             dataset=scenario.dataset,
         )
 
-    def cells(imp_sel: Any, exp_sel: Any, sec_sel: Any, k: int) -> np.ndarray:
-        imp = regions_of(imp_sel, f"shocks[{k}].importer")
-        exp = regions_of(exp_sel, f"shocks[{k}].exporter")
+    def cells(
+        imp_sel: Any, exp_sel: Any, sec_sel: Any, k: int, names: tuple[str, str] = ("importer", "exporter")
+    ) -> np.ndarray:
+        imp = regions_of(imp_sel, f"shocks[{k}].{names[0]}")
+        exp = regions_of(exp_sel, f"shocks[{k}].{names[1]}")
         sec = sectors_of(sec_sel, f"shocks[{k}].sector")
         mask = np.zeros((n, n, j), dtype=bool)
         mask[np.ix_(imp, exp, sec)] = True
@@ -490,9 +552,9 @@ def compose_shocks(
     def need_international(mask: np.ndarray, k: int, what: str) -> np.ndarray:
         mask = mask & offdiag
         if not mask.any():
-            raise ScenarioError(
-                f"{src}: shocks[{k}] selects no international pair (importer and exporter are the same "
-                f"region); {what} apply between different regions only."
+            raise _Nothing(
+                f"it selects no international pair (importer and exporter are the same region), and {what} "
+                f"apply between different regions only"
             )
         return mask
 
@@ -516,7 +578,8 @@ def compose_shocks(
                 raise ScenarioError(
                     f"{src}: shocks[{set_by[a, b, c]}] and shocks[{k}] both set the tariff of "
                     f"{regions[a]} on {regions[b]} in {sectors[c]} to different values; remove one "
-                    f"or narrow its selection."
+                    f"or narrow its selection. To state a general rate and a specific one, leave the "
+                    f'specific pairs out of the general shock, e.g. exporter = {{ except = "{regions[b]}" }}.'
                 )
             tariff = np.where(mask, new, tariff)
             set_by[mask] = k
@@ -559,12 +622,13 @@ def compose_shocks(
         embargo_by[new] = k
         touched[:] |= mask
 
-    for k, s in enumerate(shocks):
+    def apply(k: int, s: Any) -> None:
+        nonlocal dhat, agreement
         if isinstance(s, TariffShock):
             apply_tariff(s, k, cells(s.importer, s.exporter, s.sector, k))
             if s.mirror:
                 m = _mirror_of(s)
-                apply_tariff(m, k, cells(m.importer, m.exporter, m.sector, k))
+                apply_tariff(m, k, cells(m.importer, m.exporter, m.sector, k, ("exporter", "importer")))
         elif isinstance(s, RetaliationShock):
             t = _find_target(s, k, shocks, scenario)
             m = _mirror_of(shocks[t], s)
@@ -572,20 +636,20 @@ def compose_shocks(
         elif isinstance(s, IcebergShock):
             mask = cells(s.importer, s.exporter, s.sector, k)
             if not s.include_domestic:
-                mask &= offdiag
+                mask = need_international(mask, k, "iceberg shocks without include_domestic = true")
             dhat = np.where(mask, dhat * (1.0 + s.value / 100.0), dhat)
-            touched |= mask
+            touched[:] |= mask
         elif isinstance(s, NtbShock):
             mask = need_international(cells(s.importer, s.exporter, s.sector, k), k, "non-tariff barriers")
             dhat = np.where(mask, dhat * s.factor, dhat)
-            touched |= mask
+            touched[:] |= mask
         elif isinstance(s, EmbargoShock):
             apply_embargo(k, cells(s.importer, s.exporter, s.sector, k))
             if s.mirror:
-                apply_embargo(k, cells(s.exporter, s.importer, s.sector, k))
+                apply_embargo(k, cells(s.exporter, s.importer, s.sector, k, ("exporter", "importer")))
         elif isinstance(s, AgreementShock):
             if s.members is not None:
-                mask = cells(s.members, s.members, s.sector, k)
+                mask = cells(s.members, s.members, s.sector, k, ("members", "members"))
             else:
                 mask = cells(s.importer, s.exporter, s.sector, k)
             mask = need_international(mask, k, "agreements")
@@ -601,7 +665,7 @@ def compose_shocks(
                 agreement = np.where(mask, agreement + s.signed_estimate, agreement)
             agreement_by[mask] = k
             agreements.append((s, mask))
-            touched |= mask
+            touched[:] |= mask
         elif isinstance(s, ProductivityShock):
             reg = regions_of(s.region, f"shocks[{k}].region")
             sec = sectors_of(s.sector, f"shocks[{k}].sector")
@@ -624,6 +688,34 @@ def compose_shocks(
             deficit_by[reg] = k
         else:  # pragma: no cover - parse_shocks admits no other type
             raise TypeError(type(s))
+
+    def state() -> tuple[np.ndarray, ...]:
+        return (tariff, dhat, embargo.copy(), agreement, productivity.copy(), deficit_scale.copy())
+
+    for k, s in enumerate(shocks):
+        before, n_agreements = state(), len(agreements)
+        reason = None
+        try:
+            apply(k, s)
+        except EmptySelectionError as exc:
+            reason = (
+                f"its selection is empty in this data set ({str(exc).removeprefix(f'{src}: ').rstrip('.')})"
+            )
+        except _Nothing as exc:
+            reason = str(exc)
+        else:
+            same = all(np.array_equal(a, b) for a, b in zip(before, state(), strict=True))
+            named = len(agreements) > n_agreements and agreements[-1][0].estimate is None
+            if same and not named:
+                reason = _no_change_reason(s)
+        if reason is not None:
+            unchanged.append(k)
+            warnings.warn(
+                f"{src}: shocks[{k}]{_label(s)} changes nothing: {reason}. "
+                f"Correct or remove the shock (--strict turns this warning into an error).",
+                KaifangWarning,
+                stacklevel=2,
+            )
     if not np.all(np.isfinite(dhat)) or not all(math.isfinite(x) for x in productivity.ravel()):
         raise ScenarioError(f"{src}: the shocks compose to non-finite trade costs or productivities.")
     return ShockArrays(
@@ -637,4 +729,5 @@ def compose_shocks(
         agreements=tuple(agreements),
         groups=report,
         types=frozenset(s.type for s in shocks),
+        unchanged=tuple(unchanged),
     )

@@ -277,8 +277,9 @@ def test_demo_embargo_has_a_full_decomposition():
     ("value", "message"),
     [
         ("[4, 2]", r"welfare_steps.*must increase"),
-        ("[0]", r"welfare_steps.*between 1 and 64"),
-        ("100", r"welfare_steps.*between 1 and 64"),
+        ("[0]", r"welfare_steps\[0\]' has value 0.*valid range: 1 <= welfare_steps <= 64"),
+        ("100", r"welfare_steps\[0\]' has value 100.*valid range: 1 <= welfare_steps <= 64"),
+        ('"4"', r"welfare_steps.*as a list of whole numbers, e.g. \[2, 4\]"),
         ("[1, 2, 4, 8, 16]", r"welfare_steps.*at most four"),
     ],
 )

@@ -30,12 +30,22 @@ The ``sectors`` and ``bilateral`` tables split the integrated parts (and the fir
 of trade and volume of trade) by sector and by partner; they add up to the regional parts. The
 ``bilateral`` table has a row for the home market (partner = region), where iceberg changes on
 domestic sales and productivity changes enter.
+
+The ``sectors`` and ``bilateral`` tables have a boolean ``no_trade`` column: true where the
+baseline has no trade to compare with (the services sectors of ``cp2015``, which have no trade
+data; zero domestic sales; a pair that does not trade), and then ``exports_pct``,
+``imports_pct`` (and ``domestic_share_pct``) are empty rather than a number.
+
+:func:`prepare` does every check before solving (``kaifang validate``); :func:`solve_prepared`
+solves; :func:`run` is the two in a row.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -44,7 +54,7 @@ from pydantic import BaseModel, ConfigDict
 
 from kaifang.baseline.multisector import MultiSectorBaseline, from_raw
 from kaifang.data.registry import get_dataset
-from kaifang.errors import ScenarioError
+from kaifang.errors import KaifangWarning, ScenarioError
 from kaifang.models import Progress, null_progress
 from kaifang.models.caliendo_parro.solver import Equilibrium, SolverSettings, solve
 from kaifang.models.caliendo_parro.uncertainty import UncertaintySettings, theta_bands
@@ -54,12 +64,13 @@ from kaifang.models.caliendo_parro.welfare import (
     integrate,
     welfare_diagnostics,
 )
-from kaifang.results import RunResult, package_version
+from kaifang.results import RunResult, flag_no_trade, package_version
 from kaifang.results.diversion import diversion_tables
 from kaifang.scenario import Scenario, resolve, validate_section
-from kaifang.scenario.shocks import check_supported, compose_shocks, parse_shocks, scale_deficits
+from kaifang.scenario.fields import refuse_sections
+from kaifang.scenario.shocks import ShockArrays, check_supported, compose_shocks, parse_shocks, scale_deficits
 
-__all__ = ["BaselineSettings", "load_baseline", "run"]
+__all__ = ["BaselineSettings", "Prepared", "load_baseline", "prepare", "run", "solve_prepared"]
 
 DATASETS = ("cp2015", "demo")
 #: Shock types this model applies (kaifang.scenario.shocks); others are refused, not ignored.
@@ -86,6 +97,15 @@ class ParameterSettings(BaseModel):
     """The scenario's ``[parameters]`` section (none yet: the elasticities come with the data)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+#: The sections this model reads (for the JSON Schema and the template of ``kaifang new``).
+SECTION_MODELS: dict[str, type[BaseModel]] = {
+    "baseline": BaselineSettings,
+    "parameters": ParameterSettings,
+    "solver": SolverSettings,
+    "uncertainty": UncertaintySettings,
+}
 
 
 def load_baseline(dataset: str) -> tuple[MultiSectorBaseline, dict[str, Callable[[], np.ndarray]]]:
@@ -117,11 +137,15 @@ def _international(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _check_traded(shocks: list, b: MultiSectorBaseline, scenario: Scenario) -> None:
-    """A trade shock that selects only non-traded sectors would silently change nothing: refuse it."""
+def _check_traded(
+    shocks: list, b: MultiSectorBaseline, scenario: Scenario, skip: Collection[int] = ()
+) -> None:
+    """A trade shock that selects only non-traded sectors would silently change nothing: refuse it.
+
+    ``skip``: shocks already reported as changing nothing (their selection may be empty)."""
     traded = [s for s, t in zip(b.sectors, b.tradable, strict=True) if t]
     for k, shock in enumerate(shocks):
-        if shock.type not in _TRADE_SHOCKS or getattr(shock, "include_domestic", False):
+        if k in skip or shock.type not in _TRADE_SHOCKS or getattr(shock, "include_domestic", False):
             continue  # productivity and deficit shocks, and domestic iceberg costs, apply anywhere
         idx = resolve(
             shock.sector,
@@ -231,20 +255,71 @@ def tables(e: Equilibrium, welfare: IntegratedWelfare) -> tuple[pd.DataFrame, di
     return reg, {"sectors": sec, "bilateral": bil, "flows": flows}
 
 
-def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
-    """Run a Caliendo–Parro scenario (see the module docstring for the steps and columns)."""
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """A validated Caliendo–Parro scenario, ready to solve (:func:`prepare`).
+
+    Attributes
+    ----------
+    scenario
+        The scenario.
+    baseline_settings, settings, uncertainty
+        Its ``[baseline]``, ``[solver]`` and ``[uncertainty]`` sections.
+    baseline
+        The data baseline.
+    shocks
+        The shocks composed onto the baseline's regions and sectors.
+    deficits, deficits_cf
+        Deficits of the baseline equilibrium and of the counterfactual.
+    """
+
+    scenario: Scenario
+    baseline_settings: BaselineSettings
+    settings: SolverSettings
+    uncertainty: UncertaintySettings
+    baseline: MultiSectorBaseline
+    shocks: ShockArrays
+    deficits: np.ndarray
+    deficits_cf: np.ndarray
+
+    def summary(self) -> dict[str, object]:
+        """Regions, sectors and shocked cells (for validation reports)."""
+        return {
+            "regions": len(self.baseline.regions),
+            "sectors": len(self.baseline.sectors),
+            "shocks": len(self.scenario.shocks),
+            "shocked_cells": int(self.shocks.touched.sum()),
+        }
+
+
+def prepare(scenario: Scenario, progress: Progress = null_progress) -> Prepared:
+    """Everything a run does before solving: sections, data set, shocks composed (no solving).
+
+    Raises
+    ------
+    ScenarioError
+        Any mistake in the scenario, naming file, field and value.
+    """
     if scenario.dataset not in DATASETS:
         get_dataset(scenario.dataset)  # unknown names get the registry's message
         raise ScenarioError(
             f"{scenario.source}: field 'dataset' has value {scenario.dataset!r}, but the caliendo_parro "
             f"model needs a multi-sector data set: one of {', '.join(DATASETS)}."
         )
+    refuse_sections(scenario, ("baseline", "parameters", "solver", "uncertainty"), "caliendo_parro")
     bset = validate_section(BaselineSettings, scenario.baseline, scenario, "baseline")
     validate_section(ParameterSettings, scenario.parameters, scenario, "parameters")
     settings = validate_section(SolverSettings, scenario.solver, scenario, "solver")
     uncertainty = validate_section(UncertaintySettings, scenario.uncertainty, scenario, "uncertainty")
     shocks = parse_shocks(scenario)
     check_supported(shocks, SHOCK_TYPES, scenario, "caliendo_parro")
+    if not shocks:
+        warnings.warn(
+            f"{scenario.source}: the scenario has no [[shocks]], so the counterfactual is the baseline "
+            f"equilibrium and every change is zero; add a shock.",
+            KaifangWarning,
+            stacklevel=2,
+        )
 
     progress(f"reading data set {scenario.dataset}")
     b0, tariff_tables = load_baseline(scenario.dataset)
@@ -256,7 +331,7 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
         scenario=scenario,
         tables=tariff_tables,
     )
-    _check_traded(shocks, b0, scenario)
+    _check_traded(shocks, b0, scenario, skip=composed.unchanged)
     if bset.deficits == "zero":
         d_new = np.zeros(b0.n_regions)
     else:  # observed deficits, with the rounding residual spread so that they sum to zero
@@ -264,6 +339,31 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
         d_new = b0.deficit - b0.deficit.sum() * va / va.sum()
     # deficit shocks scale the counterfactual deficits (world total kept at zero)
     d_cf = scale_deficits(d_new, composed.deficit_scale, b0.value_added)
+    return Prepared(scenario, bset, settings, uncertainty, b0, composed, d_new, d_cf)
+
+
+def _no_trade(e: Equilibrium, extra: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Flag the rows of the sector and bilateral tables whose baseline trade flow is zero."""
+    b = e.baseline
+    n = b.n_regions
+    x0 = _international(b.flows)
+    dom = b.shares[np.arange(n), np.arange(n)]  # (region, sector) domestic expenditure shares
+    sec_flag = (x0.sum(axis=0) == 0) | (x0.sum(axis=1) == 0) | (dom == 0)
+    out = dict(extra)
+    out["sectors"] = flag_no_trade(
+        extra["sectors"], sec_flag.ravel(), ("exports_pct", "imports_pct", "domestic_share_pct")
+    )
+    tot = b.flows.sum(axis=2)  # the bilateral table has every pair, the home market included
+    bil_flag = ((tot.T == 0) | (tot == 0)).ravel()
+    out["bilateral"] = flag_no_trade(extra["bilateral"], bil_flag, ("exports_pct", "imports_pct"))
+    return out
+
+
+def solve_prepared(prepared: Prepared, progress: Progress = null_progress) -> RunResult:
+    """Solve a prepared scenario: the baseline equilibrium, then the counterfactual."""
+    scenario, bset, settings = prepared.scenario, prepared.baseline_settings, prepared.settings
+    uncertainty = prepared.uncertainty
+    b0, composed, d_new, d_cf = prepared.baseline, prepared.shocks, prepared.deficits, prepared.deficits_cf
 
     t0 = time.perf_counter()
     progress("solving the baseline equilibrium")
@@ -284,6 +384,7 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
     )
     progress("tabulating")
     regions, extra = tables(e1, welfare)
+    extra = _no_trade(e1, extra)
     extra.update(diversion_tables(b1.flows, e1.flows, b1.regions))
     bands = None
     if uncertainty.draws:
@@ -319,6 +420,13 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
         },
         "shocked_cells": int(composed.touched.sum()),
     }
+    if not welfare.steps:  # [solver] welfare_steps = []: the exact change without its parts
+        parts = ["terms_of_trade_pct", "volume_of_trade_pct", "technical_efficiency_pct", "productivity_pct"]
+        diagnostics["not_applicable"] = {
+            "regions": [*parts, "deficit_pct", "welfare_residual_pct"],
+            "sectors": parts,
+            "bilateral": parts,
+        }
     if bands is not None:
         diagnostics["uncertainty"] = dict(bands.diagnostics)
     provenance = {
@@ -346,3 +454,8 @@ def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
         provenance=provenance,
         synthetic=ds.synthetic or b0.synthetic,
     )
+
+
+def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
+    """Run a Caliendo–Parro scenario (see the module docstring for the steps and columns)."""
+    return solve_prepared(prepare(scenario, progress), progress)

@@ -32,14 +32,15 @@ import itertools
 import time
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, WithJsonSchema, field_validator
 
 from kaifang.baseline.multisector import MultiSectorBaseline
 from kaifang.models._solver import SolverDiagnostics, anderson
 from kaifang.models.caliendo_parro import equations as eq
+from kaifang.scenario.fields import bounded
 
 __all__ = ["Equilibrium", "SolverSettings", "solve"]
 
@@ -51,6 +52,20 @@ PRICE_SWEEPS = 3
 EXPENDITURE_SWEEPS = 2
 #: Largest step count of the welfare decomposition's grid (``SolverSettings.welfare_steps``).
 MAX_WELFARE_STEPS = 64
+
+
+_Tol = bounded(float, "tol", ge=1e-15, le=1e-3, description="convergence tolerance on log changes")
+_MaxIter = bounded(int, "max_iter", ge=1, le=1_000_000, description="most evaluations of the equilibrium map")
+_Memory = bounded(int, "memory", ge=1, le=100, description="Anderson memory")
+_Damping = bounded(float, "damping", gt=0.0, le=1.0, description="weight of the new iterate")
+_WelfareSteps = bounded(
+    int, "welfare_steps", ge=1, le=MAX_WELFARE_STEPS, description="steps of a grid of the welfare path"
+)
+_STEP_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_WELFARE_STEPS}
+_WELFARE_STEPS_SCHEMA = {
+    "anyOf": [{"type": "array", "items": _STEP_SCHEMA, "maxItems": 4}, _STEP_SCHEMA],
+    "description": "step counts of the welfare decomposition's grids (increasing; [] skips it)",
+}
 
 
 class SolverSettings(BaseModel):
@@ -87,25 +102,27 @@ class SolverSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     method: Literal["anderson", "fixed_point"] = "anderson"
-    tol: float = Field(default=1e-10, gt=0.0, le=1e-3)
-    max_iter: int = Field(default=5000, ge=1)
-    memory: int = Field(default=10, ge=1, le=100)
-    damping: float | None = Field(default=None, gt=0.0, le=1.0)
-    welfare_steps: tuple[int, ...] = (2, 4)
+    tol: _Tol = 1e-10
+    max_iter: _MaxIter = 5000
+    memory: _Memory = 10
+    damping: _Damping | None = None
+    welfare_steps: Annotated[tuple[_WelfareSteps, ...], WithJsonSchema(_WELFARE_STEPS_SCHEMA)] = (2, 4)
     welfare_extrapolation: Literal["richardson", "none"] = "richardson"
 
     @field_validator("welfare_steps", mode="before")
     @classmethod
     def _steps_list(cls, v: object) -> object:
-        return (v,) if isinstance(v, int) and not isinstance(v, bool) else v
+        if isinstance(v, int) and not isinstance(v, bool):
+            return (v,)
+        if isinstance(v, (list, tuple)):  # a TOML array
+            return tuple(v)
+        raise ValueError("give the step counts as a list of whole numbers, e.g. [2, 4], or one number")
 
     @field_validator("welfare_steps")
     @classmethod
     def _steps_bounded(cls, v: tuple[int, ...]) -> tuple[int, ...]:
         if len(v) > 4:
             raise ValueError(f"give at most four step counts (got {len(v)}), e.g. [2, 4] or [2, 4, 8]")
-        if any(k < 1 or k > MAX_WELFARE_STEPS for k in v):
-            raise ValueError(f"each step count must be between 1 and {MAX_WELFARE_STEPS}, e.g. [2, 4]")
         if any(b <= a for a, b in itertools.pairwise(v)):
             raise ValueError("the step counts must increase, e.g. [2, 4] or [2, 4, 8]")
         return v

@@ -1,5 +1,8 @@
 """Runner of ``model = "gravity"`` scenarios: estimate, build the baseline, shock, solve, report.
 
+:func:`prepare` does everything before solving (sections, data, estimation, shocks; what
+``kaifang validate`` runs), :func:`solve_prepared` solves, :func:`run` is the two in a row.
+
 Scenario sections (validated here):
 
 ``[baseline]``
@@ -27,24 +30,28 @@ Scenario sections (validated here):
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from kaifang.errors import DataError, ScenarioError, suggest
+from kaifang.errors import DataError, KaifangWarning, ScenarioError, suggest
 from kaifang.estimate import PPMLEstimate
 from kaifang.estimate.spec import EstimationSpec, derive_columns, prepare_data, read_dataset, run_spec
-from kaifang.models import Progress
+from kaifang.models import Progress, null_progress
 from kaifang.models.gravity.baseline import GravityBaseline, calibrate_flows, cost_matrix, square_matrix
 from kaifang.models.gravity.equations import exports_international
 from kaifang.models.gravity.solver import GESolution, GravitySolution, solve_gravity
-from kaifang.results import RunResult, package_version
+from kaifang.results import RunResult, flag_no_trade, package_version
 from kaifang.scenario import Scenario, resolve, validate_section
+from kaifang.scenario.fields import bounded, refuse_sections
+from kaifang.scenario.select import EmptySelectionError, SelectorField
 
-__all__ = ["OUTCOMES", "WELFARE_MEASURE", "run"]
+__all__ = ["OUTCOMES", "WELFARE_MEASURE", "Prepared", "prepare", "run", "solve_prepared"]
 
 #: The definition of ``welfare_pct`` as stated in a run's ``diagnostics.welfare_measure``.
 WELFARE_MEASURE = (
@@ -66,21 +73,47 @@ OUTCOMES = (
 )
 
 
+#: Most Monte Carlo draws in one run (each solves the model once); memory is checked too.
+MAX_DRAWS = 100_000
+
+_Year = bounded(int, "year", ge=1900, le=2100, description="a year of the data set")
+_EstTol = bounded(float, "tol", ge=1e-14, le=1e-2, description="PPML convergence tolerance")
+_EstMaxiter = bounded(int, "maxiter", ge=1, le=10_000, description="most PPML iterations")
+_PolicyValue = bounded(float, "value", ge=-1e6, le=1e6, description="new value of the variable")
+_Coefficient = bounded(float, "coefficient", ge=-20, le=20, description="the coefficient, in log points")
+_Tol = bounded(float, "tol", ge=1e-15, le=1e-3, description="convergence tolerance on log prices")
+_Maxiter = bounded(int, "maxiter", ge=1, le=10_000_000, description="most fixed-point iterations")
+_Draws = bounded(int, "draws", ge=0, le=MAX_DRAWS, description="Monte Carlo draws (0 = none)")
+_Seed = bounded(int, "seed", ge=0, le=2**32 - 1, description="seed of the random draws")
+_Level = bounded(float, "level", ge=0.5, le=0.999, description="level of the intervals")
+
+
 class BaselineSection(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     file: str | None = None
-    year: int
+    year: _Year
     costs: Literal["estimated", "observed"] = "observed"
 
 
 class EstimationSection(EstimationSpec):
+    """``[estimation]``: an :class:`~kaifang.estimate.EstimationSpec` with bounded PPML settings."""
+
+    tol: _EstTol = 1e-8
+    maxiter: _EstMaxiter = 100
     fill_regressors: list[str] = Field(default_factory=list)
+
+
+#: Elasticity of substitution (theta = sigma - 1 is the trade elasticity): from 1.1, where the
+#: exponent 1/(1 - sigma) of the resistances is already -10, to 100, far above applied values
+#: (Yotov et al. 2016 use sigma = 7).
+_Sigma = bounded(float, "sigma", ge=1.1, le=100.0, description="elasticity of substitution")
+_Theta = bounded(float, "theta", ge=0.1, le=99.0, description="trade elasticity, sigma - 1")
 
 
 class ParametersSection(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    sigma: float | None = Field(None, gt=1)
-    theta: float | None = Field(None, gt=0)
+    sigma: _Sigma | None = None
+    theta: _Theta | None = None
     reference: str | None = None
     imbalance: Literal["multiplicative", "additive"] = "multiplicative"
     normalisation: Literal["reference", "world_output"] = "reference"
@@ -102,11 +135,11 @@ class PolicyShock(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     type: Literal["policy"]
     variable: str
-    value: float | None = None
-    from_year: int | None = None
-    coefficient: str | float | None = None
-    importer: str | list[str] = "all"
-    exporter: str | list[str] = "all"
+    value: _PolicyValue | None = None
+    from_year: _Year | None = None
+    coefficient: str | _Coefficient | None = None
+    importer: SelectorField = "all"
+    exporter: SelectorField = "all"
     label: str = ""
 
     @model_validator(mode="after")
@@ -118,15 +151,31 @@ class PolicyShock(BaseModel):
 
 class SolverSection(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    tol: float = Field(1e-12, gt=0)
-    maxiter: int = Field(100_000, gt=0)
+    tol: _Tol = 1e-12
+    maxiter: _Maxiter = 100_000
 
 
 class OutputSection(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    draws: int = Field(0, ge=0)
-    seed: int = 1
-    level: float = Field(0.95, gt=0, lt=1)
+    draws: _Draws = 0
+    seed: _Seed = 1
+    level: _Level = 0.95
+
+
+#: Data sets with a gravity panel.
+DATASETS = ("agtpa", "wiod44")
+#: Shock types this model applies: its own ``policy`` and these of the shared language.
+SHOCK_TYPES = ("policy", "iceberg", "ntb", "embargo", "agreement")
+#: Shock types of this model's own (not in :mod:`kaifang.scenario.shocks`).
+OWN_SHOCKS: dict[str, type[BaseModel]] = {"policy": PolicyShock}
+#: The sections this model reads (for the JSON Schema and the template of ``kaifang new``).
+SECTION_MODELS: dict[str, type[BaseModel]] = {
+    "baseline": BaselineSection,
+    "estimation": EstimationSection,
+    "parameters": ParametersSection,
+    "solver": SolverSection,
+    "output": OutputSection,
+}
 
 
 def _pct(x: np.ndarray) -> np.ndarray:
@@ -235,28 +284,52 @@ def _policy_shocks(
             x1 = square_matrix(data[data["year"] == s.from_year], s.variable, regions, fill=0.0, what=src)
         else:
             x1 = np.full((n, n), float(s.value))  # type: ignore[arg-type]
-        imp = resolve(
-            s.importer,
-            regions,
-            what="region",
-            field=f"shocks[{k}].importer",
-            source=src,
-            groups=scenario.groups,
-        )
-        exp = resolve(
-            s.exporter,
-            regions,
-            what="region",
-            field=f"shocks[{k}].exporter",
-            source=src,
-            groups=scenario.groups,
-        )
+        reason = ""
+        try:
+            imp = resolve(
+                s.importer,
+                regions,
+                what="region",
+                field=f"shocks[{k}].importer",
+                source=src,
+                groups=scenario.groups,
+            )
+            exp = resolve(
+                s.exporter,
+                regions,
+                what="region",
+                field=f"shocks[{k}].exporter",
+                source=src,
+                groups=scenario.groups,
+            )
+        except EmptySelectionError as exc:
+            imp, exp = [], []
+            reason = (
+                f"its selection is empty in this data set ({str(exc).removeprefix(f'{src}: ').rstrip('.')})"
+            )
         mask = np.zeros((n, n), dtype=bool)
         mask[np.ix_(exp, imp)] = True  # arrays are (exporter, importer)
         mask &= offdiag
-        if not mask.any():
-            raise ScenarioError(f"{src}: shocks[{k}] selects no international pair.")
+        if imp and exp and not mask.any():
+            reason = "it selects no international pair (importer and exporter are the same region)"
         dx = np.where(mask, x1 - x0, 0.0)
+        if mask.any() and not (dx != 0).any():
+            when = f"in {s.from_year}" if s.from_year is not None else f"= {s.value:g}"
+            reason = (
+                f"{s.variable!r} {when} equals its {bl.year} value for every selected pair, so the policy "
+                f"variable does not change"
+            )
+        if (dx != 0).any() and s.coefficient is not None and not isinstance(s.coefficient, str):
+            if s.coefficient == 0:
+                reason = "its coefficient is 0"
+        if reason:
+            label = f" ({s.label!r})" if s.label else ""
+            warnings.warn(
+                f"{src}: shocks[{k}]{label} changes nothing: {reason}. Correct or remove the shock "
+                f"(--strict turns this warning into an error).",
+                KaifangWarning,
+                stacklevel=2,
+            )
         coef: str | float = s.coefficient if s.coefficient is not None else s.variable
         if isinstance(coef, str):
             if estimate is None:
@@ -283,9 +356,83 @@ def _log_partial(dxs: Sequence[np.ndarray], values: np.ndarray) -> np.ndarray:
     return np.tensordot(values, stack, axes=([-1], [0]))
 
 
-def run(scenario: Scenario, progress: Progress) -> RunResult:
-    """Solve a ``model = "gravity"`` scenario (module docstring for the sections)."""
+#: Peak bytes per Monte Carlo draw and country pair while the draws are solved at once: float64
+#: arrays of shape (draws, N, N). tracemalloc measured about 5.2 such arrays inside
+#: :func:`solve_gravity` (flows and temporaries of both equilibria; 69 and 40 countries, 200 and
+#: 400 draws), plus the draws' log partial effects, their sum and exponential here: 10, rounded up.
+BYTES_PER_DRAW_PAIR = 8 * 10
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory available now (Linux ``MemAvailable``; else total physical memory)."""
+    import os
+
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.1f} GiB"
+
+
+def _check_draw_memory(draws: int, n: int, scenario: Scenario) -> None:
+    """Refuse Monte Carlo draws that would not fit in memory, before any is drawn."""
+    need = draws * n * n * BYTES_PER_DRAW_PAIR
+    have = _available_memory()
+    if have is not None and need > have:
+        fit = max(1, int(have // (n * n * BYTES_PER_DRAW_PAIR)))
+        raise ScenarioError(
+            f"{scenario.source}: field 'output.draws' has value {draws}: solving {draws} draws at once for "
+            f"{n} countries would need about {_gib(need)} of memory ({draws} x {n}^2 pairs x "
+            f"{BYTES_PER_DRAW_PAIR} bytes), more than the {_gib(have)} available; use at most {fit} draws."
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """A validated gravity scenario, ready to solve (:func:`prepare`): sections, baseline
+    (estimated when asked), the shocks as log partial effects, the coefficients they use."""
+
+    scenario: Scenario
+    base: BaselineSection
+    params: ParametersSection
+    solver: SolverSection
+    output: OutputSection
+    est_spec: EstimationSection | None
+    baseline: GravityBaseline
+    estimate: PPMLEstimate | None
+    reference: int | None
+    dxs: list[np.ndarray]
+    coefs: list[str | float]
+    point: np.ndarray
+    log_partial: np.ndarray
+    touched: np.ndarray
+    shared_shocks: bool
+
+    def summary(self) -> dict[str, object]:
+        """Countries, baseline year and shocked pairs (for validation reports)."""
+        return {
+            "regions": len(self.baseline.regions),
+            "year": self.base.year,
+            "shocks": len(self.scenario.shocks),
+            "pairs_shocked": int(self.touched.sum()),
+            "estimated_coefficients": list(self.estimate.coef.index) if self.estimate is not None else [],
+        }
+
+
+def prepare(scenario: Scenario, progress: Progress = null_progress) -> Prepared:
+    """Everything a run does before solving: sections, data, estimation, shocks (no solving)."""
     src = scenario.source
+    refuse_sections(scenario, ("baseline", "parameters", "solver", "estimation", "output"), "gravity")
     if "year" not in scenario.baseline:
         raise ScenarioError(
             f"{src}: field 'baseline.year' is required but missing (the baseline year, e.g. 1994)."
@@ -330,7 +477,7 @@ def run(scenario: Scenario, progress: Progress) -> RunResult:
 
         sub = scenario.model_copy(update={"shocks": others})
         parsed = parse_shocks(sub)
-        check_supported(parsed, ("iceberg", "ntb", "embargo", "agreement"), sub, "gravity")
+        check_supported(parsed, SHOCK_TYPES[1:], sub, "gravity")
         arr = compose_shocks(
             parsed, regions=regions, sectors=["all"], tariff_base=np.zeros((n, n, 1)), scenario=sub
         )
@@ -362,6 +509,40 @@ def run(scenario: Scenario, progress: Progress) -> RunResult:
     if arr is not None:
         lnB = lnB + (1.0 - sigma) * np.log(arr.dhat[:, :, 0].T)
         touched |= arr.touched[:, :, 0].T
+    if output.draws:
+        if not any(isinstance(c, str) for c in coefs):
+            raise ScenarioError(
+                f"{src}: field 'output.draws' needs at least one shock whose size comes from an estimate."
+            )
+        _check_draw_memory(output.draws, n, scenario)
+    return Prepared(
+        scenario=scenario,
+        base=base,
+        params=params,
+        solver=solver,
+        output=output,
+        est_spec=est_spec,
+        baseline=bl,
+        estimate=estimate,
+        reference=ref,
+        dxs=dxs,
+        coefs=coefs,
+        point=point,
+        log_partial=lnB,
+        touched=touched,
+        shared_shocks=arr is not None,
+    )
+
+
+def solve_prepared(prepared: Prepared, progress: Progress = null_progress) -> RunResult:
+    """Solve a prepared gravity scenario (both GE variants; Monte Carlo draws when asked)."""
+    pr = prepared
+    scenario, base, params, solver, output = pr.scenario, pr.base, pr.params, pr.solver, pr.output
+    bl, estimate, est_spec, ref = pr.baseline, pr.estimate, pr.est_spec, pr.reference
+    dxs, coefs, point, lnB, touched = pr.dxs, pr.coefs, pr.point, pr.log_partial, pr.touched
+    regions = list(bl.regions)
+    n = len(regions)
+    sigma = params.sigma_value
 
     def solve_for(log_partial: np.ndarray) -> GravitySolution:
         """Both GE variants for partial effects ``exp(log_partial)`` (one or a batch of draws)."""
@@ -392,11 +573,8 @@ def run(scenario: Scenario, progress: Progress) -> RunResult:
     draw_diag: dict[str, object] = {"draws": output.draws}
     if output.draws:
         names = [c for c in coefs if isinstance(c, str)]
-        if not names:
-            raise ScenarioError(
-                f"{src}: field 'output.draws' needs at least one shock whose size comes from an estimate."
-            )
-        progress(f"solving {output.draws} Monte Carlo draws")
+        need = output.draws * n * n * BYTES_PER_DRAW_PAIR
+        progress(f"solving {output.draws} Monte Carlo draws (about {_gib(need)} of memory)")
         uniq = list(dict.fromkeys(names))
         V = estimate.vcov.loc[uniq, uniq].to_numpy()  # type: ignore[union-attr]
         rng = np.random.default_rng(output.seed)
@@ -406,7 +584,7 @@ def run(scenario: Scenario, progress: Progress) -> RunResult:
             if isinstance(c, str):
                 vals[:, s] = draws[:, uniq.index(c)]
         lnBd = _log_partial(dxs, vals)
-        if others:
+        if pr.shared_shocks:
             lnBd = lnBd + (lnB - _log_partial(dxs, point))[None]
         t0 = time.perf_counter()
         sd = solve_for(lnBd)
@@ -439,8 +617,15 @@ def run(scenario: Scenario, progress: Progress) -> RunResult:
             "partial_effect": np.exp(lnB).ravel(),
         }
     )
-    bilateral["trade_conditional_pct"] = _pct(bilateral["trade_conditional"] / bilateral["trade_baseline"])
-    bilateral["trade_full_pct"] = _pct(bilateral["trade_full"] / bilateral["trade_baseline"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bilateral["trade_conditional_pct"] = _pct(
+            bilateral["trade_conditional"] / bilateral["trade_baseline"]
+        )
+        bilateral["trade_full_pct"] = _pct(bilateral["trade_full"] / bilateral["trade_baseline"])
+    # pairs without baseline trade have no percent change: empty cells flagged no_trade
+    bilateral = flag_no_trade(
+        bilateral, bilateral["trade_baseline"].to_numpy() == 0, ("trade_conditional_pct", "trade_full_pct")
+    )
     tables = {"bilateral": bilateral}
     # trade diversion by partner (kaifang.results.diversion takes (importer, exporter) flows)
     from kaifang.results.diversion import diversion_tables
@@ -513,3 +698,8 @@ def run(scenario: Scenario, progress: Progress) -> RunResult:
         diagnostics=diagnostics,
         provenance=provenance,
     )
+
+
+def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
+    """Solve a ``model = "gravity"`` scenario (module docstring for the sections)."""
+    return solve_prepared(prepare(scenario, progress), progress)

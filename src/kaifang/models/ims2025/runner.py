@@ -3,13 +3,18 @@
 
 Order in which the new tariffs are built: the shocks (shared shock language, one sector
 ``"goods"``, table ``ustr2025`` for ``from_table``), then ``[policy] optimal_tariff``, then each
-``[[policy.retaliation]]`` in file order.
+``[[policy.retaliation]]`` in file order. A policy entry that leaves every tariff as it was is a
+:class:`~kaifang.errors.KaifangWarning`.
+
+:func:`prepare` does everything before solving (what ``kaifang validate`` runs),
+:func:`solve_prepared` solves, :func:`run` is the two in a row.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
+import warnings
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,7 +22,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from kaifang.errors import ScenarioError
+from kaifang.errors import KaifangWarning, ScenarioError
+from kaifang.models import Progress, null_progress
 from kaifang.models.ims2025 import policy as pol
 from kaifang.models.ims2025.calibration import calibrate
 from kaifang.models.ims2025.model import ModelSettings, build_economy
@@ -26,7 +32,8 @@ from kaifang.models.ims2025.solver import SolverSettings, solve, solve_reference
 from kaifang.results import RunResult, package_version
 from kaifang.results.diversion import diversion_tables
 from kaifang.scenario import Scenario, validate_section
-from kaifang.scenario.select import resolve
+from kaifang.scenario.fields import bounded, refuse_sections
+from kaifang.scenario.select import EmptySelectionError, SelectorField, resolve
 from kaifang.scenario.shocks import IcebergShock, check_supported, compose_shocks, parse_shocks
 
 __all__ = [
@@ -37,8 +44,11 @@ __all__ = [
     "BaselineSection",
     "ParametersSection",
     "PolicySection",
+    "Prepared",
     "averages_table",
+    "prepare",
     "run",
+    "solve_prepared",
 ]
 
 #: The model's one sector (for ``sector = "goods"`` in shocks).
@@ -57,7 +67,16 @@ WELFARE_MEASURE = (
     "no linearisation"
 )
 
-Selector = str | list[str]
+
+Selector = SelectorField
+
+#: Trade elasticity: the paper's 4, with room for the robustness values of applied work; below
+#: 0.5 the optimal-tariff formulas and the Newton system become degenerate.
+_Eps = bounded(float, "eps", ge=0.5, le=50.0, description="trade elasticity (paper: 4)")
+_Kappa = bounded(float, "kappa", ge=0.0, le=10.0, description="labour-supply elasticity (paper: 0.5)")
+_Psi = bounded(float, "psi", ge=0.0, le=1.0, description="scale elasticity (default 0.67 / eps)")
+_Tol = bounded(float, "tol", ge=1e-15, le=1e-3, description="largest Newton residual at the solution")
+_MaxIterations = bounded(int, "max_iterations", ge=1, le=1000, description="most Newton steps")
 
 
 class _Section(BaseModel):
@@ -76,9 +95,9 @@ class BaselineSection(_Section):
 class ParametersSection(_Section):
     """``[parameters]`` (see :class:`~kaifang.models.ims2025.model.ModelSettings`)."""
 
-    eps: float = Field(default=4.0, gt=0)
-    kappa: float = Field(default=0.5, ge=0)
-    psi: float | None = Field(default=None, ge=0)
+    eps: _Eps = 4.0
+    kappa: _Kappa = 0.5
+    psi: _Psi | None = None
     pass_through: Literal["complete", "incomplete"] = "complete"
     revenue_use: Literal["income_tax_relief", "lump_sum"] = "income_tax_relief"
     variant: Literal["benchmark", "eaton_kortum"] = "benchmark"
@@ -88,8 +107,8 @@ class SolverSection(_Section):
     """``[solver]``."""
 
     method: Literal["newton", "scipy_lm"] = "newton"
-    tol: float = Field(default=1e-12, gt=0)
-    max_iterations: int = Field(default=50, ge=1)
+    tol: _Tol = 1e-12
+    max_iterations: _MaxIterations = 50
 
 
 class Retaliation(_Section):
@@ -113,6 +132,19 @@ class PolicySection(_Section):
         ),
     )
     retaliation: list[Retaliation] = Field(default_factory=list)
+
+
+#: The data set this model runs on.
+DATASETS = ("liberation2025",)
+#: Shock types this model applies.
+SHOCK_TYPES = ("tariff", "retaliation")
+#: The sections this model reads (for the JSON Schema and the template of ``kaifang new``).
+SECTION_MODELS: dict[str, type[BaseModel]] = {
+    "baseline": BaselineSection,
+    "parameters": ParametersSection,
+    "solver": SolverSection,
+    "policy": PolicySection,
+}
 
 
 def _one_region(sel: str, regions, field: str, sc: Scenario) -> int:
@@ -144,7 +176,7 @@ def build_tariffs(sc: Scenario, econ, data, cal) -> tuple[np.ndarray, dict[str, 
                 f"{sc.source}: shocks[{k}] is an iceberg shock; the ims2025 model has tariffs only "
                 f"(type = 'tariff'). Use the gravity or caliendo_parro model for trade-cost shocks."
             )
-    check_supported(shocks, ("tariff", "retaliation"), sc, "ims2025")
+    check_supported(shocks, SHOCK_TYPES, sc, "ims2025")
     ustr = pol.ustr_tariffs(data.tariffs, cal.us)
     arrays = compose_shocks(
         shocks,
@@ -163,37 +195,49 @@ def build_tariffs(sc: Scenario, econ, data, cal) -> tuple[np.ndarray, dict[str, 
             f'add optimal_tariff = "USA" (or the regions that set an optimal tariff) or remove the field.'
         )
     rates: dict[str, Any] = {}
+
+    def unchanged(field: str, reason: str) -> None:
+        warnings.warn(
+            f"{sc.source}: field {field!r} changes nothing: {reason}. Correct or remove it "
+            f"(--strict turns this warning into an error).",
+            KaifangWarning,
+            stacklevel=3,
+        )
+
+    def select(sel: Any, field: str) -> list[int]:
+        try:
+            return resolve(sel, regions, what="region", field=field, source=sc.source, groups=sc.groups)
+        except EmptySelectionError as exc:
+            unchanged(
+                field,
+                f"its selection is empty in this data set ({str(exc).removeprefix(f'{sc.source}: ').rstrip('.')})",
+            )
+            return []
+
     if p.optimal_tariff is not None:
-        for i in resolve(
-            p.optimal_tariff,
-            regions,
-            what="region",
-            field="policy.optimal_tariff",
-            source=sc.source,
-            groups=sc.groups,
-        ):
+        before = t
+        for i in select(p.optimal_tariff, "policy.optimal_tariff"):
             t = pol.optimal_tariff(t, econ, i, p.optimal_tariff_denominator)
             rates[f"optimal_tariff[{regions[i]}]"] = pol.optimal_tariff_rate(
                 econ, i, p.optimal_tariff_denominator
             )
+        if rates and np.array_equal(before, t):
+            unchanged("policy.optimal_tariff", "the selected regions already levy their optimal tariffs")
         rates["optimal_tariff_denominator"] = p.optimal_tariff_denominator
     for k, r in enumerate(p.retaliation):
-        target = _one_region(r.against, regions, f"policy.retaliation[{k}].against", sc)
-        by = resolve(
-            r.by,
-            regions,
-            what="region",
-            field=f"policy.retaliation[{k}].by",
-            source=sc.source,
-            groups=sc.groups,
-        )
+        field = f"policy.retaliation[{k}]"
+        target = _one_region(r.against, regions, f"{field}.against", sc)
+        by = select(r.by, f"{field}.by")
+        if not by:
+            continue
         by = [b for b in by if b != target]
         if not by:
             raise ScenarioError(
-                f"{sc.source}: field 'policy.retaliation[{k}].by' selects only the target {regions[target]!r}; "
+                f"{sc.source}: field '{field}.by' selects only the target {regions[target]!r}; "
                 f"name the regions that retaliate."
             )
         entry: dict[str, Any] = {"kind": r.kind, "against": regions[target], "members": len(by)}
+        before = t
         if r.kind == "reciprocal":
             t = pol.reciprocal_retaliation(t, target, by)
         else:
@@ -201,7 +245,21 @@ def build_tariffs(sc: Scenario, econ, data, cal) -> tuple[np.ndarray, dict[str, 
             rr = pol.optimal_retaliation_rate(econ, by, target)[by]
             entry["delta"] = pol.block_delta(econ, by, target)
             entry["rates"] = sorted({float(x) for x in np.round(rr, 12)})
+        if np.array_equal(before, t):
+            why = (
+                f"{regions[target]} levies no tariffs on the retaliating regions, so reciprocal rates are zero"
+                if r.kind == "reciprocal"
+                else f"the retaliating regions already tax {regions[target]} at their optimal rates"
+            )
+            unchanged(field, why)
         rates[f"retaliation[{k}]"] = entry
+    if not shocks and p.optimal_tariff is None and not p.retaliation:
+        warnings.warn(
+            f"{sc.source}: the scenario has no [[shocks]] and no [policy], so every tariff stays zero and "
+            f"every change is zero; add a shock or a policy.",
+            KaifangWarning,
+            stacklevel=2,
+        )
     return t, rates
 
 
@@ -223,8 +281,31 @@ def averages_table(regions: pd.DataFrame, E: np.ndarray, us: int, china: int | N
     return pd.DataFrame(rows, columns=["group", *AVERAGE_COLUMNS])
 
 
-def run(scenario: Scenario, progress) -> RunResult:
-    """Solve an ims2025 scenario (see the module docstring and docs/ims2025.md)."""
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """A validated ims2025 scenario, ready to solve (:func:`prepare`): sections, calibrated
+    economy and the new tariffs ``t[exporter, importer]``."""
+
+    scenario: Scenario
+    solver: SolverSection
+    settings: ModelSettings
+    data: Any
+    calibration: Any
+    economy: Any
+    tariffs: np.ndarray
+    rates: dict[str, Any]
+
+    def summary(self) -> dict[str, object]:
+        """Regions and tariffed pairs (for validation reports)."""
+        return {
+            "regions": int(self.calibration.n),
+            "shocks": len(self.scenario.shocks),
+            "tariffed_pairs": int(np.count_nonzero(self.tariffs)),
+        }
+
+
+def prepare(scenario: Scenario, progress: Progress = null_progress) -> Prepared:
+    """Everything a run does before solving: sections, data, calibration, new tariffs (no solving)."""
     from kaifang.data import liberation2025 as lib
 
     sc = scenario
@@ -233,6 +314,7 @@ def run(scenario: Scenario, progress) -> RunResult:
             f"{sc.source}: field 'dataset' has value {sc.dataset!r}; the ims2025 model runs on "
             f"dataset = {lib.DATASET!r}."
         )
+    refuse_sections(sc, ("baseline", "parameters", "solver", "policy"), "ims2025")
     b = validate_section(BaselineSection, sc.baseline, sc, "baseline")
     prm = validate_section(ParametersSection, sc.parameters, sc, "parameters")
     sol_s = validate_section(SolverSection, sc.solver, sc, "solver")
@@ -243,6 +325,21 @@ def run(scenario: Scenario, progress) -> RunResult:
     settings = ModelSettings(**prm.model_dump())
     econ = build_economy(cal, settings)
     t, rates = build_tariffs(sc, econ, data, cal)
+    return Prepared(sc, sol_s, settings, data, cal, econ, t, rates)
+
+
+def solve_prepared(prepared: Prepared, progress: Progress = null_progress) -> RunResult:
+    """Solve a prepared ims2025 scenario."""
+    from kaifang.data import liberation2025 as lib
+
+    sc, sol_s, settings = prepared.scenario, prepared.solver, prepared.settings
+    data, cal, econ, t, rates = (
+        prepared.data,
+        prepared.calibration,
+        prepared.economy,
+        prepared.tariffs,
+        prepared.rates,
+    )
     progress("solving the equilibrium")
     t0 = time.perf_counter()
     if sol_s.method == "newton":
@@ -296,3 +393,8 @@ def run(scenario: Scenario, progress) -> RunResult:
         diagnostics=diagnostics,
         provenance=provenance,
     )
+
+
+def run(scenario: Scenario, progress: Progress = null_progress) -> RunResult:
+    """Solve an ims2025 scenario (see the module docstring and docs/ims2025.md)."""
+    return solve_prepared(prepare(scenario, progress), progress)
