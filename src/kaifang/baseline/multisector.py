@@ -23,6 +23,7 @@ tariff revenue R_n and income I_n = VA_n + R_n + D_n.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -71,6 +72,14 @@ class MultiSectorBaseline:
         Data file name -> SHA-256 (provenance).
     note
         How the baseline was obtained (e.g. "1993 data" or "equilibrium with zero deficits").
+    year
+        Year of the data (``None`` when unknown).
+    units
+        Money unit of the flows (e.g. ``"millions of current US dollars (basic prices)"``).
+    provenance
+        How the world was built from its data: corrections of the table and their size, the
+        aggregation of regions and sectors, the source of each trade elasticity, the tariffs
+        (a JSON-friendly mapping, copied into every run's provenance).
 
     Raises
     ------
@@ -91,6 +100,9 @@ class MultiSectorBaseline:
     synthetic: bool = False
     files: dict[str, str] = field(default_factory=dict)
     note: str = ""
+    year: int | None = None
+    units: str = ""
+    provenance: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in ("flows", "tariff", "gamma_va", "gamma_io", "alpha", "theta"):

@@ -6,7 +6,7 @@ import json
 
 import typer
 
-from kaifang.cli._app import app, console
+from kaifang.cli._app import app, console, err_console
 
 data_app = typer.Typer(
     help="Public data sets: list, download (fetch), verify checksums.", no_args_is_help=True
@@ -25,7 +25,15 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON instead
     rows = []
     for ds in DATASETS.values():
         st = status(ds.name)
-        local = "generated" if ds.synthetic else ("yes" if st and all(s.ok for s in st) else "no")
+        if ds.synthetic:
+            local = "generated"
+        elif ds.access == "user_file":
+            local = "your file"
+        elif ds.access == "by_year":
+            years = [s.file for s in st if s.ok]
+            local = f"{len(years)} of {len(ds.years)} years" if years else "no (by year)"
+        else:
+            local = "yes" if st and all(s.ok for s in st) else "no"
         rows.append(
             {
                 "name": ds.name,
@@ -64,15 +72,83 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON instead
 
 
 @data_app.command("fetch")
-def fetch_(names: list[str] = typer.Argument(None, help="Data sets to fetch (default: all).")) -> None:
-    """Download data sets into the cache (or find them in the mirror), verifying checksums."""
-    from kaifang.data import DATASETS, fetch, get_dataset
+def fetch_(
+    names: list[str] = typer.Argument(None, help="Data sets to fetch (default: all with registered files)."),
+    year: list[int] = typer.Option(
+        None, "--year", help="Years to fetch of a data set published one file per year (icio); repeatable."
+    ),
+) -> None:
+    """Download data sets into the cache (or find them in the mirror), verifying checksums.
 
-    for name in names or [d.name for d in DATASETS.values() if not d.synthetic]:
+    `kaifang data fetch icio --year 2020` downloads one year of the OECD ICIO tables (2023 edition):
+    the size is shown before the download starts, a progress bar while it runs, and the file's
+    SHA-256 is recorded and checked on every later read.
+    """
+    from kaifang.data import DATASETS, fetch, get_dataset
+    from kaifang.errors import UserInputError
+
+    chosen = names or [d.name for d in DATASETS.values() if d.access == "files"]
+    for name in chosen:
         ds = get_dataset(name)
+        if ds.access == "by_year":
+            _fetch_by_year(ds.name, year)
+            continue
+        if year:
+            raise UserInputError(
+                f"--year applies to data sets published one file per year (icio), not {name!r}."
+            )
+        if ds.access != "files":
+            console.print(f"{ds.name}: nothing to download ({ds.source}).", markup=False)
+            continue
         console.print(f"{ds.name}: {len(ds.files)} files, {ds.size / 1e6:.1f} MB", markup=False)
         for fname, path in fetch(ds.name).items():
             console.print(f"  ok  {fname}  {path}", markup=False, highlight=False)
+
+
+def _fetch_by_year(name: str, years: list[int] | None) -> None:
+    from kaifang.data import get_dataset
+    from kaifang.errors import UserInputError
+
+    ds = get_dataset(name)
+    if not years:
+        raise UserInputError(
+            f"data set {name!r} is published one file per year ({ds.years[0]}-{ds.years[-1]}); say which with "
+            f"--year, e.g. `kaifang data fetch {name} --year {ds.years[-1]}`."
+        )
+    if name != "icio":
+        raise UserInputError(
+            f"data set {name!r} cannot be downloaded by kaifang: "
+            + ds.extra.get("how_to_get", ds.source).format(year=years[0])
+        )
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+
+    from kaifang.data.icio import fetch_icio
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("icio", total=None)
+
+        def announce(message: str) -> None:
+            bar.console.print(message, highlight=False, soft_wrap=True)
+            bar.reset(task, total=None)
+
+        def progress(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        paths = fetch_icio(years, announce=announce, progress=progress)
+    from kaifang.data.store import recorded_checksums
+
+    for y, p in sorted(paths.items()):
+        rec = recorded_checksums(p.parent).get(p.name, {})
+        sha = rec.get("sha256", "(no record)")
+        console.print(f"  ok  icio {y}  {p}  sha256 {sha}", highlight=False)
 
 
 @data_app.command("verify")

@@ -92,8 +92,8 @@ def _dataset_regions(dataset: str) -> list[str]:
     from kaifang.data.registry import get_dataset
     from kaifang.errors import UserInputError
 
-    get_dataset(dataset)
-    if dataset in ("cp2015", "demo"):
+    ds = get_dataset(dataset)
+    if "multisector" in ds.provides and ds.access in ("files", "generated"):
         from kaifang.models.caliendo_parro.runner import load_baseline
 
         return list(load_baseline(dataset)[0].regions)

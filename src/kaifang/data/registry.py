@@ -8,8 +8,30 @@ Readers that turn files into tables live beside it, one module per data set or f
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
-__all__ = ["DATASETS", "DataFile", "Dataset", "get_dataset"]
+__all__ = [
+    "DATASETS",
+    "WORLD_KINDS",
+    "Access",
+    "DataFile",
+    "Dataset",
+    "WorldKind",
+    "get_dataset",
+    "providers",
+]
+
+#: Kinds of calibrated world a data set can provide and a model can need (``kaifang.baseline``):
+#: ``multisector`` (flows by sector, input-output and final-demand shares: Caliendo-Parro),
+#: ``inputoutput`` (a world input-output table: value chains), ``gravity_panel`` (a bilateral
+#: panel with domestic flows: structural gravity), ``ims2025`` (the 2025 tariff-war world).
+WorldKind = Literal["multisector", "inputoutput", "gravity_panel", "ims2025"]
+WORLD_KINDS: tuple[str, ...] = ("multisector", "inputoutput", "gravity_panel", "ims2025")
+
+#: How the files of a data set are obtained: ``files`` (registered files with checksums),
+#: ``by_year`` (one file per year, fetched or placed locally on request; checksums recorded when
+#: fetched), ``user_file`` (the user's own file, named in the scenario), ``generated`` (made locally).
+Access = Literal["files", "by_year", "user_file", "generated"]
 
 _GH = "https://raw.githubusercontent.com"
 
@@ -40,9 +62,26 @@ class DataFile:
 class Dataset:
     """A named public data set.
 
-    ``licence`` is the licence or terms of use as its source states them ("see source" where
-    the source states none); ``homepage`` the address of the source (or of the mirror the
-    files are fetched from).
+    Attributes
+    ----------
+    name, title, citation, source, notes
+        Identity and description (shown by ``kaifang data list``).
+    files
+        Registered files with their SHA-256 (empty for data sets fetched by year or given by the user).
+    synthetic
+        True for generated illustrative data (flagged in every output).
+    licence
+        The licence or terms of use as the source states them ("see source" where the source
+        states none).
+    homepage
+        The address of the source (or of the mirror the files are fetched from).
+    provides
+        The kinds of calibrated world it can be turned into (:data:`WORLD_KINDS`); a model that
+        needs a kind runs on every data set that provides it.
+    access
+        How its files are obtained (:data:`Access`).
+    years
+        The years it covers (for tables published one file per year).
     """
 
     name: str
@@ -55,6 +94,9 @@ class Dataset:
     extra: dict[str, str] = field(default_factory=dict)
     licence: str = "see source"
     homepage: str = ""
+    provides: tuple[str, ...] = ()
+    access: Access = "files"
+    years: tuple[int, ...] = ()
 
     @property
     def size(self) -> int:
@@ -116,6 +158,7 @@ _AGTPA = Dataset(
         ),
     ),
     notes="Manufacturing trade of 69 countries, 1986-2006, domestic flows included.",
+    provides=("gravity_panel",),
 )
 
 _CP = "paulofelipe/cp2015-jax/main/original_data"
@@ -141,6 +184,7 @@ _CP2015 = Dataset(
             ("xbilat1993.txt", "dcc0ae3a5b21ebc8e3c864df7e097da9bdbdf6a661ed6fc92d95aa25dc65a116", 146841),
         ]
     ),
+    provides=("multisector",),
 )
 
 _WIOD44 = Dataset(
@@ -161,6 +205,7 @@ _WIOD44 = Dataset(
             300187,
         ),
     ),
+    provides=("gravity_panel",),
 )
 
 _LD = "JoeLoera/liberation-day-replication/main/data/base_data"
@@ -183,6 +228,7 @@ _LIBERATION = Dataset(
             ("trade_cepii.csv", "bd11e31857895ee12bc636bc8c5f854918ce2ba2855faea0488df67b8a992e4d", 466205),
         ]
     ),
+    provides=("ims2025",),
 )
 
 _WIOD13 = "bquast/wiod/59a28ac22fbd7751ea84c0f33722b5246b0af46d/data"
@@ -230,6 +276,8 @@ _WIOD2013 = Dataset(
         "integers; 40 countries and the rest of the world (RoW); services traded. Free to use "
         "with the citation."
     ),
+    provides=("multisector", "inputoutput"),
+    years=tuple(range(1995, 2012)),
 )
 
 _DEMO = Dataset(
@@ -241,9 +289,89 @@ _DEMO = Dataset(
     files=(),
     synthetic=True,
     notes="A small illustrative world (a handful of regions and sectors) for offline use.",
+    provides=("multisector",),
+    access="generated",
 )
 
-DATASETS: dict[str, Dataset] = {d.name: d for d in (_CP2015, _AGTPA, _WIOD44, _LIBERATION, _WIOD2013, _DEMO)}
+_ICIO = Dataset(
+    name="icio",
+    title="OECD Inter-Country Input-Output tables, 2023 edition: 76 economies + rest of world x 45 industries, 1995-2020",
+    citation="OECD (2023), OECD Inter-Country Input-Output Database, http://oe.cd/icio.",
+    source=(
+        "OECD, oe.cd/icio: one CSV per year, distributed in five-year zip bundles (the download addresses "
+        "of the pymrio package); `kaifang data fetch icio --year YEAR` downloads one"
+    ),
+    files=(),
+    notes=(
+        "Millions of current US dollars at basic prices; China and Mexico split tables (CN1/CN2, MX1/MX2) "
+        "are summed into CHN and MEX. The checksum of each year's file is recorded when it is fetched "
+        "and checked on every later read."
+    ),
+    licence="OECD terms and conditions (free to use with attribution to the OECD)",
+    homepage="https://www.oecd.org/en/data/datasets/inter-country-input-output-tables.html",
+    provides=("multisector", "inputoutput"),
+    access="by_year",
+    years=tuple(range(1995, 2021)),
+    extra={
+        "file_pattern": "ICIO2023_{year}.csv",
+        "how_to_get": (
+            "Run `kaifang data fetch icio --year {year}` (downloads the five-year bundle that holds it), or "
+            "put the year's CSV of the 2023 edition there as ICIO2023_{year}.csv, or name your copy in "
+            "[baseline] file."
+        ),
+    },
+)
+
+_WIOD2016 = Dataset(
+    name="wiod2016",
+    title="World Input-Output Database, 2016 release: 43 countries + rest of world x 56 industries, 2000-2014",
+    citation=(
+        "Timmer, Dietzenbacher, Los, Stehrer and de Vries, 'An Illustrated User Guide to the World "
+        "Input-Output Database: the Case of Global Automotive Production', Review of International "
+        "Economics 23, 2015."
+    ),
+    source=(
+        "WIOD 2016 release, www.rug.nl/ggdc/valuechain/wiod/wiod-2016-release (R format: WIOTS_in_R.zip, "
+        "files WIOT<year>_October16_ROW.RData); put the files in <cache or mirror>/wiod2016/ or name one "
+        "in [baseline] file"
+    ),
+    files=(),
+    notes="Millions of current US dollars at basic prices; services traded. Free to use with the citation.",
+    licence="free to use with the citation of Timmer et al. (2015)",
+    homepage="https://www.rug.nl/ggdc/valuechain/wiod/wiod-2016-release",
+    provides=("multisector", "inputoutput"),
+    access="by_year",
+    years=tuple(range(2000, 2015)),
+    extra={
+        "file_pattern": "WIOT{year}_October16_ROW.RData",
+        "how_to_get": (
+            "Download the R version of the release (WIOTS_in_R.zip) from "
+            "https://www.rug.nl/ggdc/valuechain/wiod/wiod-2016-release, unzip WIOT{year}_October16_ROW.RData "
+            "into <cache>/wiod2016/ (or the mirror's wiod2016/), or name the file in [baseline] file."
+        ),
+    },
+)
+
+_MRIO = Dataset(
+    name="mrio",
+    title="Your own multi-region input-output table (long format, CSV or Parquet)",
+    citation="As given by the user (cite the source of your table).",
+    source="a file named in the scenario's [baseline] file (see docs/datasets.md for the format)",
+    files=(),
+    notes="E.g. an export of a licensed GTAP database, or your own aggregation of WIOD or ICIO.",
+    licence="yours (the licence of the table you give)",
+    provides=("multisector", "inputoutput"),
+    access="user_file",
+)
+
+DATASETS: dict[str, Dataset] = {
+    d.name: d for d in (_CP2015, _AGTPA, _WIOD44, _LIBERATION, _WIOD2013, _ICIO, _WIOD2016, _MRIO, _DEMO)
+}
+
+
+def providers(kind: str) -> tuple[str, ...]:
+    """Names of the registered data sets that provide a world of ``kind`` (see :data:`WORLD_KINDS`)."""
+    return tuple(d.name for d in DATASETS.values() if kind in d.provides)
 
 
 def get_dataset(name: str) -> Dataset:

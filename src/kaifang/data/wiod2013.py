@@ -25,7 +25,7 @@ from kaifang.data.mrio import RawMRIO
 from kaifang.data.store import locate, sha256
 from kaifang.errors import DataError
 
-__all__ = ["FD_CATEGORIES", "INDUSTRY_NAMES", "YEARS", "read_wiod2013"]
+__all__ = ["FD_CATEGORIES", "INDUSTRY_NAMES", "SECTORS", "YEARS", "read_wiod2013"]
 
 #: Years the release covers.
 YEARS: tuple[int, ...] = tuple(range(1995, 2012))
@@ -71,6 +71,9 @@ INDUSTRY_NAMES: dict[str, str] = {
     "c34": "Other community, social and personal services",
     "c35": "Private households with employed persons",
 }
+
+#: Industry codes in table order (for the scenario builder).
+SECTORS: tuple[str, ...] = tuple(INDUSTRY_NAMES)
 
 
 def _file(year: int) -> str:

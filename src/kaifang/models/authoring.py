@@ -35,12 +35,21 @@ SCHEMA_FILE = "scenario.schema.json"
 _REF = "#/definitions/{model}"
 
 
+def _datasets(mod: Any) -> tuple[str, ...]:
+    """The data sets a runner takes: its ``DATASETS``, or every data set providing its ``WORLD_KIND``."""
+    if hasattr(mod, "WORLD_KIND"):
+        from kaifang.data.registry import providers
+
+        return tuple(providers(mod.WORLD_KIND))
+    return tuple(getattr(mod, "DATASETS", ()))
+
+
 def model_info(model: str) -> dict[str, Any]:
     """What a model's runner declares: its data sets, shock types, own shock models and sections."""
     mod = importlib.import_module(RUNNERS[model].partition(":")[0])
     shocks = tuple(getattr(mod, "SHOCK_TYPES", ()))
     return {
-        "datasets": tuple(getattr(mod, "DATASETS", ())),
+        "datasets": _datasets(mod),
         "shock_types": shocks,
         "shock_models": {
             t: {**SHOCK_MODELS, **getattr(mod, "OWN_SHOCKS", {})}[t]
@@ -152,13 +161,14 @@ def shipped_schema() -> dict[str, Any]:
 
 #: Data sets with a template, per model (the first is the default of ``kaifang new``).
 TEMPLATE_DATASETS: dict[str, tuple[str, ...]] = {
-    "caliendo_parro": ("cp2015", "demo"),
+    "caliendo_parro": ("cp2015", "wiod2013", "demo"),
     "gravity": ("agtpa", "wiod44"),
     "ims2025": ("liberation2025",),
 }
 
 _EXAMPLE = {  # importer, exporter, sector of the example shock; gravity: baseline year and file
     "cp2015": ("USA", "CHN", "goods"),
+    "wiod2013": ("USA", "CHN", "goods"),
     "demo": ("XAA", "XBB", "all"),
     "agtpa": ("USA", "CAN", 2006),
     "wiod44": ("USA", "CAN", 2000),

@@ -496,6 +496,32 @@ SECTOR_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
+def _table_groups() -> None:
+    """Goods (agriculture, mining, manufacturing) and services of the world input-output tables:
+    WIOD 2013 c1-c16 / c17-c35 (Timmer et al. 2015); WIOD 2016 and ICIO 2023 ISIC rev. 4 sections
+    A-C / D-U."""
+    from kaifang.data.icio import INDUSTRY_NAMES as ICIO
+    from kaifang.data.wiod2013 import INDUSTRY_NAMES as WIOD13
+    from kaifang.data.wiod2016 import INDUSTRY_NAMES as WIOD16
+
+    for name, labels in (("wiod2013", list(WIOD13)), ("wiod2016", list(WIOD16)), ("icio", list(ICIO))):
+        if name == "wiod2013":
+            goods = labels[:16]
+        else:
+            goods = [s for s in labels if s[0] in "ABC"]
+        SECTOR_GROUPS[name] = {
+            "goods": tuple(goods),
+            "services": tuple(s for s in labels if s not in goods),
+            "manufacturing": tuple(
+                s for s in goods if s.startswith("C") or (name == "wiod2013" and s not in ("c1", "c2"))
+            ),
+            "primary": tuple(s for s in goods if s in ("c1", "c2") or s[0] in "AB"),
+        }
+
+
+_table_groups()
+
+
 def sector_groups(dataset: str | None, labels: Sequence[str]) -> dict[str, tuple[str, ...]]:
     """Sector groups for a data set, restricted to sectors it has.
 

@@ -1,8 +1,14 @@
 """Scenario runner of the Caliendo–Parro model: scenario file -> :class:`~kaifang.results.RunResult`.
 
+The model needs a ``multisector`` world (:data:`WORLD_KIND`); it runs on every data set that
+provides one (``kaifang data list``): ``cp2015``, the synthetic ``demo``, and the world input-output
+tables ``wiod2013``, ``wiod2016``, ``icio`` and a user's own ``mrio`` file, which
+:func:`kaifang.baseline.multisector_world` calibrates (``[baseline]`` ``year``, ``file``,
+``tariff_file``, ``regions``/``sectors`` aggregation; ``[parameters] theta`` overrides).
+
 Steps (section 5.1 of Caliendo and Parro 2015):
 
-1. build the baseline from the data set (``cp2015`` or the synthetic ``demo``);
+1. build the baseline from the data set;
 2. solve the **baseline equilibrium**: the data's tariffs, deficits set to zero
    (``[baseline] deficits = "zero"``, the default and the paper's choice) or kept as observed
    (``"keep"``);
@@ -46,14 +52,16 @@ import time
 import warnings
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from kaifang.baseline.multisector import MultiSectorBaseline, from_raw
-from kaifang.data.registry import get_dataset
+from kaifang.baseline.multisector import MultiSectorBaseline
+from kaifang.baseline.worlds import TableSpec, multisector_world
+from kaifang.data.registry import get_dataset, providers
 from kaifang.errors import KaifangWarning, ScenarioError
 from kaifang.models import Progress, null_progress
 from kaifang.models.caliendo_parro.solver import Equilibrium, SolverSettings, solve
@@ -72,10 +80,14 @@ from kaifang.scenario.shocks import ShockArrays, check_supported, compose_shocks
 
 __all__ = ["BaselineSettings", "Prepared", "load_baseline", "prepare", "run", "solve_prepared"]
 
-DATASETS = ("cp2015", "demo")
+#: The kind of world this model solves from (:data:`kaifang.data.registry.WORLD_KINDS`).
+WORLD_KIND = "multisector"
 #: Shock types this model applies (kaifang.scenario.shocks); others are refused, not ignored.
 SHOCK_TYPES = ("tariff", "retaliation", "iceberg", "ntb", "embargo", "productivity", "deficit")
 _TRADE_SHOCKS = ("tariff", "retaliation", "iceberg", "ntb", "embargo")
+
+
+Selector = str | list[str]
 
 
 class BaselineSettings(BaseModel):
@@ -86,17 +98,51 @@ class BaselineSettings(BaseModel):
     deficits
         ``"zero"``: the baseline equilibrium has zero trade deficits (the paper's section 5.1);
         ``"keep"``: deficits stay at their observed values (in units of world value added).
+    year
+        Year of an input-output table data set (``wiod2013``: 1995-2011, default 2011;
+        ``wiod2016``: 2000-2014; ``icio``: 1995-2020).
+    file
+        A table file to read instead of the registered one (required for ``mrio``); relative to
+        the scenario file.
+    tariff_file
+        A tariff table (importer, exporter, sector, rate in percent) for a table data set, which
+        has no tariffs of its own; relative to the scenario file.
+    final_demand
+        Final-demand categories of a ``mrio`` file (default: every use that is not a sector).
+    regions, sectors
+        Aggregation: new label -> a label, a group or a list of them; unlisted regions go into
+        ``rest_region``, unlisted sectors into ``rest_sector``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     deficits: Literal["zero", "keep"] = "zero"
+    year: int | None = None
+    file: str | None = None
+    tariff_file: str | None = None
+    final_demand: list[str] | None = None
+    regions: dict[str, Selector] | None = None
+    sectors: dict[str, Selector] | None = None
+    rest_region: str = Field(default="ROW", min_length=1)
+    rest_sector: str = Field(default="other", min_length=1)
 
 
 class ParameterSettings(BaseModel):
-    """The scenario's ``[parameters]`` section (none yet: the elasticities come with the data)."""
+    """The scenario's ``[parameters]`` section.
+
+    Attributes
+    ----------
+    theta
+        Trade elasticities by sector label, overriding the defaults (see
+        :mod:`kaifang.baseline.elasticities`).
+    theta_default
+        theta of every sector without a default (a user's own classification).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    theta: dict[str, float] = Field(default_factory=dict)
+    theta_default: float | None = Field(default=None, gt=0.0)
 
 
 #: The sections this model reads (for the JSON Schema and the template of ``kaifang new``).
@@ -108,18 +154,83 @@ SECTION_MODELS: dict[str, type[BaseModel]] = {
 }
 
 
-def load_baseline(dataset: str) -> tuple[MultiSectorBaseline, dict[str, Callable[[], np.ndarray]]]:
-    """The data baseline of ``dataset`` and the tariff tables it offers to shocks."""
-    if dataset == "cp2015":
-        from kaifang.data.cp2015 import read_cp2015, read_tariffs
+def _path(value: str | None, scenario: Scenario | None) -> Path | None:
+    """A file named in the scenario, relative to the scenario file's folder."""
+    if value is None:
+        return None
+    p = Path(value).expanduser()
+    if not p.is_absolute() and scenario is not None and scenario.source not in ("<string>", ""):
+        here = Path(scenario.source).parent
+        if (here / p).exists() or not p.exists():
+            p = here / p
+    return p
 
-        tables = {name: (lambda name=name: read_tariffs(name)) for name in ("tariffs1993", "tariffs2005")}
-        return from_raw(read_cp2015()), tables
-    if dataset == "demo":
-        from kaifang.data.demo import generate
 
-        return from_raw(generate()), {}
-    raise ValueError(dataset)
+def load_baseline(
+    dataset: str,
+    baseline: BaselineSettings | None = None,
+    parameters: ParameterSettings | None = None,
+    scenario: Scenario | None = None,
+) -> tuple[MultiSectorBaseline, dict[str, Callable[[], np.ndarray]]]:
+    """The data baseline of ``dataset`` and the tariff tables it offers to shocks.
+
+    ``baseline`` and ``parameters`` are the scenario's sections (defaults when ``None``);
+    ``scenario`` resolves file names and the groups in ``[baseline.regions]``.
+    """
+    b = baseline or BaselineSettings()
+    par = parameters or ParameterSettings()
+    source = scenario.source if scenario is not None else "<scenario>"
+    resolver = None
+    if scenario is not None:
+        from kaifang.scenario import resolve
+
+        def resolver(selector: Any, labels: Any, what: str, fld: str) -> list[str]:
+            idx = resolve(
+                selector,
+                labels,
+                what=what,
+                field=fld,
+                source=source,
+                groups=scenario.groups,
+                dataset=scenario.dataset,
+            )
+            return [labels[i] for i in idx]
+
+    spec = TableSpec(
+        dataset=dataset,
+        year=b.year,
+        file=_path(b.file, scenario),
+        tariff_file=_path(b.tariff_file, scenario),
+        final_demand=tuple(b.final_demand) if b.final_demand is not None else None,
+        regions=b.regions,
+        sectors=b.sectors,
+        rest_region=b.rest_region,
+        rest_sector=b.rest_sector,
+        theta=par.theta,
+        theta_default=par.theta_default,
+        source=source,
+    )
+    return multisector_world(spec, resolve=resolver)
+
+
+def _sector_groups_of(world: MultiSectorBaseline, scenario: Scenario) -> dict[str, list[str]]:
+    """Sector groups (goods, services, ...) of an aggregated world: a merged sector is in a group
+    when all its members are (for the shocks' selectors; user groups of the same name win)."""
+    agg = world.provenance.get("aggregation")
+    if not agg:
+        return {}
+    from kaifang.scenario.groups import sector_groups
+
+    members = agg["sectors"]
+    old = [m for mem in members.values() for m in mem]
+    out: dict[str, list[str]] = {}
+    for name, group in sector_groups(scenario.dataset, old).items():
+        if name.upper() in {k.upper() for k in scenario.groups}:
+            continue
+        chosen = [new for new, mem in members.items() if set(mem) <= set(group)]
+        if chosen:
+            out[name] = chosen
+    return out
 
 
 def _pct(new: np.ndarray, old: np.ndarray) -> np.ndarray:
@@ -300,15 +411,16 @@ def prepare(scenario: Scenario, progress: Progress = null_progress) -> Prepared:
     ScenarioError
         Any mistake in the scenario, naming file, field and value.
     """
-    if scenario.dataset not in DATASETS:
-        get_dataset(scenario.dataset)  # unknown names get the registry's message
+    ds = get_dataset(scenario.dataset)  # unknown names get the registry's message
+    if WORLD_KIND not in ds.provides:
         raise ScenarioError(
             f"{scenario.source}: field 'dataset' has value {scenario.dataset!r}, but the caliendo_parro "
-            f"model needs a multi-sector data set: one of {', '.join(DATASETS)}."
+            f"model needs a multi-sector data set (a {WORLD_KIND} world), which {scenario.dataset!r} does not "
+            f"provide; data sets that do: {', '.join(providers(WORLD_KIND))}."
         )
     refuse_sections(scenario, ("baseline", "parameters", "solver", "uncertainty"), "caliendo_parro")
     bset = validate_section(BaselineSettings, scenario.baseline, scenario, "baseline")
-    validate_section(ParameterSettings, scenario.parameters, scenario, "parameters")
+    pset = validate_section(ParameterSettings, scenario.parameters, scenario, "parameters")
     settings = validate_section(SolverSettings, scenario.solver, scenario, "solver")
     uncertainty = validate_section(UncertaintySettings, scenario.uncertainty, scenario, "uncertainty")
     shocks = parse_shocks(scenario)
@@ -322,7 +434,10 @@ def prepare(scenario: Scenario, progress: Progress = null_progress) -> Prepared:
         )
 
     progress(f"reading data set {scenario.dataset}")
-    b0, tariff_tables = load_baseline(scenario.dataset)
+    b0, tariff_tables = load_baseline(scenario.dataset, bset, pset, scenario)
+    derived = _sector_groups_of(b0, scenario)
+    if derived:  # selectors such as "services" keep working on merged sectors
+        scenario = scenario.model_copy(update={"groups": {**derived, **scenario.groups}})
     composed = compose_shocks(
         shocks,
         regions=b0.regions,
@@ -364,6 +479,7 @@ def solve_prepared(prepared: Prepared, progress: Progress = null_progress) -> Ru
     scenario, bset, settings = prepared.scenario, prepared.baseline_settings, prepared.settings
     uncertainty = prepared.uncertainty
     b0, composed, d_new, d_cf = prepared.baseline, prepared.shocks, prepared.deficits, prepared.deficits_cf
+    ds = get_dataset(scenario.dataset)
 
     t0 = time.perf_counter()
     progress("solving the baseline equilibrium")
@@ -401,7 +517,6 @@ def solve_prepared(prepared: Prepared, progress: Progress = null_progress) -> Ru
         )
         regions = regions.merge(bands.columns, on="region", how="left", validate="one_to_one")
         extra["draws"], extra["theta_draws"] = bands.draws, bands.theta
-    ds = get_dataset(scenario.dataset)
     diagnostics = {
         "converged": True,
         "iterations": e0.diagnostics.iterations + e1.diagnostics.iterations,
@@ -438,10 +553,14 @@ def solve_prepared(prepared: Prepared, progress: Progress = null_progress) -> Ru
         "scenario_source": scenario.source,
         "parameters": {
             "theta": dict(zip(b0.sectors, b0.theta.tolist(), strict=True)),
+            "theta_source": (b0.provenance.get("theta") or {}).get("source", ""),
             "deficits": bset.deficits,
         },
         "solver": settings.model_dump(),
         "baseline_note": b0.note,
+        "baseline_year": b0.year,
+        "world": dict(b0.provenance),
+        "baseline_tariffs": b0.provenance.get("tariffs", "the data set's tariffs"),
         "groups": dict(composed.groups),
         "kaifang_version": package_version(),
     }

@@ -39,11 +39,11 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from kaifang.baseline.onesector import GravityBaseline, calibrate_flows, cost_matrix, square_matrix
 from kaifang.errors import DataError, KaifangWarning, ScenarioError, suggest
 from kaifang.estimate import PPMLEstimate
 from kaifang.estimate.spec import EstimationSpec, derive_columns, prepare_data, read_dataset, run_spec
 from kaifang.models import Progress, null_progress
-from kaifang.models.gravity.baseline import GravityBaseline, calibrate_flows, cost_matrix, square_matrix
 from kaifang.models.gravity.equations import exports_international
 from kaifang.models.gravity.solver import GESolution, GravitySolution, solve_gravity
 from kaifang.results import RunResult, flag_no_trade, package_version

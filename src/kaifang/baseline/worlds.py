@@ -1,0 +1,418 @@
+"""Calibrated worlds by kind, from any data set that provides the kind.
+
+A data set states the kinds of world it provides (:attr:`kaifang.data.registry.Dataset.provides`);
+a model states the kind it needs (e.g. ``caliendo_parro``: ``"multisector"``). This module turns
+a data set (and a scenario's ``[baseline]`` choices, as a plain :class:`TableSpec`) into a world
+of that kind:
+
+* ``multisector`` from ``cp2015`` and ``demo`` (their raw tables, :func:`~kaifang.baseline.from_raw`)
+  or from any world input-output table (``wiod2013``, ``wiod2016``, ``icio``, a user's ``mrio``
+  file): read (:func:`kaifang.data.mrio.read_table`) -> validate
+  (:class:`~kaifang.baseline.InputOutputTable`) -> aggregate regions and sectors
+  (:mod:`~kaifang.baseline.aggregate`) -> trade elasticities (:mod:`~kaifang.baseline.elasticities`)
+  and tariffs -> correct and calibrate (:mod:`~kaifang.baseline.fromtable`);
+* ``inputoutput``: the validated (optionally aggregated) table itself.
+
+A new data set plugs in by registering itself with the kinds it provides and a reader returning
+a :class:`~kaifang.data.mrio.RawMRIO` (for tables) or raw multi-sector tables; a new model by
+naming the kind it needs and calling the loader of that kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kaifang.baseline.aggregate import aggregate, concordance
+from kaifang.baseline.elasticities import SOURCE as THETA_SOURCE
+from kaifang.baseline.elasticities import default_theta
+from kaifang.baseline.fromtable import from_table
+from kaifang.baseline.inputoutput import InputOutputTable
+from kaifang.baseline.multisector import MultiSectorBaseline, from_raw
+from kaifang.errors import BaselineError, DataError, ScenarioError, suggest
+
+__all__ = [
+    "NO_TARIFFS",
+    "Resolver",
+    "TableSpec",
+    "input_output_table",
+    "multisector_world",
+    "tariff_array",
+]
+
+#: What every output of a world built from a table without a tariff table says about tariffs.
+NO_TARIFFS = (
+    "zero: the input-output table records no tariffs, so the baseline has none (give [baseline] tariff_file = "
+    "FILE with columns importer, exporter, sector, rate in percent to add them); shocks that cut tariffs "
+    "cannot go below zero, use trade-cost (iceberg, ntb) shocks instead"
+)
+
+#: ``(selector, labels, what, field) -> chosen labels``: resolves a ``[baseline.regions]`` or
+#: ``[baseline.sectors]`` entry (a label, a group, a list) against the table's labels. The
+#: scenario layer supplies one that knows country groups; without it entries are plain labels.
+Resolver = Callable[[Any, Sequence[str], str, str], list[str]]
+
+#: Region codes of some tables that differ from ISO 3166 (renamed when the world is built).
+_ISO_RENAMES: dict[str, dict[str, str]] = {"wiod2013": {"ROM": "ROU"}}
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How to build a world from a table data set (the scenario's ``[baseline]`` and theta).
+
+    Attributes
+    ----------
+    dataset
+        A data set that provides the kind (``wiod2013``, ``wiod2016``, ``icio``, ``mrio``).
+    year, file
+        Which table: a year of the data set, or a file (required for ``mrio``).
+    tariff_file
+        A tariff table file (importer, exporter, sector, rate in percent); none when ``None``.
+    final_demand
+        The final-demand categories of a ``mrio`` file (inferred when ``None``).
+    regions, sectors
+        Aggregation: new label -> selector (labels or groups); unlisted go to ``rest_region`` /
+        ``rest_sector``.
+    theta
+        theta overrides by sector label (after or before aggregation).
+    theta_default
+        theta of sectors that have no default (a user's own classification).
+    source
+        The scenario file (for messages).
+    """
+
+    dataset: str
+    year: int | None = None
+    file: Path | None = None
+    tariff_file: Path | None = None
+    final_demand: tuple[str, ...] | None = None
+    regions: Mapping[str, Any] | None = None
+    sectors: Mapping[str, Any] | None = None
+    rest_region: str = "ROW"
+    rest_sector: str = "other"
+    theta: Mapping[str, float] = field(default_factory=dict)
+    theta_default: float | None = None
+    source: str = "<scenario>"
+
+
+def _plain(selector: Any, labels: Sequence[str], what: str, fld: str) -> list[str]:
+    items = [selector] if isinstance(selector, str) else list(selector)
+    return [str(s) for s in items]
+
+
+def input_output_table(spec: TableSpec, *, resolve: Resolver | None = None) -> InputOutputTable:
+    """The validated table of ``spec`` (read, labels made ISO3, aggregated as asked).
+
+    Raises
+    ------
+    DataError
+        Reading or validation failed (the message names the file and the cell), or an aggregation
+        names an unknown label (with the closest) or puts one label into two aggregates.
+    """
+    table, _ = _table_and_aggregation(spec, resolve)
+    return table
+
+
+def _table_and_aggregation(
+    spec: TableSpec, resolve: Resolver | None
+) -> tuple[InputOutputTable, dict[str, Any]]:
+    from kaifang.data.mrio import read_table
+
+    if spec.dataset == "mrio" and spec.file is not None and spec.final_demand is not None:
+        from kaifang.data.usertable import read_long_table
+
+        raw = read_long_table(spec.file, year=spec.year, final_demand=list(spec.final_demand))
+    else:
+        raw = read_table(spec.dataset, year=spec.year, path=spec.file, source=spec.source)
+    where = str(spec.file) if spec.file is not None else f"data set {spec.dataset!r}"
+    try:
+        table = InputOutputTable.from_raw(raw)
+    except BaselineError as exc:
+        raise BaselineError(f"{where}: {exc}") from None
+    info: dict[str, Any] = {}
+    renames = {a: b for a, b in _ISO_RENAMES.get(spec.dataset, {}).items() if a in table.regions}
+    if renames:
+        table = table.replace(
+            regions=tuple(renames.get(r, r) for r in table.regions),
+            notes=(
+                *table.notes,
+                "region codes made ISO 3166: " + ", ".join(f"{a} -> {b}" for a, b in renames.items()),
+            ),
+        )
+        info["renamed_regions"] = renames
+    res = resolve or _plain
+    reg_groups = sec_groups = None
+    if spec.regions:
+        reg_groups = {
+            str(k): res(v, table.regions, "region", f"baseline.regions.{k}") for k, v in spec.regions.items()
+        }
+    if spec.sectors:
+        sec_groups = {
+            str(k): res(v, table.sectors, "sector", f"baseline.sectors.{k}") for k, v in spec.sectors.items()
+        }
+    if reg_groups or sec_groups:
+        rc = concordance(table.regions, reg_groups, rest=spec.rest_region, source=spec.source)
+        sc = concordance(
+            table.sectors,
+            sec_groups,
+            rest=spec.rest_sector,
+            what="sector",
+            source=spec.source,
+            field="baseline.sectors",
+        )
+        info["before"] = table
+        info["regions"] = rc
+        info["sectors"] = sc
+        table = aggregate(table, regions=rc, sectors=sc, source=spec.source)
+    return table, info
+
+
+def _international_sales(table: InputOutputTable) -> np.ndarray:
+    """World international sales of each sector (intermediate plus final), ``(N,)``."""
+    g, n = table.n_regions, table.n_sectors
+    sales = table.Z.reshape(g, n, g, n).sum(axis=3) + table.final_by_region.reshape(g, n, g)  # (i, j, n)
+    dom = sales[np.arange(g), :, np.arange(g)]  # (i, j)
+    return np.maximum(sales.sum(axis=2) - dom, 0.0).sum(axis=0)
+
+
+def _theta(
+    spec: TableSpec, table: InputOutputTable, info: dict[str, Any]
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """theta of the world's sectors: defaults, averaged over merged sectors, overridden."""
+    before: InputOutputTable = info.get("before", table)
+    old = list(before.sectors)
+    new = list(table.sectors)
+    overrides = {str(k): float(v) for k, v in spec.theta.items()}
+    unknown = [k for k in overrides if k not in new and k not in old]
+    if unknown:
+        raise ScenarioError(
+            f"{spec.source}: field 'parameters.theta.{unknown[0]}': unknown sector {unknown[0]!r}."
+            f"{suggest(unknown[0], new + old)} Sectors: {', '.join(new)}."
+        )
+    bad = {k: v for k, v in overrides.items() if not v > 0 or not np.isfinite(v)}
+    if bad:
+        k = next(iter(bad))
+        raise ScenarioError(
+            f"{spec.source}: field 'parameters.theta.{k}' has value {bad[k]}; theta must be positive."
+        )
+    found = default_theta(old, spec.dataset if spec.dataset != "mrio" else None)
+    base = dict(zip(old, found[0].tolist(), strict=True)) if found else {}
+    origin: dict[str, str] = dict(found[1]) if found else {}
+    for s in old:
+        if s in overrides:
+            base[s], origin[s] = overrides[s], "[parameters] theta"
+        elif s not in base and spec.theta_default is not None:
+            base[s], origin[s] = float(spec.theta_default), "[parameters] theta_default"
+    weights = dict(zip(old, _international_sales(before).tolist(), strict=True))
+    sc = info.get("sectors")
+    members = dict(zip(sc.labels, sc.members, strict=True)) if sc is not None else {s: (s,) for s in new}
+    theta = np.empty(len(new))
+    record: dict[str, Any] = {}
+    missing = []
+    for q, s in enumerate(new):
+        if s in overrides:
+            theta[q] = overrides[s]
+            record[s] = {"theta": overrides[s], "from": "[parameters] theta"}
+            continue
+        mem = members[s]
+        lacking = [m for m in mem if m not in base]
+        if lacking:
+            missing.extend(lacking)
+            continue
+        w = np.array([weights[m] for m in mem])
+        th = np.array([base[m] for m in mem])
+        theta[q] = float((w * th).sum() / w.sum()) if w.sum() > 0 else float(th.mean())
+        if len(mem) == 1:
+            record[s] = {"theta": theta[q], "from": origin.get(mem[0], "")}
+        else:
+            record[s] = {
+                "theta": theta[q],
+                "from": "mean of "
+                + ", ".join(f"{m} ({base[m]:g})" for m in mem)
+                + " weighted by world trade",
+            }
+    if missing:
+        raise ScenarioError(
+            f"{spec.source}: no default trade elasticity for the sectors {', '.join(dict.fromkeys(missing))} "
+            f"(defaults exist for the WIOD 2013, WIOD 2016 and ICIO 2023 industries); set "
+            f"[parameters] theta for each of them (e.g. theta = {{ {missing[0]} = 5.0 }}) or "
+            f"[parameters] theta_default."
+        )
+    return theta, {"source": THETA_SOURCE, "by_sector": record, "overrides": overrides}
+
+
+def tariff_array(
+    path: Path, regions: Sequence[str], sectors: Sequence[str], *, renames: Mapping[str, str] | None = None
+) -> np.ndarray:
+    """A tariff table aligned with a world: fractions, ``(importer, exporter, sector)``.
+
+    Raises
+    ------
+    DataError
+        A label the world does not have (naming the file, row, field and the closest label), or a
+        tariff on a domestic pair.
+    """
+    from kaifang.data.usertable import read_tariff_table
+
+    df = read_tariff_table(path)
+    ren = dict(renames or {})
+    ri = {r: k for k, r in enumerate(regions)}
+    si = {s: k for k, s in enumerate(sectors)}
+    idx = []
+    for fld, lookup, labels in (
+        ("importer", ri, regions),
+        ("exporter", ri, regions),
+        ("sector", si, sectors),
+    ):
+        col = df[fld].map(lambda v: ren.get(v, v))
+        pos = col.map(lookup)
+        if pos.isna().any():
+            k = int(np.flatnonzero(pos.isna().to_numpy())[0])
+            val = df[fld].iloc[k]
+            raise DataError(
+                f"{path}: field {fld!r} has value {val!r} at {df['line'].iloc[k]}, which the table does not have."
+                f"{suggest(str(val), labels)} The table's {'sectors' if fld == 'sector' else 'regions'}: "
+                f"{', '.join(labels)}."
+            )
+        idx.append(pos.to_numpy(dtype=int))
+    imp, exp, sec = idx
+    dom = imp == exp
+    if dom.any():
+        k = int(np.flatnonzero(dom)[0])
+        raise DataError(
+            f"{path}: {df['line'].iloc[k]} gives a tariff of {df['importer'].iloc[k]} on itself; domestic sales "
+            f"carry no tariff."
+        )
+    tau = np.zeros((len(regions), len(regions), len(sectors)))
+    tau[imp, exp, sec] = df["rate"].to_numpy(dtype=float) / 100.0
+    return tau
+
+
+def _aggregate_tariffs(tau: np.ndarray, before: InputOutputTable, info: dict[str, Any]) -> np.ndarray:
+    """Tariffs of merged regions and sectors: the means over member cells weighted by their flows."""
+    rc, sc = info["regions"], info["sectors"]
+    g, n = before.n_regions, before.n_sectors
+    sales = before.Z.reshape(g, n, g, n).sum(axis=3) + before.final_by_region.reshape(g, n, g)  # (i, j, n)
+    x = np.maximum(sales.transpose(2, 0, 1), 0.0)  # (n, i, j)
+    R, S = rc.matrix(g), sc.matrix(n)
+
+    def agg(a: np.ndarray) -> np.ndarray:
+        return np.einsum("An,Bi,Cj,nij->ABC", R, R, S, a)
+
+    off = ~np.eye(g, dtype=bool)[:, :, None]
+    num = agg(tau * x * off)
+    den = agg(x * off)
+    plain = agg(tau * off) / np.maximum(agg(np.broadcast_to(off, tau.shape).astype(float)), 1.0)
+    out = np.where(den > 0, num / np.where(den > 0, den, 1.0), plain)
+    out[np.arange(len(rc.labels)), np.arange(len(rc.labels))] = 0.0
+    return out
+
+
+def multisector_world(
+    spec: TableSpec, *, resolve: Resolver | None = None
+) -> tuple[MultiSectorBaseline, dict[str, Callable[[], np.ndarray]]]:
+    """The multi-sector world of ``spec`` and the tariff tables it offers to shocks.
+
+    ``cp2015`` and ``demo`` are built from their raw tables (``[baseline]`` table options do not
+    apply to them; ``theta`` overrides do); every table data set goes through the steps of the
+    module docstring, with the table's corrections, aggregation, trade elasticities and tariffs
+    recorded in the world's ``provenance``.
+    """
+    ds = spec.dataset
+    if ds in ("cp2015", "demo"):
+        return _raw_world(spec)
+    table, info = _table_and_aggregation(spec, resolve)
+    before = info.get("before", table)
+    renames = info.get("renamed_regions")
+    theta, theta_rec = _theta(spec, table, info)
+    tariff = None
+    tariff_rec: Any = NO_TARIFFS
+    if spec.tariff_file is not None:
+        from kaifang.data.store import sha256
+
+        tau = tariff_array(spec.tariff_file, before.regions, before.sectors, renames=renames)
+        if "regions" in info:
+            tau = _aggregate_tariffs(tau, before, info)
+        tariff = tau
+        tariff_rec = {
+            "file": str(spec.tariff_file),
+            "sha256": sha256(Path(spec.tariff_file)),
+            "cells": int((tau != 0).sum()),
+            "aggregation": "flow-weighted means over merged pairs" if "regions" in info else None,
+        }
+    prov: dict[str, Any] = {
+        "table": {
+            "dataset": ds,
+            "year": table.year,
+            "units": table.units,
+            "regions": len(table.regions),
+            "sectors": len(table.sectors),
+            "notes": list(table.notes),
+        },
+        "theta": theta_rec,
+        "tariffs": tariff_rec,
+    }
+    if renames:
+        prov["renamed_regions"] = renames
+    if "regions" in info:
+        prov["aggregation"] = {
+            "regions": info["regions"].as_dict(),
+            "sectors": info["sectors"].as_dict(),
+            "method": "flows summed, shares recomputed (kaifang.baseline.aggregate)",
+        }
+    try:
+        world, _ = from_table(table, theta, tariff=tariff, provenance=prov)
+    except BaselineError as exc:
+        where = str(spec.file) if spec.file is not None else f"data set {ds!r}"
+        raise BaselineError(f"{where}: {exc}") from None
+    return world, {}
+
+
+def _raw_world(spec: TableSpec) -> tuple[MultiSectorBaseline, dict[str, Callable[[], np.ndarray]]]:
+    src = spec.source
+    for name in ("year", "file", "tariff_file", "regions", "sectors"):
+        if getattr(spec, name):
+            raise ScenarioError(
+                f"{src}: field 'baseline.{name}' applies to input-output tables (wiod2013, wiod2016, icio, mrio); "
+                f"data set {spec.dataset!r} is built from its own files. Remove the field."
+            )
+    tables: dict[str, Callable[[], np.ndarray]] = {}
+    if spec.dataset == "cp2015":
+        from kaifang.data.cp2015 import read_cp2015, read_tariffs
+
+        tables = {name: (lambda name=name: read_tariffs(name)) for name in ("tariffs1993", "tariffs2005")}
+        world = from_raw(read_cp2015())
+    else:
+        from kaifang.data.demo import generate
+
+        world = from_raw(generate())
+    if spec.theta:
+        unknown = [k for k in spec.theta if k not in world.sectors]
+        if unknown:
+            raise ScenarioError(
+                f"{src}: field 'parameters.theta.{unknown[0]}': unknown sector {unknown[0]!r}."
+                f"{suggest(unknown[0], world.sectors)} Sectors: {', '.join(world.sectors)}."
+            )
+        th = np.array(world.theta, dtype=float)
+        for k, v in spec.theta.items():
+            if not float(v) > 0:
+                raise ScenarioError(
+                    f"{src}: field 'parameters.theta.{k}' has value {v}; theta must be positive."
+                )
+            th[world.sectors.index(k)] = float(v)
+        world = world.replace(theta=th)
+    prov = {
+        "theta": {
+            "source": "the data set's own elasticities"
+            + (" (Caliendo and Parro 2015, Table 1; 8.22 for services)" if spec.dataset == "cp2015" else ""),
+            "overrides": {str(k): float(v) for k, v in spec.theta.items()},
+        },
+        "tariffs": "the data set's 1993 applied tariffs"
+        if spec.dataset == "cp2015"
+        else "the data set's tariffs",
+    }
+    return world.replace(provenance=prov), tables
