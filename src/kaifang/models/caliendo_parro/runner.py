@@ -535,13 +535,18 @@ def solve_prepared(prepared: Prepared, progress: Progress = null_progress) -> Ru
         },
         "shocked_cells": int(composed.touched.sum()),
     }
+    not_applicable: dict[str, list[str]] = {}
     if not welfare.steps:  # [solver] welfare_steps = []: the exact change without its parts
         parts = ["terms_of_trade_pct", "volume_of_trade_pct", "technical_efficiency_pct", "productivity_pct"]
-        diagnostics["not_applicable"] = {
+        not_applicable = {
             "regions": [*parts, "deficit_pct", "welfare_residual_pct"],
             "sectors": parts,
             "bilateral": parts,
         }
+    if (b1.tariff_revenue == 0).any():  # no tariffs in the baseline (e.g. an input-output table)
+        not_applicable.setdefault("regions", []).append("tariff_revenue_pct")
+    if not_applicable:
+        diagnostics["not_applicable"] = not_applicable
     if bands is not None:
         diagnostics["uncertainty"] = dict(bands.diagnostics)
     provenance = {
