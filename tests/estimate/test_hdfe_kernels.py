@@ -1,9 +1,10 @@
 """The compiled loops of the PPML engine against plain numpy, one thread and several.
 
-The engine picks unrolled sweep kernels by column count (1-8) and dimension count (2, 3),
-a general loop otherwise, and splits the one-pass row kernels over threads from 100,000 rows
-on. Every branch is checked here on small random problems, whatever the machine's size, so
-the answers cannot depend on which branch or how many threads a fit happens to use.
+The engine picks unrolled sweep kernels by column count (1-16) and dimension count (2, 3),
+a general loop otherwise, and may split the sweeps and the one-pass row kernels over threads
+(the count depends on the problem size and the machine's load). Every branch is checked here
+on small random problems, whatever the machine's size, so the answers cannot depend on which
+branch or how many threads a fit happens to use.
 """
 
 from __future__ import annotations
@@ -46,28 +47,32 @@ def _sweep_reference(fe: FEStructure, w, S, inv_w, a_in):
 
 
 @pytest.mark.parametrize("dims", [2, 3, 4])
-@pytest.mark.parametrize("m", [1, 2, 5, 8, 9])
+@pytest.mark.parametrize("m", [1, 2, 5, 9, 16, 17])
 @pytest.mark.parametrize("threads", [1, 2])
 def test_sweep_matches_numpy(dims, m, threads):
     fe, w, V, alpha = _problem(3_000, dims, m, seed=dims * 100 + m)
     S, inv_w = K.group_sums_and_inverse_weights(fe.cg, w, V, fe.n_groups, threads)
     out = np.empty_like(alpha)
     acc = np.empty_like(alpha)
-    K.gauss_seidel_sweep(fe.cg, w, S, inv_w, fe.bounds, alpha, out, acc, threads)
-    np.testing.assert_allclose(out, _sweep_reference(fe, w, S, inv_w, alpha), rtol=1e-11, atol=1e-11)
+    change = K.gauss_seidel_sweep(fe.cg, w, S, inv_w, fe.bounds, alpha, out, acc, threads)
+    ref = _sweep_reference(fe, w, S, inv_w, alpha)
+    np.testing.assert_allclose(out, ref, rtol=1e-11, atol=1e-11)
+    # the same pass reports fixest's stopping rule: largest |a_in - a_out| / (0.1 + |a_out|) per column
+    np.testing.assert_allclose(change, (np.abs(alpha - ref) / (0.1 + np.abs(ref))).max(axis=0), rtol=1e-9)
 
 
+@pytest.mark.parametrize("dims", [2, 3, 4])
 @pytest.mark.parametrize("threads", [1, 2, 3])
-def test_row_kernels_match_numpy_with_any_thread_count(threads):
-    fe, w, V, alpha = _problem(5_000, 3, 5, seed=7)
+def test_row_kernels_match_numpy_with_any_thread_count(threads, dims):
+    fe, w, V, alpha = _problem(5_000, dims, 5, seed=7)
     rng = np.random.default_rng(8)
     cg = fe.cg.astype(np.int64)
-    resid = V - sum(alpha[cg[d]] for d in range(3))
+    resid = V - sum(alpha[cg[d]] for d in range(dims))
     # group sums and inverse weights
     S, inv_w = K.group_sums_and_inverse_weights(fe.cg, w, V, fe.n_groups, threads)
     S_ref = np.zeros((fe.n_groups, 5))
     sw = np.zeros(fe.n_groups)
-    for d in range(3):
+    for d in range(dims):
         np.add.at(S_ref, cg[d], w[:, None] * V)
         np.add.at(sw, cg[d], w)
     np.testing.assert_allclose(S, S_ref, rtol=1e-12, atol=1e-12)
@@ -96,13 +101,28 @@ def test_row_kernels_match_numpy_with_any_thread_count(threads):
     assert K.poisson_deviance(y, ylogy, eta, w, threads) == pytest.approx(dev_ref, rel=1e-12)
     dbeta = rng.normal(size=4)
     dfe = rng.normal(size=fe.n_groups) * 0.1
-    eta_new = eta + 0.5 * (V[:, 1:] @ dbeta + sum(dfe[cg[d]] for d in range(3)))
+    eta_new = eta + 0.5 * (V[:, 1:] @ dbeta + sum(dfe[cg[d]] for d in range(dims)))
     mu_new = np.exp(eta_new)
     e = eta.copy()
     Wn = np.empty(5_000)
     rn = np.empty(5_000)
-    dev = K.step_and_deviance(e, V, dbeta, fe.cg, dfe, 0.5, y, ylogy, w, Wn, rn, True, threads)
-    np.testing.assert_allclose(e, eta_new, rtol=1e-13)
+    dev, S_r, inv_r = K.step_and_deviance(
+        e, V, dbeta, fe.cg, dfe, 0.5, y, ylogy, w, Wn, rn, True, threads, fe.n_groups
+    )
+    np.testing.assert_allclose(e, eta_new, rtol=1e-13, atol=1e-14)
+    # the same pass sums W r and W by group for the next step
+    Wr_ref = np.zeros(fe.n_groups)
+    sW_ref = np.zeros(fe.n_groups)
+    for d in range(dims):
+        np.add.at(Wr_ref, cg[d], w * mu_new * (y - mu_new) / mu_new)
+        np.add.at(sW_ref, cg[d], w * mu_new)
+    np.testing.assert_allclose(S_r[:, 0], Wr_ref, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(inv_r, 1.0 / sW_ref, rtol=1e-12)
+    e2 = eta.copy()
+    dev2, none_s, none_inv = K.step_and_deviance(
+        e2, V, dbeta, fe.cg, dfe, 0.5, y, ylogy, w, Wn, rn, False, threads
+    )
+    assert dev2 == pytest.approx(dev, rel=1e-12) and none_s is None and none_inv is None
     assert dev == pytest.approx(K.poisson_deviance(y, ylogy, eta_new, w, 1), rel=1e-12)
     np.testing.assert_allclose(Wn, w * mu_new, rtol=1e-13)
     np.testing.assert_allclose(rn, (y - mu_new) / mu_new, rtol=1e-12, atol=1e-14)

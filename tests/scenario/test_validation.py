@@ -200,3 +200,31 @@ def test_a_section_the_model_does_not_read_is_refused():
         ScenarioError, match=r"field 'policy': the caliendo_parro model has no \[policy\] section"
     ):
         validate_scenario(_sc(DEMO + '[policy]\noptimal_tariff = "XAA"\n' + TARIFF))
+
+
+def test_other_warnings_pass_through_validation_once(monkeypatch):
+    """A library warning (not a KaifangWarning) raised while a scenario is prepared reaches the
+    caller once, also inside an outer recorder that records everything (as the web app does);
+    it used to be recorded and re-emitted in a loop without end."""
+    import warnings
+
+    import kaifang
+    from kaifang.models import caliendo_parro as _cp  # noqa: F401
+    from kaifang.models import validate_scenario
+    from kaifang.models.caliendo_parro import runner
+
+    real = runner.load_baseline
+
+    def noisy(*args, **kwargs):
+        warnings.warn("a library's deprecation", DeprecationWarning, stacklevel=1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "load_baseline", noisy)
+    sc = kaifang.parse_scenario(
+        'name = "d"\nmodel = "caliendo_parro"\ndataset = "demo"\n[[shocks]]\ntype = "tariff"\n'
+        'op = "add"\nimporter = "XAA"\nexporter = "XBB"\nvalue = 10\n'
+    )
+    with warnings.catch_warnings(record=True) as outer:
+        warnings.simplefilter("always")
+        validate_scenario(sc)
+    assert [str(w.message) for w in outer if w.category is DeprecationWarning] == ["a library's deprecation"]

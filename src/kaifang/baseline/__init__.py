@@ -10,7 +10,9 @@
 * :mod:`kaifang.baseline.aggregate` -- merging regions and sectors of a table;
 * :mod:`kaifang.baseline.elasticities` -- default trade elasticities by industry, with sources;
 * :mod:`kaifang.baseline.worlds` -- worlds by kind from any data set that provides the kind;
-* :mod:`kaifang.baseline.onesector` -- the one-sector world of structural gravity.
+* :mod:`kaifang.baseline.onesector` -- the one-sector world of structural gravity;
+* :mod:`kaifang.baseline.ims2025` -- the one-sector world of the 2025 tariff model (local-input
+  share, transfers, domestic sales built from GDP).
 """
 
 from kaifang.baseline.aggregate import aggregate, concordance

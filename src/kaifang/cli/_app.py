@@ -49,6 +49,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "kaifang.cli.serve",
         "Start the web app: build, run, compare and explore scenarios in the browser.",
     ),
+    "sweep": (
+        "kaifang.cli.sweep",
+        "Solve every point of a sweep file on a Dask cluster (or serially) and summarise them.",
+    ),
+    "sweeps": ("kaifang.cli.sweep", "Stored sweeps (the results store): list, show, delete."),
 }
 
 

@@ -1,18 +1,23 @@
-"""``kaifang estimate FILE``: estimate a gravity equation from a TOML specification."""
+"""``kaifang estimate FILE``: estimate a gravity equation from a TOML specification.
+
+The estimation libraries (pandas, numba, the engine) are imported when the command runs, not
+when the command line starts. Progress goes to stderr: on a terminal as a status line; in a
+pipe or log only the notice that the engine's kernels are being compiled (a machine's first
+run, which takes seconds), so that a silent pause is never left unexplained.
+"""
 
 from __future__ import annotations
 
 import json
 import math
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
-from kaifang.cli._app import app, console
-from kaifang.estimate import load_spec, run_spec
-from kaifang.results import package_version
+from kaifang.cli._app import app, console, err_console
 
 
 def _jsonable(x: object) -> object:
@@ -20,6 +25,23 @@ def _jsonable(x: object) -> object:
     if hasattr(x, "tolist"):
         return x.tolist()  # type: ignore[union-attr]
     return str(x)
+
+
+@contextmanager
+def _progress(name: str) -> Iterator[Callable[[str], None]]:
+    """A progress callback: a status line on a terminal, else only the compile notice."""
+    from kaifang.estimate.hdfe._compile import MESSAGE
+
+    if err_console.is_terminal:
+        with err_console.status(f"[bold]{name}[/]: starting", spinner="dots") as status:
+            yield lambda message: status.update(f"[bold]{name}[/]: {message}")
+        return
+
+    def plain(message: str) -> None:
+        if message == MESSAGE:
+            err_console.print(f"{name}: {message}", style="dim", highlight=False, soft_wrap=True)
+
+    yield plain
 
 
 @app.command("estimate")
@@ -37,8 +59,11 @@ def estimate_cmd(
     ),
 ) -> None:
     """Estimate PPML (or OLS) with high-dimensional fixed effects; print coefficients with clustered SEs."""
+    from kaifang.estimate import load_spec, run_spec
+
     spec = load_spec(file)
-    est = run_spec(spec, source=str(file))
+    with _progress(spec.name or file.stem) as progress:
+        est = run_spec(spec, source=str(file), progress=progress)
     table = est.table()
     if fixed_effects is not None:
         import pandas as pd
@@ -54,6 +79,8 @@ def estimate_cmd(
         k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in est.diagnostics.items()
     } | {"nobs": est.nobs}
     if as_json:
+        from kaifang.results import package_version
+
         doc = {
             "name": spec.name or file.stem,
             "spec": spec.model_dump(),
@@ -64,6 +91,8 @@ def estimate_cmd(
         }
         sys.stdout.write(json.dumps(doc, default=_jsonable) + "\n")
         return
+    from rich.table import Table
+
     t = Table(
         title=f"{spec.name or file.stem} — {spec.method.upper()} ({diag['engine']})", title_justify="left"
     )

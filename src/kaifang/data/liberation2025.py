@@ -15,9 +15,9 @@ Files (the authors' replication package, ``data/base_data/``), all in the order 
     ``applied_tariff``).
 
 The reader returns plain arrays with their region labels (ISO3 codes) and checks them once:
-shapes, no negative or non-finite values. :func:`one_sector_baseline` turns them into the
-calibrated one-sector world of the paper (domestic sales built from GDP), as labelled arrays that
-other one-sector models (e.g. structural gravity) can use as well.
+shapes, no negative or non-finite values. :func:`kaifang.baseline.ims2025.one_sector_baseline`
+turns them into the calibrated one-sector world of the paper (domestic sales built from GDP), as
+labelled arrays that other one-sector models (e.g. structural gravity) can use as well.
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ __all__ = [
     "FILES",
     "Liberation2025",
     "load",
-    "one_sector_baseline",
     "read_gdp",
     "read_labels",
     "read_tariffs",
@@ -309,50 +308,3 @@ def load(folder: str | Path | None = None, *, tariff_file: str | Path | None = N
         files = {k: v for k, v in files.items() if k != "tariffs.csv"}
         files[f"tariffs.csv (replaced by {Path(tariff_file).name})"] = sha256(Path(tariff_file))
     return Liberation2025(codes, names, trade, gdp, tariffs, files)
-
-
-def one_sector_baseline(data: Liberation2025 | None = None) -> xr.Dataset:
-    """The calibrated one-sector 2023 world of Ignatenko et al. (2025), as labelled arrays.
-
-    Domestic sales are built from GDP the paper's way (local-input share ν calibrated on a
-    US/non-US aggregate, transfers, ``X_ii = max(E_i - imports_i, 0)``; see
-    ``docs/ims2025.md``, calibration steps 1-3, and :mod:`kaifang.models.ims2025.calibration`).
-
-    Parameters
-    ----------
-    data
-        The loaded data set (default: :func:`load`).
-
-    Returns
-    -------
-    xarray.Dataset
-        ``flows(importer, exporter)`` incl. domestic sales (thousands of USD, at producer
-        prices, no tariffs in the baseline), ``output(region)`` (value of each region's sales
-        to all destinations incl. itself, ``sum_k X_ik``), ``expenditure(region)`` (``E_i``),
-        ``income(region)`` (``Y_i``, factor income), ``transfers(region)`` (``T_i = E_i - Y_i``),
-        ``nu(region)``.
-    """
-    import xarray as xr
-
-    from kaifang.models.ims2025.calibration import calibrate
-
-    d = data if data is not None else load()
-    cal = calibrate(d.trade, d.gdp, d.regions)
-    regions = list(d.regions)
-    region = ("region", cal.E)
-    return xr.Dataset(
-        {
-            "flows": (("importer", "exporter"), cal.X.T.copy()),
-            "output": ("region", cal.X.sum(axis=1)),
-            "expenditure": region,
-            "income": ("region", cal.Y),
-            "transfers": ("region", cal.T),
-            "nu": ("region", cal.nu),
-        },
-        coords={"importer": regions, "exporter": regions, "region": regions},
-        attrs={
-            "dataset": DATASET,
-            "units": "thousands of USD (2023)",
-            "note": "flows[importer, exporter]; domestic sales on the diagonal built from GDP",
-        },
-    )

@@ -15,9 +15,10 @@ from kaifang.estimate.panel import (
     square_panel,
     validate_panel,
 )
-from kaifang.estimate.spec import EstimationSpec, load_spec, run_spec
+from kaifang.estimate.spec import EstimationFileSpec, EstimationSpec, load_spec, run_spec
 
 __all__ = [
+    "EstimationFileSpec",
     "EstimationSpec",
     "PPMLEstimate",
     "PPMLSpec",

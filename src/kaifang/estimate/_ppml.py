@@ -7,8 +7,10 @@ one function with the signature of :func:`_fit_pyfixest` to ``_ENGINES``.
 
 Engines
     ``"kaifang"`` (default): :func:`kaifang.estimate.hdfe.ppml_hdfe` (IRLS with accelerated
-    alternating projections; separation by the fixed-effect check, as pyfixest's default).
-    ``"pyfixest"``: ``pyfixest.fepois``. Both give the same coefficients (1e-6) and standard
+    alternating projections; separation by the fixed-effect check, as pyfixest's default) and,
+    for least squares, :func:`kaifang.estimate.hdfe.ols_hdfe`.
+    ``"pyfixest"``: ``pyfixest.fepois`` / ``feols``, an optional dependency
+    (``pip install "kaifang[pyfixest]"``). Both give the same coefficients (1e-6) and standard
     errors (1e-4) (tests/estimate).
 
 Standard errors (``se_convention``)
@@ -65,6 +67,8 @@ class PPMLSpec:
         Small-sample convention of the clustered covariance (module docstring).
     tol, maxiter
         Convergence tolerance and iteration cap of the IRLS iterations.
+    threads
+        Threads of the own engine (``None``: automatic, see :func:`kaifang.estimate.hdfe.ppml_hdfe`).
     """
 
     depvar: str
@@ -78,6 +82,7 @@ class PPMLSpec:
     tol: float = 1e-8
     maxiter: int = 100
     method: str = "ppml"
+    threads: int | None = None
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,8 @@ class PPMLEstimate:
     diagnostics
         ``converged``, ``iterations``, ``deviance``, ``n_dropped_separation``,
         ``n_dropped_singletons``, ``n_dropped_missing``, ``n_clusters``, ``se_convention``,
-        ``engine``, ``seconds``.
+        ``engine``, ``seconds`` (including ``compile_seconds``, the time numba spent compiling
+        the own engine's kernels: non-zero on a machine's first runs only).
     nobs
         Observations used.
     spec
@@ -133,18 +139,26 @@ class PPMLEstimate:
     _extra: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def table(self, level: float = 0.95) -> pd.DataFrame:
-        """Tidy coefficient table: ``term, estimate, std_error, z, p_value, ci_lo, ci_hi``."""
-        from scipy.stats import norm
+        """Tidy coefficient table: ``term, estimate, std_error, z, p_value, ci_lo, ci_hi``.
+
+        Normal p-values ``2 (1 - Phi(|z|)) = erfc(|z| / sqrt 2)`` and intervals ``b +- q se`` with
+        ``q = Phi^{-1}(0.5 + level / 2)`` (the standard library's normal distribution: no SciPy
+        import on the command line's path).
+        """
+        from statistics import NormalDist
 
         z = self.coef / self.se
-        q = norm.ppf(0.5 + level / 2)
+        q = NormalDist().inv_cdf(0.5 + level / 2)
+        p_value = np.array(
+            [math.erfc(abs(v) / math.sqrt(2.0)) if np.isfinite(v) else np.nan for v in z.values]
+        )
         return pd.DataFrame(
             {
                 "term": self.coef.index,
                 "estimate": self.coef.values,
                 "std_error": self.se.values,
                 "z": z.values,
-                "p_value": 2 * norm.sf(np.abs(z.values)),
+                "p_value": p_value,
                 "ci_lo": (self.coef - q * self.se).values,
                 "ci_hi": (self.coef + q * self.se).values,
             }
@@ -189,6 +203,8 @@ def ppml(
     se_convention: SEConvention = "fixest",
     tol: float = 1e-8,
     maxiter: int = 100,
+    threads: int | None = None,
+    progress: Callable[[str], None] | None = None,
     source: str = "data",
     _method: str = "ppml",
 ) -> PPMLEstimate:
@@ -213,12 +229,19 @@ def ppml(
         Optional weight and offset columns.
     engine
         Estimation engine: ``"kaifang"`` (default; the own engine
-        :func:`kaifang.estimate.hdfe.ppml_hdfe`, PPML only) or ``"pyfixest"`` (``pyfixest.fepois``
-        / ``feols``; the reference in tests). Least squares (:func:`ols`) always uses pyfixest.
+        :func:`kaifang.estimate.hdfe.ppml_hdfe`) or ``"pyfixest"`` (``pyfixest.fepois`` /
+        ``feols``, the reference in tests; needs ``pip install "kaifang[pyfixest]"``).
     se_convention
         ``"fixest"`` or ``"stata_ppml"`` (see the module docstring).
     tol, maxiter
         IRLS convergence tolerance and iteration cap.
+    threads
+        Threads of the own engine: ``None`` (default) picks them by problem size and machine
+        load (one thread below 400,000 rows; ``KAIFANG_HDFE_THREADS`` overrides), an integer
+        fixes them. Ignored by pyfixest.
+    progress
+        Called with a short message on long steps (the own engine's first run on a machine
+        compiles its kernels, which takes seconds; the command line shows it on stderr).
     source
         Name of the data source (for messages), e.g. the spec file.
 
@@ -242,6 +265,8 @@ def ppml(
             f"{source}: unknown se_convention {se_convention!r}.{suggest(se_convention, SE_CONVENTIONS)} "
             f"Valid: {', '.join(SE_CONVENTIONS)}."
         )
+    if engine == "pyfixest":
+        _import_pyfixest()  # the optional dependency: a clear error before any work
     spec = PPMLSpec(
         depvar=depvar,
         regressors=tuple(regressors),
@@ -254,6 +279,7 @@ def ppml(
         tol=tol,
         maxiter=maxiter,
         method=_method,
+        threads=threads,
     )
     if not spec.regressors:
         raise DataError(f"{source}: give at least one regressor.")
@@ -287,7 +313,15 @@ def ppml(
     if not ok.any():
         raise DataError(f"{source}: no row has finite values of {', '.join(used)}.")
     t0 = time.perf_counter()
-    res = _ENGINES[engine](data.loc[ok], spec)
+    compile_seconds = 0.0
+    if engine == "kaifang":
+        from kaifang.estimate.hdfe._compile import compile_notice
+
+        with compile_notice(progress) as compiled:
+            res = _ENGINES[engine](data.loc[ok], spec)
+        compile_seconds = compiled["seconds"]
+    else:
+        res = _ENGINES[engine](data.loc[ok], spec)
     seconds = time.perf_counter() - t0
     if not res.converged:
         raise ConvergenceError(
@@ -314,6 +348,7 @@ def ppml(
         "n_clusters": res.n_clusters,
         "se_convention": se_convention if cluster else "hc1",
         "seconds": seconds,
+        "compile_seconds": compile_seconds,
     }
     return PPMLEstimate(
         coef=coef, se=se, vcov=vcov, fixed_effects=fes, fitted=fitted, diagnostics=diag, nobs=nobs, spec=spec
@@ -364,9 +399,21 @@ def _drop_separated(data: pd.DataFrame, spec: PPMLSpec) -> tuple[np.ndarray, int
             return keep, n_sep, n_single
 
 
+def _import_pyfixest() -> Any:
+    """``pyfixest``, or a clear error saying how to install it (it is an optional extra)."""
+    try:
+        import pyfixest
+    except ImportError:
+        raise DataError(
+            'engine "pyfixest" needs the pyfixest package, which is not installed; install it with '
+            'pip install "kaifang[pyfixest]", or use the default engine "kaifang".'
+        ) from None
+    return pyfixest
+
+
 def _fit_pyfixest(data: pd.DataFrame, spec: PPMLSpec) -> EngineResult:
     """The pyfixest engine: ``pyfixest.fepois`` on a copy with safe column names."""
-    import pyfixest as pf
+    pf = _import_pyfixest()
 
     n_all = len(data)
     keep, n_sep, n_singletons = _drop_separated(data, spec)
@@ -464,13 +511,15 @@ def ols(
     cluster: str | None = None,
     weights: str | None = None,
     offset: str | None = None,
-    engine: Literal["pyfixest"] = "pyfixest",
+    engine: Engine = "kaifang",
     **kwargs: Any,
 ) -> PPMLEstimate:
     """Least squares with fixed effects (e.g. of ``ln_trade``), same inputs and result as :func:`ppml`.
 
     Rows with a non-finite outcome (``ln`` of a zero flow) are dropped and counted in
     ``diagnostics["n_dropped_missing"]``. For the traditional gravity OLS of the Advanced Guide.
+    ``engine="kaifang"`` (default) is :func:`kaifang.estimate.hdfe.ols_hdfe`; ``"pyfixest"``
+    is ``pyfixest.feols``. Singletons are dropped first in both, as for PPML.
     """
     if offset is not None:
         raise DataError("ols does not take an offset.")
@@ -482,13 +531,11 @@ def ols(
 def _fit_kaifang(data: pd.DataFrame, spec: PPMLSpec) -> EngineResult:
     """The own engine: :func:`kaifang.estimate.hdfe.ppml_hdfe` on integer-coded fixed effects.
 
-    PPML only (least squares goes to pyfixest). Separation by the fixed-effect check and
-    singletons dropped iteratively, as the pyfixest engine does; without fixed effects a
-    constant is absorbed as a one-group fixed effect (reported under ``"(constant)"``).
+    Separation by the fixed-effect check and singletons dropped iteratively, as the pyfixest
+    engine does; without fixed effects a constant is absorbed as a one-group fixed effect
+    (reported under ``"(constant)"``). Least squares runs :func:`~kaifang.estimate.hdfe.ols_hdfe`.
     """
-    if spec.method != "ppml":
-        return _fit_pyfixest(data, spec)
-    from kaifang.estimate.hdfe import ppml_hdfe
+    from kaifang.estimate.hdfe import ols_hdfe, ppml_hdfe
 
     y = data[spec.depvar].to_numpy(dtype=float)
     X = data[list(spec.regressors)].to_numpy(dtype=float)
@@ -500,20 +547,34 @@ def _fit_kaifang(data: pd.DataFrame, spec: PPMLSpec) -> EngineResult:
         uniques.append(u)
     if not codes:
         codes, uniques = [np.zeros(len(y), dtype=np.int64)], [np.array(["all"])]
-    fit = ppml_hdfe(
-        y,
-        X,
-        codes,
-        weights=data[spec.weights].to_numpy(dtype=float) if spec.weights else None,
-        offset=data[spec.offset].to_numpy(dtype=float) if spec.offset else None,
-        cluster=data[spec.cluster].to_numpy() if spec.cluster else None,
-        vcov="hetero",
-        names=list(spec.regressors),
-        fe_names=fe_names,
-        tol=spec.tol,
-        maxiter=spec.maxiter,
-        separation=("fe",),
-    )
+    if spec.method == "ols":
+        fit = ols_hdfe(
+            y,
+            X,
+            codes,
+            weights=data[spec.weights].to_numpy(dtype=float) if spec.weights else None,
+            cluster=data[spec.cluster].to_numpy() if spec.cluster else None,
+            vcov="hetero",
+            names=list(spec.regressors),
+            fe_names=fe_names,
+            threads=spec.threads,
+        )
+    else:
+        fit = ppml_hdfe(
+            y,
+            X,
+            codes,
+            weights=data[spec.weights].to_numpy(dtype=float) if spec.weights else None,
+            offset=data[spec.offset].to_numpy(dtype=float) if spec.offset else None,
+            cluster=data[spec.cluster].to_numpy() if spec.cluster else None,
+            vcov="hetero",
+            names=list(spec.regressors),
+            fe_names=fe_names,
+            tol=spec.tol,
+            maxiter=spec.maxiter,
+            separation=("fe",),
+            threads=spec.threads,
+        )
     vcov = np.asarray(fit.vcov, dtype=float)
     if spec.cluster and spec.se_convention == "stata_ppml":
         # fixest factor G/(G-1) (N-1)/(N-K) -> Stata ppml's G/(G-1): undo (N-1)/(N-K)
@@ -527,7 +588,7 @@ def _fit_kaifang(data: pd.DataFrame, spec: PPMLSpec) -> EngineResult:
         vcov=vcov,
         fitted=np.asarray(fit.mu, dtype=float),
         fixed_effects=fixed,
-        iterations=int(fit.iterations),
+        iterations=None if spec.method == "ols" else int(fit.iterations),
         converged=bool(fit.converged),
         deviance=float(fit.deviance),
         n_separation=int(fit.dropped.get("separated_fe", 0) + fit.dropped.get("separated_relu", 0)),

@@ -89,17 +89,22 @@ def get_runner(model: str, source: str = "<string>") -> Callable[..., RunResult]
 @contextmanager
 def _collect(into: list[str]) -> Iterator[None]:
     """Record the KaifangWarnings raised inside (each message once, in order) into ``into``."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", KaifangWarning)
-        try:
-            yield
-        finally:
-            for w in caught:
-                if issubclass(w.category, KaifangWarning):
-                    if str(w.message) not in into:
-                        into.append(str(w.message))
-                else:  # anything else goes on as it came
-                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as recorded:
+            warnings.simplefilter("always", KaifangWarning)
+            try:
+                yield
+            finally:
+                caught = list(recorded)
+    finally:
+        # outside the recording context: re-emitting inside it would record the warning again
+        for w in caught:
+            if issubclass(w.category, KaifangWarning):
+                if str(w.message) not in into:
+                    into.append(str(w.message))
+            else:  # anything else goes on as it came
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def _strict_error(scenario: Scenario, messages: list[str]) -> ScenarioError:

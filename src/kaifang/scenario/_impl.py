@@ -181,6 +181,11 @@ def parse_scenario(text: str, source: str = "<string>") -> Scenario:
         raise ScenarioError(f"{source}: not valid TOML: {exc}. Fix the syntax at that position.") from None
     if "source" in data or "text" in data:
         raise ScenarioError(f"{source}: 'source' and 'text' are reserved names, not scenario fields.")
+    if "sweep" in data:
+        raise ScenarioError(
+            f"{source}: has a [sweep] section, so it is a sweep file: solve all its points with "
+            f"`kaifang sweep {source}` (docs/sweeps.md), or remove the section to solve the base scenario once."
+        )
     try:
         return Scenario.model_validate({**data, "source": source, "text": text}, strict=True)
     except ValidationError as exc:

@@ -11,6 +11,8 @@ Example::
     run_id = store.add(result, scenario)
     store.list()                       # one row per run
     store.get(run_id).regions          # the per-region table, as stored
+    store.sweeps()                     # one row per sweep (``kaifang sweep``)
+    store.get_sweep(sweep_id)["summary"]   # its summary table; ["points"]: the points' run ids
 """
 
 from kaifang.store._impl import JOB_COLUMNS, SCHEMA_VERSION, ResultsStore, StoreError, default_store_path

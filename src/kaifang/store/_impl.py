@@ -19,6 +19,7 @@ import pandas as pd
 
 from kaifang.errors import UserInputError
 from kaifang.results import RunResult, package_version
+from kaifang.store._sweeps import SweepRecordsMixin
 
 if TYPE_CHECKING:
     from kaifang.scenario import Scenario
@@ -234,7 +235,7 @@ def _from_parquet(blob: bytes, meta: str) -> pd.DataFrame:
     return df
 
 
-class ResultsStore:
+class ResultsStore(SweepRecordsMixin):
     """The results store: every run with its tables, diagnostics and provenance, in one DuckDB file.
 
     Parameters
@@ -255,6 +256,9 @@ class ResultsStore:
 
     Tables are kept as Parquet blobs, so :meth:`get` gives back tables identical to those
     added (columns, dtypes, index and values).
+
+    Sweeps (``kaifang sweep``) are recorded as one record each that groups its points' runs:
+    :meth:`add_sweep`, :meth:`sweeps`, :meth:`get_sweep` (see :mod:`kaifang.store._sweeps`).
     """
 
     def __init__(self, path: str | Path | None = None, *, timeout: float = 60.0) -> None:

@@ -237,3 +237,27 @@ def test_failed_draws_are_counted_and_reported(monkeypatch):
     assert unc["failed_draws"] == 1 and unc["failed_draw_ids"] == [3]
     assert 3 not in set(r.tables["draws"]["draw"]) and len(set(r.tables["draws"]["draw"])) == 5
     assert r.tables["theta_draws"].query("draw == 3")["failed"].all()
+
+
+@PROP
+@given(st.integers(0, 10_000), st.integers(2, 4), st.integers(1, 3))
+def test_batched_embargo_equals_one_at_a_time(seed, n, j):
+    """An embargo that cuts region 0 off (both directions), with elasticity draws: member by
+    member what solve() gives with the same embargo (zero trade exactly, own numeraire)."""
+    w = random_world(seed, n, j, deficits="zero")
+    rng = np.random.default_rng(seed)
+    theta = w.theta[None] * rng.uniform(0.5, 1.5, size=(3, j))
+    emb = np.zeros((n, n, j), dtype=bool)
+    emb[0, 1:] = emb[1:, 0] = True
+    tau = w.tariff * 1.2
+    be = solve_batch(w, tau, None, np.zeros(n), TIGHT, theta=theta, embargo=emb)
+    for b in range(3):
+        e = solve(w.replace(theta=theta[b]), tau, None, np.zeros(n), TIGHT, embargo=emb)
+        for name in ("w_hat", "p_hat", "c_hat", "expenditure", "income", "real_income"):
+            np.testing.assert_allclose(getattr(be, name)[b], getattr(e, name), rtol=1e-10, err_msg=name)
+        imports, exports = _international(e.flows)
+        scale = w.value_added.sum()
+        np.testing.assert_allclose(be.imports[b], imports, rtol=1e-10, atol=1e-14 * scale)
+        np.testing.assert_allclose(be.exports[b], exports, rtol=1e-10, atol=1e-14 * scale)
+        assert abs(be.imports[b, 0]) <= 1e-14 * scale and abs(be.exports[b, 0]) <= 1e-14 * scale
+        np.testing.assert_allclose(be.member(b).shares, e.shares, rtol=1e-9, atol=1e-13)

@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 from scipy.optimize import fsolve
 
-from kaifang.models.ims2025 import ModelSettings, build_economy
-from kaifang.models.ims2025.calibration import (
+from kaifang.baseline.ims2025 import (
     NU_TARGETS,
     aggregate_two_regions,
     calibrate,
     nu_moments,
     transfers,
 )
+from kaifang.models.ims2025 import ModelSettings, build_economy
 from kaifang.models.ims2025.model import phi_tilde
 from reference import ims2025 as pub
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from kaifang.baseline.ims2025 import aggregate_two_regions
 from kaifang.models.ims2025 import outcome_arrays, solve
-from kaifang.models.ims2025.calibration import aggregate_two_regions
 from kaifang.models.ims2025.policy import (
     block_delta,
     optimal_retaliation,

@@ -90,13 +90,14 @@ def test_averages_table_is_the_spending_weighted_mean(scenarios_dir):
     economies weighted by baseline spending E_i = sum_j X_ji (own sales built from GDP),
     recomputed here from the regions table and the calibrated flows."""
     import kaifang
-    from kaifang.data import liberation2025 as lib
 
     res = kaifang.run(scenarios_dir / "liberation-day-reciprocal-retaliation.toml")
     avg = res.tables["averages"]
     assert list(avg.columns) == ["group", "welfare_pct", "deficit_pct", "employment_pct", "cpi_pct"]
     assert list(avg["group"]) == ["USA", "CHN", "non-US"]
-    base = lib.one_sector_baseline()
+    from kaifang.baseline.ims2025 import one_sector_baseline
+
+    base = one_sector_baseline()
     E = base["flows"].sum("exporter").values  # flows[importer, exporter]
     reg = res.regions.set_index("region")
     others = [c for c in reg.index if c != "USA"]

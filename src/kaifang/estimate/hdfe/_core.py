@@ -21,6 +21,7 @@ from ._sample import (
     drop_singletons_and_fe_separation,
     relu_separated,
 )
+from ._threads import Threads, resolve_threads
 from ._vcov import dense_codes, sandwich
 
 log = logging.getLogger(__name__)
@@ -137,6 +138,33 @@ def _as_float_vector(a: object, n: int | None, what: str) -> np.ndarray:
     return arr
 
 
+def _validate_X(X: object, n: int, names: Sequence[str] | None) -> tuple[np.ndarray, tuple[str, ...]]:
+    """``(n, k)`` float regressors (finite) and their names (``x0, x1, ...`` unless given)."""
+    if X is None:
+        X = np.empty((n, 0))
+    Xa = np.asarray(X)
+    if Xa.ndim == 1:
+        Xa = Xa[:, None]
+    if Xa.ndim != 2 or Xa.shape[0] != n:
+        raise HDFEInputError(f"X must be an (n, k) array with n = {n} rows, got shape {Xa.shape}.")
+    k_all = Xa.shape[1]
+    names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(k_all))
+    if len(names) != k_all:
+        raise HDFEInputError(f"names has {len(names)} entries but X has {k_all} columns.")
+    if k_all and not np.issubdtype(Xa.dtype, np.number):
+        raise HDFEInputError(f"X must be numeric, got dtype {Xa.dtype}.")
+    Xa = np.asarray(Xa, dtype=np.float64)
+    if k_all:
+        bad = ~np.isfinite(Xa)
+        if bad.any():
+            i, j = (int(v) for v in np.argwhere(bad)[0])
+            raise HDFEInputError(
+                f"regressor {names[j]!r} has {int(bad[:, j].sum())} non-finite value(s) "
+                f"(first at row {i}: {Xa[i, j]!r}); drop or fill those rows before estimating."
+            )
+    return Xa, names
+
+
 def _validate_codes(fe: Sequence[object], n: int, fe_names: Sequence[str]) -> list[np.ndarray]:
     out = []
     for d, c in enumerate(fe):
@@ -161,12 +189,43 @@ def _validate_codes(fe: Sequence[object], n: int, fe_names: Sequence[str]) -> li
     return out
 
 
-def _compress(codes: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """Dense codes of the kept rows and the map dense -> input code."""
-    c = codes[keep]
+def _validate_clusters(cluster: object, n: int) -> list[np.ndarray]:
+    """One or two cluster arrays of length ``n`` without missing values (``[]`` for ``None``)."""
+    clusters_in: list[np.ndarray] = []
+    if cluster is None:
+        return clusters_in
+    carr = cluster
+    if isinstance(carr, np.ndarray) and carr.ndim == 2:
+        carr = [carr[:, j] for j in range(carr.shape[1])]
+    elif isinstance(carr, np.ndarray) or not isinstance(carr, (list, tuple)):
+        carr = [carr]
+    if not 1 <= len(carr) <= 2:
+        raise ClusterError(f"cluster must be one or two variables, got {len(carr)}.")
+    for j, c in enumerate(carr):
+        a = np.asarray(c)
+        if a.ndim != 1 or a.shape[0] != n:
+            raise ClusterError(
+                f"cluster variable {j} must have one value per row ({n}), got shape {a.shape}."
+            )
+        if a.dtype.kind == "f" and not np.isfinite(a).all():
+            raise ClusterError(
+                f"cluster variable {j} has {int((~np.isfinite(a)).sum())} missing value(s); "
+                "every row needs a cluster."
+            )
+        if a.dtype == object and any(v is None for v in a):
+            raise ClusterError(f"cluster variable {j} has missing values (None); every row needs a cluster.")
+        clusters_in.append(a)
+    return clusters_in
+
+
+def _compress(codes: np.ndarray, keep: np.ndarray, full: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
+    """Dense codes of the kept rows (``full``: all rows are kept) and the map dense -> input code."""
+    c = codes if full else codes[keep]
     top = int(codes.max()) + 1 if codes.size else 0
     if top <= 4 * max(codes.size, 1):
         present = np.bincount(c, minlength=top) > 0
+        if present.all():  # already dense: no remapping
+            return c, np.arange(top), top
         remap = np.cumsum(present) - 1
         return remap[c].astype(np.int32), np.flatnonzero(present), int(present.sum())
     uniq, inv = np.unique(c, return_inverse=True)
@@ -224,6 +283,7 @@ def ppml_hdfe(
     drop_singletons: bool = True,
     collin_tol: float = 1e-9,
     se_fe_tol: float = 1e-8,
+    threads: Threads = None,
 ) -> HDFEFit:
     """Poisson pseudo-maximum likelihood with up to several high-dimensional fixed effects.
 
@@ -273,6 +333,12 @@ def ppml_hdfe(
     se_fe_tol
         Tolerance of the fixed-effect solve of the regressors under the final weights, used by
         the covariance matrix (the coefficients do not depend on it).
+    threads
+        Threads of the compiled loops: a positive integer, or ``None``/``"auto"`` (default) to
+        use one thread below 400,000 estimation rows and otherwise as many as there are idle
+        cores (cores minus the load average). The environment variable
+        ``KAIFANG_HDFE_THREADS`` sets the count for the process; the argument wins. The
+        estimates do not depend on it (to rounding).
 
     Returns
     -------
@@ -304,28 +370,8 @@ def ppml_hdfe(
         )
     if not (y > 0).any():
         raise HDFEInputError("y is zero in every row: the Poisson model has no solution (all separated).")
-    if X is None:
-        X = np.empty((n, 0))
-    Xa = np.asarray(X)
-    if Xa.ndim == 1:
-        Xa = Xa[:, None]
-    if Xa.ndim != 2 or Xa.shape[0] != n:
-        raise HDFEInputError(f"X must be an (n, k) array with n = {n} rows, got shape {Xa.shape}.")
+    Xa, names = _validate_X(X, n, names)
     k_all = Xa.shape[1]
-    names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(k_all))
-    if len(names) != k_all:
-        raise HDFEInputError(f"names has {len(names)} entries but X has {k_all} columns.")
-    if k_all and not np.issubdtype(Xa.dtype, np.number):
-        raise HDFEInputError(f"X must be numeric, got dtype {Xa.dtype}.")
-    Xa = np.asarray(Xa, dtype=np.float64)
-    if k_all:
-        bad = ~np.isfinite(Xa)
-        if bad.any():
-            i, j = (int(v) for v in np.argwhere(bad)[0])
-            raise HDFEInputError(
-                f"regressor {names[j]!r} has {int(bad[:, j].sum())} non-finite value(s) "
-                f"(first at row {i}: {Xa[i, j]!r}); drop or fill those rows before estimating."
-            )
     fe = list(fe)
     fe_names = tuple(fe_names) if fe_names is not None else tuple(f"fe{d}" for d in range(len(fe)))
     if len(fe_names) != len(fe):
@@ -349,31 +395,9 @@ def ppml_hdfe(
             )
     if vcov not in _VCOV_CHOICES:
         raise HDFEInputError(f"vcov={vcov!r} is unknown; choose one of {list(_VCOV_CHOICES)}.")
-    clusters_in: list[np.ndarray] = []
-    if cluster is not None:
-        carr = cluster
-        if isinstance(carr, np.ndarray) and carr.ndim == 2:
-            carr = [carr[:, j] for j in range(carr.shape[1])]
-        elif isinstance(carr, np.ndarray) or not isinstance(carr, (list, tuple)):
-            carr = [carr]
-        if not 1 <= len(carr) <= 2:
-            raise ClusterError(f"cluster must be one or two variables, got {len(carr)}.")
-        for j, c in enumerate(carr):
-            a = np.asarray(c)
-            if a.ndim != 1 or a.shape[0] != n:
-                raise ClusterError(
-                    f"cluster variable {j} must have one value per row ({n}), got shape {a.shape}."
-                )
-            if a.dtype.kind == "f" and not np.isfinite(a).all():
-                raise ClusterError(
-                    f"cluster variable {j} has {int((~np.isfinite(a)).sum())} missing value(s); "
-                    "every row needs a cluster."
-                )
-            if a.dtype == object and any(v is None for v in a):
-                raise ClusterError(
-                    f"cluster variable {j} has missing values (None); every row needs a cluster."
-                )
-            clusters_in.append(a)
+    clusters_in = _validate_clusters(cluster, n)
+
+    nt = resolve_threads(threads, n)  # threads of the compiled loops (sweeps and row passes)
 
     # ---- sample: singletons, separation
     reason = np.zeros(n, dtype=np.int8)
@@ -417,7 +441,7 @@ def ppml_hdfe(
     full = bool(keep.all())
     yk = y if full else y[keep]
     nk = yk.shape[0]
-    comp = [_compress(c, keep) for c in codes_in]
+    comp = [_compress(c, keep, full) for c in codes_in]
     fes = FEStructure.from_codes([c[0] for c in comp])
     fe_sizes = [c[2] for c in comp]
     # keep only the maps dense code -> input code: the codes themselves live on in fes.cg
@@ -449,18 +473,25 @@ def ppml_hdfe(
     # Hessian X~'W X~ and a_X are refreshed (all columns, warm-started) in the first steps,
     # whenever progress slows, and in the step that ends the iterations -- so the last step
     # is an exact Newton step and the fixed point is the maximum-likelihood estimate.
-    nt = K.row_threads(nk)  # threads of the one-pass row kernels
     ylogy = K.ylogy_minus_y(yk)
     mean_y = float(np.average(yk, weights=wk))
-    start = poisson_fe_start(fes, yk, wk, ok_) if has_fe else None
+    start = (
+        poisson_fe_start(
+            fes,
+            yk,
+            None if w_user is None else wk,
+            None if off is None else np.ascontiguousarray(ok_),
+        )
+        if has_fe
+        else None
+    )
     if start is None:
         eta = np.log(0.5 * (yk + mean_y))
     else:
         eta = ok_ + K.fe_sum(fes.cg, start)
     W = np.empty(nk)
     z = np.empty(nk)
-    dev_old = K.poisson_deviance(yk, ylogy, eta, wk, nt)
-    K.poisson_irls_update(yk, eta, ok_, wk, z, W)
+    dev_old = K.poisson_irls_update(yk, ylogy, eta, ok_, wk, z, W)
     V[:, 0] = z
     del z
     active = np.arange(k_all)  # kept regressors (indices into the input columns)
@@ -474,7 +505,7 @@ def ppml_hdfe(
         a0[:, 0] = start
     loose = max(fe_tol, _FIRST_STEP_TOL)
     S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, V, fes.n_groups, nt)
-    res = solve_fe(fes, W, V, a0, tol=loose, maxiter=fe_maxiter, S=S, inv_w=inv_w)
+    res = solve_fe(fes, W, V, a0, tol=loose, maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt)
     alpha = res.alpha
     sweeps: list[int] = [res.sweeps]
     gram = K.weighted_resid_gram(fes.cg, W, V, alpha, nt)
@@ -486,7 +517,7 @@ def ppml_hdfe(
         if suspect.any():
             tols = np.full(V.shape[1], loose)
             tols[1:][suspect] = max(fe_tol, 1e-12)
-            res = solve_fe(fes, W, V, alpha, tol=tols, maxiter=fe_maxiter, S=S, inv_w=inv_w)
+            res = solve_fe(fes, W, V, alpha, tol=tols, maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt)
             alpha = res.alpha
             sweeps[-1] += res.sweeps
             gram = K.weighted_resid_gram(fes.cg, W, V, alpha, nt)
@@ -502,23 +533,27 @@ def ppml_hdfe(
     kk = V.shape[1] - 1
     beta = np.linalg.solve(gram[1:, 1:], gram[1:, 0]) if kk else np.zeros(0)
     fe_coef = alpha[:, 0] - alpha[:, 1:] @ beta
-    eta = ok_.copy()
-    K.add_linear_step(eta, V, beta, fes.cg, fe_coef, 1.0)
+    eta = np.array(ok_, dtype=np.float64)  # materialised: ok_ may be a read-only broadcast
+    r_view = V[:, 0]  # the working variable z is spent: the column now holds r
+    # the pass that takes the first step also writes the next step's weights, working residual
+    # and their group sums
+    dev, S_next, inv_next = K.step_and_deviance(
+        eta, V, beta, fes.cg, fe_coef, 1.0, yk, ylogy, wk, W, r_view, True, nt, fes.n_groups
+    )
+    fresh = True  # W and r hold the weights and working residual at eta
     alpha_x = np.ascontiguousarray(alpha[:, 1:])
     hess = gram[1:, 1:]
     del alpha, gram
     history: list[float] = []
     bsteps: list[float] = []  # largest relative coefficient change of every step after the first
     refreshed: list[bool] = [True]
-    dev = K.poisson_deviance(yk, ylogy, eta, wk, nt)
     crit = abs(dev - dev_old) / (0.1 + abs(dev))
     history.append(crit)
     inner_tol = max(fe_tol, min(1e-4, 0.1 * crit))
     converged = False
     finishing = False
     it = 1
-    r_view = V[:, 0]
-    fresh = False  # W and r already hold the weights and working residual at eta
+    g_prev = s_prev = None
     while it < maxiter:
         it += 1
         if fresh:
@@ -540,7 +575,7 @@ def ppml_hdfe(
             # the Hessian only steers the step: its regressors need a loose tolerance
             tols = np.full(kk + 1, max(tol_now, _HESSIAN_TOL))
             tols[0] = tol_now
-            res = solve_fe(fes, W, V, a0, tol=tols, maxiter=fe_maxiter, S=S, inv_w=inv_w)
+            res = solve_fe(fes, W, V, a0, tol=tols, maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt)
             alpha_x = np.ascontiguousarray(res.alpha[:, 1:])
             alpha_r = res.alpha[:, 0]
             gram = K.weighted_resid_gram(fes.cg, W, V, res.alpha, nt)
@@ -548,11 +583,25 @@ def ppml_hdfe(
             g = gram[1:, 0]
         else:
             R = V[:, :1]
-            S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, R, fes.n_groups, nt)
-            res = solve_fe(fes, W, R, None, tol=tol_now, maxiter=fe_maxiter, S=S, inv_w=inv_w)
+            if fresh and S_next is not None:  # summed by the pass that took the last step
+                S, inv_w = S_next, inv_next
+            else:  # (a contiguous copy: one compiled variant of the kernel serves every call)
+                S, inv_w = K.group_sums_and_inverse_weights(
+                    fes.cg, W, np.ascontiguousarray(R), fes.n_groups, nt
+                )
+            res = solve_fe(fes, W, R, None, tol=tol_now, maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt)
             alpha_r = res.alpha[:, 0]
             if kk:
                 g = K.weighted_resid_score(fes.cg, W, V, alpha_r, alpha_x, nt)
+                if g_prev is not None:
+                    # BFGS update of the reused Hessian from the change of the score over the last
+                    # step (secant condition H s = g_prev - g): superlinear instead of linear steps
+                    yv = g_prev - g
+                    ys = float(yv @ s_prev)
+                    Hs = hess @ s_prev
+                    sHs = float(s_prev @ Hs)
+                    if ys > 0.0 and sHs > 0.0:
+                        hess = hess - np.outer(Hs, Hs) / sHs + np.outer(yv, yv) / ys
         sweeps.append(res.sweeps)
         refreshed.append(bool(refresh))
         dbeta = np.linalg.solve(hess, g) if kk else np.zeros(0)
@@ -564,7 +613,9 @@ def ppml_hdfe(
 
         step = 1.0
         while True:
-            dev = K.step_and_deviance(eta, V, dbeta, fes.cg, dfe, step, yk, ylogy, wk, W, r_view, fresh, nt)
+            dev, S_next, inv_next = K.step_and_deviance(
+                eta, V, dbeta, fes.cg, dfe, step, yk, ylogy, wk, W, r_view, fresh, nt, fes.n_groups
+            )
             # step-halving when the deviance is not finite or rises (rare; guards overflow)
             if (np.isfinite(dev) and dev <= dev_old * (1 + 1e-6) + 1e-10) or step <= 1e-6:
                 break
@@ -572,6 +623,8 @@ def ppml_hdfe(
             eta[:] = eta_prev
         beta = beta + step * dbeta
         fe_coef = fe_coef + step * dfe
+        if kk:
+            g_prev, s_prev = g, step * dbeta
         del eta_prev
         crit = abs(dev - dev_old) / (0.1 + abs(dev))
         history.append(crit)
@@ -605,18 +658,23 @@ def ppml_hdfe(
 
     # ---- covariance: as pyfixest, with the weights and partialled-out regressors of the last
     # (exact, fe_tol) Newton step; the scores use the final fitted values.
-    mu = np.exp(eta)
+    mu = np.empty(nk)
     if kk:
         # regressors partialled out under the weights of the last step (as pyfixest), warm-started
         Xt = V[:, 1:]  # a view: the regressors' columns are reused for X~ and then the scores
+        # group sums of all of V (C-ordered, the kernel variant every other call uses), X's kept
+        S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, V, fes.n_groups, nt)
+        S = np.ascontiguousarray(S[:, 1:])
         V = r_view = R = None
-        res = solve_fe(fes, W, Xt, alpha_x, tol=max(fe_tol, se_fe_tol), maxiter=fe_maxiter)
+        res = solve_fe(
+            fes, W, Xt, alpha_x, tol=max(fe_tol, se_fe_tol), maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt
+        )
         sweeps.append(res.sweeps)
-        # memory: one (n, k) array is partialled out, then turned into the scores, in place
-        hess = K.residualise_and_gram(fes.cg, Xt, res.alpha, W)
+        # memory: one (n, k) array is partialled out, then turned into the scores, in place, in
+        # the pass that sums the Hessian X~' W X~ and computes mu
+        hess = K.residualise_gram_and_scores(fes.cg, Xt, res.alpha, W, wk, yk, eta, mu)
         bread = np.linalg.inv(hess)
         scores = Xt
-        scores *= (wk * (yk - mu))[:, None]
         vtype = "cluster" if clusters else vcov
         # codes for the nesting check: each dimension's row of global codes (no copies)
         fe_codes_k = [fes.cg[d] for d in range(fes.n_dims)] if has_fe else []
@@ -630,6 +688,7 @@ def ppml_hdfe(
         )
         del Xt, scores
     else:
+        np.exp(eta, out=mu)
         vc = np.zeros((0, 0))
         vtype = "cluster" if clusters else vcov
         vinfo = {"df_k": 0}
@@ -689,6 +748,7 @@ def ppml_hdfe(
             "start": "poisson_fe" if start is not None else "mean",
             "relu_iterations": relu_iters,
             "relu_converged": relu_ok,
+            "threads": nt,
             "seconds_sample": t_sample,
             "seconds_irls": t_irls,
             "seconds_total": time.perf_counter() - t_start,

@@ -63,11 +63,6 @@ class DemeanResult:
     max_change: float
 
 
-def _changes(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Largest relative change ``|a - b| / (0.1 + |b|)`` per column (fixest's stopping rule)."""
-    return K.max_relative_change(a, b)
-
-
 def solve_fe(
     fe: FEStructure,
     w: np.ndarray,
@@ -79,6 +74,7 @@ def solve_fe(
     inv_w: np.ndarray | None = None,
     S: np.ndarray | None = None,
     stall: int = 200,
+    threads: int = 1,
 ) -> DemeanResult:
     """Fixed-effect coefficients ``a`` of every column of ``V`` under weights ``w``.
 
@@ -102,6 +98,8 @@ def solve_fe(
     stall
         Give up (``converged=False``) after this many iterations without halving the change
         once the change is already below 1e-6: rounding noise, not the method, is then the limit.
+    threads
+        Threads of the sweeps (rows split between them; see ``_threads``).
 
     Returns
     -------
@@ -117,8 +115,6 @@ def solve_fe(
     out = np.zeros((G, m)) if alpha0 is None else np.array(alpha0, dtype=np.float64, order="C")
     sweep = K.gauss_seidel_sweep
     cg, bounds = fe.cg, fe.bounds
-    # threads only pay off on large problems (thread start-up and the private copies)
-    threads = K.THREADS if cg.shape[1] * m >= 200_000 else 1
     if fe.n_dims == 1:
         GX = np.empty_like(out)
         sweep(cg, w, S, inv_w, bounds, out, GX, np.empty_like(out), threads)
@@ -157,9 +153,8 @@ def solve_fe(
     n_acc = 0
     hist: list[np.ndarray] = []
     for _ in range(maxiter):
-        sweep(cg, w, Sa, inv_w, bounds, X, GX, acc, threads)
+        ch = sweep(cg, w, Sa, inv_w, bounds, X, GX, acc, threads)
         sweeps += 1
-        ch = _changes(X, GX)
         change = float(ch.max())
         status = retire(ch <= tols[cols], GX)
         if status == 2:
@@ -167,9 +162,8 @@ def solve_fe(
         if status == 1:  # some columns retired: restart from the last sweep
             hist.clear()
             continue
-        sweep(cg, w, Sa, inv_w, bounds, GX, GGX, acc, threads)
+        ch = sweep(cg, w, Sa, inv_w, bounds, GX, GGX, acc, threads)
         sweeps += 1
-        ch = _changes(GX, GGX)
         change = float(ch.max())
         status = retire(ch <= tols[cols], GGX)
         if status == 2:
@@ -201,8 +195,8 @@ def solve_fe(
 def poisson_fe_start(
     fe: FEStructure,
     y: np.ndarray,
-    w: np.ndarray,
-    offset: np.ndarray,
+    w: np.ndarray | None,
+    offset: np.ndarray | None,
     *,
     tol: float = 1e-3,
     maxiter: int = 200,
@@ -213,19 +207,21 @@ def poisson_fe_start(
     coefficients, stopped at a loose tolerance: the result is a starting point for IRLS,
     which otherwise spends many iterations moving the effects of small groups (pairs that
     trade little) about one log point per step from the usual start ``mu = (y + mean y) / 2``.
-    Returns ``None`` when some group has no positive ``y`` (its effect is minus infinity).
+    ``w`` and ``offset`` may be ``None`` (unit weights, no offset). Returns ``None`` when some
+    group has no positive ``y`` (its effect is minus infinity).
     """
     G = fe.n_groups
-    sy = np.zeros(G)
-    wy = w * y
-    for d in range(fe.n_dims):
-        sy[fe.bounds[d] : fe.bounds[d + 1]] = np.bincount(
-            fe.cg[d] - fe.bounds[d], weights=wy, minlength=int(fe.bounds[d + 1] - fe.bounds[d])
-        )
+    sy = K.group_totals(fe.cg, y if w is None else w * y, G)
     if not (sy > 0).all():
         return None
-    shift = float(offset.max())
-    base = w * np.exp(offset - shift)
+    if offset is None:
+        shift = 0.0
+        base = np.ones(y.shape[0]) if w is None else w
+    else:
+        shift = float(offset.max())
+        base = np.exp(offset - shift)
+        if w is not None:
+            base *= w
     acc = np.empty(G)
     A = np.ones(G)
     GA = np.empty(G)
@@ -244,8 +240,9 @@ def poisson_fe_start(
             break
         d1 = ggx - gx
         d2 = d1 - (gx - x)
-        den = float(d2 @ d2)
-        x = ggx - (float(d1 @ d2) / den) * d1 if den > 0 else ggx
+        # elementwise sums, not BLAS dot products: a threaded BLAS stalls on a busy machine
+        den = float(np.sum(d2 * d2))
+        x = ggx - (float(np.sum(d1 * d2)) / den) * d1 if den > 0 else ggx
         A = np.exp(x)
     x[fe.bounds[0] : fe.bounds[1]] += shift
     return x

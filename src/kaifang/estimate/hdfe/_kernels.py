@@ -1,38 +1,57 @@
-"""Compiled loops of the HDFE engine (numba, single-threaded, no Python objects).
+"""Compiled loops of the HDFE engine (numba, no Python objects) and their thread dispatch.
 
 Layout used throughout: ``cg`` is a ``(D, n)`` uint32 array of *global* group indices
 (the codes of dimension ``d`` are shifted by the number of groups of dimensions
 ``0 .. d-1``), so the fixed-effect coefficients of all dimensions live in one array
 ``alpha`` of shape ``(G, m)``, one column per variable being partialled out. ``V`` is an
 ``(n, m)`` C-ordered array of the variables, ``w`` the ``(n,)`` weights.
+
+Every one-pass kernel exists twice: a single-threaded loop over a block of rows
+(``_*_rows``) and a row-parallel version (``_*_par``: each of ``nt`` threads sums a block of
+rows into its own copy). The public functions below take ``nt`` and call the
+single-threaded loop directly when ``nt == 1``: a fit that uses one thread never enters a
+parallel region (whose thread team would wait for busy cores on a loaded machine) and never
+compiles a parallel kernel. Numba compiles every kernel lazily, on its first call, and caches
+it on disk (``cache=True``). The kernels avoid whole-array expressions (``a[:] = b``,
+``x += y``) because numba compiles a shape-checking error path for each of them, which more
+than doubled the first-run compile time.
 """
 
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
-from numba import config, njit, prange
+from numba import njit, prange
 
 from . import _unrolled as U
+from ._threads import max_threads, use_threads
 
-#: Threads of the row-parallel accumulation: ``KAIFANG_HDFE_THREADS`` if set, else numba's
-#: thread count (``NUMBA_NUM_THREADS``, by default the number of cores), at most 8. Each thread
-#: keeps a private copy of one dimension's accumulator, so memory grows with the thread count.
-THREADS = max(
-    1,
-    min(
-        8,
-        int(os.environ.get("KAIFANG_HDFE_THREADS", config.NUMBA_NUM_THREADS)),
-        int(config.NUMBA_NUM_THREADS),
-    ),
-)
-
-
-def row_threads(n: int) -> int:
-    """Threads for the one-pass row kernels: ``THREADS`` from 100,000 rows, else one."""
-    return THREADS if n >= 100_000 else 1
+__all__ = [
+    "cluster_score_sums",
+    "fe_sum",
+    "gauss_seidel_sweep",
+    "group_inverse_weights",
+    "group_sums",
+    "group_sums_and_inverse_weights",
+    "group_totals",
+    "ipf_sweep",
+    "irons_tuck",
+    "mark_singletons_and_fe_separated",
+    "max_threads",
+    "nested_in",
+    "poisson_deviance",
+    "poisson_irls_update",
+    "poisson_loglik",
+    "poisson_working_residual",
+    "residualise_and_gram",
+    "residualise_gram_and_scores",
+    "step_and_deviance",
+    "weighted_centred_squares",
+    "weighted_resid_gram",
+    "weighted_resid_score",
+    "ylogy_minus_y",
+]
 
 
 @njit(cache=True, nogil=True)
@@ -50,6 +69,18 @@ def group_inverse_weights(cg: np.ndarray, w: np.ndarray, n_groups: int) -> np.nd
 
 
 @njit(cache=True, nogil=True)
+def group_totals(cg: np.ndarray, v: np.ndarray, n_groups: int) -> np.ndarray:
+    """``sum_{i in g} v_i`` for every group ``g`` of every dimension."""
+    D, n = cg.shape
+    out = np.zeros(n_groups)
+    for i in range(n):
+        vi = v[i]
+        for d in range(D):
+            out[cg[d, i]] += vi
+    return out
+
+
+@njit(cache=True, nogil=True)
 def group_sums(cg: np.ndarray, w: np.ndarray, V: np.ndarray, n_groups: int) -> np.ndarray:
     """``S[g, c] = sum_{i in g} w_i V[i, c]`` for every group of every dimension."""
     D, n = cg.shape
@@ -64,25 +95,21 @@ def group_sums(cg: np.ndarray, w: np.ndarray, V: np.ndarray, n_groups: int) -> n
     return S
 
 
+# ---------------------------------------------------------------- Gauss-Seidel sweeps
+
+
 @njit(cache=True, nogil=True)
 def _accumulate(
     cg: np.ndarray, d: int, w: np.ndarray, a: np.ndarray, acc: np.ndarray, lo: int, i0: int, i1: int
 ) -> None:
     """``acc[g_d(i) - lo] += w_i sum_{e != d} a[g_e(i)]`` over rows ``i0 .. i1 - 1``.
 
-    Two and three dimensions with up to ``U.MAX_WIDTH`` columns go to the unrolled kernels of
-    ``_unrolled.py`` (running sums in registers, runs of one group summed before they are
-    stored); anything else takes the general loop.
+    The general loop (any number of dimensions and columns); two and three dimensions with up
+    to ``U.MAX_WIDTH`` columns use the unrolled kernels of ``_unrolled.py`` instead.
     """
     D = cg.shape[0]
     m = a.shape[1]
     gd = cg[d]
-    if D == 3 and m <= U.MAX_WIDTH:
-        U.acc3(gd, cg[(d + 1) % 3], cg[(d + 2) % 3], w, a, acc, lo, i0, i1)
-        return
-    if D == 2 and m <= U.MAX_WIDTH:
-        U.acc2(gd, cg[1 - d], w, a, acc, lo, i0, i1)
-        return
     for i in range(i0, i1):
         wi = w[i]
         g = gd[i] - lo
@@ -94,26 +121,81 @@ def _accumulate(
             acc[g, c] += wi * s
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _accumulate_par(
-    cg: np.ndarray, d: int, w: np.ndarray, a: np.ndarray, acc: np.ndarray, lo: int, hi: int, nt: int
-) -> None:
-    """Row-parallel ``_accumulate``: each thread sums a block of rows into its own copy."""
-    n = cg.shape[1]
-    m = a.shape[1]
-    priv = np.zeros((nt, hi - lo, m))
-    lo_u = np.uint64(lo)
-    for t in prange(nt):
-        _accumulate(cg, d, w, a, priv[t], lo_u, t * n // nt, (t + 1) * n // nt)
-    for g in range(hi - lo):
-        for c in range(m):
-            s = 0.0
-            for t in range(nt):
-                s += priv[t, g, c]
-            acc[lo + g, c] = s
-
-
 @njit(cache=True, nogil=True)
+def _sweep_general(
+    cg: np.ndarray,
+    w: np.ndarray,
+    S: np.ndarray,
+    inv_w: np.ndarray,
+    bounds: np.ndarray,
+    a_in: np.ndarray,
+    a_out: np.ndarray,
+    acc: np.ndarray,
+    change: np.ndarray,
+) -> None:
+    D, n = cg.shape
+    G, m = a_in.shape
+    for g in range(G):
+        for c in range(m):
+            a_out[g, c] = a_in[g, c]
+    for c in range(m):
+        change[c] = 0.0
+    for d in range(D):
+        lo = bounds[d]
+        hi = bounds[d + 1]
+        for g in range(lo, hi):
+            for c in range(m):
+                acc[g, c] = 0.0
+        _accumulate(cg, d, w, a_out, acc, 0, 0, n)
+        for g in range(lo, hi):
+            ig = inv_w[g]
+            for c in range(m):
+                v = (S[g, c] - acc[g, c]) * ig
+                a_out[g, c] = v
+                ch = abs(a_in[g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _sweep_general_par(
+    cg: np.ndarray,
+    w: np.ndarray,
+    S: np.ndarray,
+    inv_w: np.ndarray,
+    bounds: np.ndarray,
+    a_in: np.ndarray,
+    a_out: np.ndarray,
+    acc: np.ndarray,
+    change: np.ndarray,
+    nt: int,
+) -> None:
+    D, n = cg.shape
+    G, m = a_in.shape
+    for g in range(G):
+        for c in range(m):
+            a_out[g, c] = a_in[g, c]
+    for c in range(m):
+        change[c] = 0.0
+    for d in range(D):
+        lo = bounds[d]
+        hi = bounds[d + 1]
+        priv = np.zeros((nt, hi - lo, m))
+        for t in prange(nt):
+            _accumulate(cg, d, w, a_out, priv[t], lo, t * n // nt, (t + 1) * n // nt)
+        for g in range(hi - lo):
+            ig = inv_w[lo + g]
+            for c in range(m):
+                s = 0.0
+                for t in range(nt):
+                    s += priv[t, g, c]
+                v = (S[lo + g, c] - s) * ig
+                a_out[lo + g, c] = v
+                ch = abs(a_in[lo + g, c] - v) / (0.1 + abs(v))
+                if ch > change[c]:
+                    change[c] = ch
+
+
 def gauss_seidel_sweep(
     cg: np.ndarray,
     w: np.ndarray,
@@ -124,7 +206,8 @@ def gauss_seidel_sweep(
     a_out: np.ndarray,
     acc: np.ndarray,
     threads: int = 1,
-) -> None:
+    change: np.ndarray | None = None,
+) -> np.ndarray:
     """One sweep of alternating weighted projections on the coefficients (``a_out = F(a_in)``).
 
     ``cg`` is ``(D, n)`` here (one contiguous row of global codes per dimension). For each
@@ -132,26 +215,33 @@ def gauss_seidel_sweep(
     variable minus the (current) coefficients of the other dimensions:
     ``a_d[g] = (S[g] - sum_{i in g} w_i sum_{e != d} a_e[g_e(i)]) / sum_{i in g} w_i``.
     This is the block Gauss-Seidel step on the normal equations ``D'WD a = D'WV``.
+
+    Two and three dimensions with up to ``U.MAX_WIDTH`` columns run the unrolled kernel of
+    their width (compiled the first time that width occurs); anything else the general loop.
+    ``acc`` is ``(G, m)`` scratch space. Returns ``change`` (filled in place when given): the
+    largest relative change ``|a_in - a_out| / (0.1 + |a_out|)`` of every column, fixest's
+    stopping rule, computed in the same pass.
     """
-    D, n = cg.shape
-    m = S.shape[1]
-    a_out[:, :] = a_in
-    for d in range(D):
-        lo = bounds[d]
-        hi = bounds[d + 1]
-        # unsigned offset: group indices stay unsigned (no wraparound checks in the loops)
-        lo_u = np.uint64(lo)
-        if threads > 1:
-            _accumulate_par(cg, d, w, a_out, acc, lo, hi, threads)
+    if change is None:
+        change = np.empty(a_in.shape[1])
+    key = (cg.shape[0], a_in.shape[1])
+    if threads > 1:
+        use_threads(threads)
+        fn = U.SWEEP_PAR.get(key)
+        if fn is None:
+            _sweep_general_par(cg, w, S, inv_w, bounds, a_in, a_out, acc, change, threads)
         else:
-            for g in range(lo, hi):
-                for c in range(m):
-                    acc[g, c] = 0.0
-            _accumulate(cg, d, w, a_out, acc[lo:hi], lo_u, 0, n)
-        for g in range(lo, hi):
-            ig = inv_w[g]
-            for c in range(m):
-                a_out[g, c] = (S[g, c] - acc[g, c]) * ig
+            fn(cg, w, S, inv_w, bounds, a_in, a_out, acc, change, threads)
+        return change
+    fn = U.SWEEP.get(key)
+    if fn is None:
+        _sweep_general(cg, w, S, inv_w, bounds, a_in, a_out, acc, change)
+    else:
+        fn(cg, w, S, inv_w, bounds, a_in, a_out, acc, change)
+    return change
+
+
+# ---------------------------------------------------------------- one-pass row kernels
 
 
 @njit(cache=True, nogil=True)
@@ -162,28 +252,39 @@ def _gram_rows(
     m = V.shape[1]
     r = np.empty(m)
     loc = np.zeros((m, m))  # thread-local: no false sharing with the other threads' blocks
+    c0 = cg[0]
+    c1 = cg[1 % D]
+    c2 = cg[2 % D]
     for i in range(i0, i1):
-        for c in range(m):
-            s = V[i, c]
-            for d in range(D):
-                s -= alpha[cg[d, i], c]
-            r[c] = s
+        if D == 3:  # the codes of a row read once (the usual three-way specification)
+            p = c0[i]
+            q = c1[i]
+            t = c2[i]
+            for c in range(m):
+                r[c] = V[i, c] - alpha[p, c] - alpha[q, c] - alpha[t, c]
+        elif D == 2:
+            p = c0[i]
+            q = c1[i]
+            for c in range(m):
+                r[c] = V[i, c] - alpha[p, c] - alpha[q, c]
+        else:
+            for c in range(m):
+                v = V[i, c]
+                for d in range(D):
+                    v -= alpha[cg[d, i], c]
+                r[c] = v
         wi = w[i]
         for a in range(m):
             wa = wi * r[a]
             for b in range(a, m):
                 loc[a, b] += wa * r[b]
-    out += loc
+    for a in range(m):
+        for b in range(m):
+            out[a, b] += loc[a, b]
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def weighted_resid_gram(
-    cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha: np.ndarray, nt: int = 1
-) -> np.ndarray:
-    """``sum_i w_i r_i r_i'`` where ``r_i = V_i - sum_d alpha[cg[d, i]]`` (residualised rows).
-
-    ``nt`` threads each sum a block of rows (see ``row_threads``).
-    """
+def _gram_par(cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha: np.ndarray, nt: int) -> np.ndarray:
     n = cg.shape[1]
     m = V.shape[1]
     parts = np.zeros((nt, m, m))
@@ -191,11 +292,27 @@ def weighted_resid_gram(
         _gram_rows(cg, w, V, alpha, parts[t], t * n // nt, (t + 1) * n // nt)
     out = np.zeros((m, m))
     for t in range(nt):
-        out += parts[t]
-    for a in range(m):
-        for b in range(a):
-            out[a, b] = out[b, a]
+        for a in range(m):
+            for b in range(m):
+                out[a, b] += parts[t, a, b]
     return out
+
+
+def weighted_resid_gram(
+    cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha: np.ndarray, nt: int = 1
+) -> np.ndarray:
+    """``sum_i w_i r_i r_i'`` where ``r_i = V_i - sum_d alpha[cg[d, i]]`` (residualised rows).
+
+    ``nt`` threads each sum a block of rows.
+    """
+    if nt > 1:
+        use_threads(nt)
+        upper = _gram_par(cg, w, V, alpha, nt)
+    else:
+        m = V.shape[1]
+        upper = np.zeros((m, m))
+        _gram_rows(cg, w, V, alpha, upper, 0, cg.shape[1])
+    return np.triu(upper) + np.triu(upper, 1).T
 
 
 @njit(cache=True, nogil=True)
@@ -222,6 +339,46 @@ def residualise_and_gram(cg: np.ndarray, V: np.ndarray, alpha: np.ndarray, w: np
 
 
 @njit(cache=True, nogil=True)
+def residualise_gram_and_scores(
+    cg: np.ndarray,
+    X: np.ndarray,
+    alpha: np.ndarray,
+    W: np.ndarray,
+    w_user: np.ndarray,
+    y: np.ndarray,
+    eta: np.ndarray,
+    mu_out: np.ndarray,
+) -> np.ndarray:
+    """The covariance stage's pass: ``X~ = X - sum_d alpha[g_d]``, ``H = sum_i W_i x~_i x~_i'``,
+    ``mu = exp(eta)`` and, in place of ``X``, the scores ``w_i (y_i - mu_i) x~_i``. Returns ``H``.
+    """
+    D, n = cg.shape
+    k = X.shape[1]
+    out = np.zeros((k, k))
+    r = np.empty(k)
+    for i in range(n):
+        for c in range(k):
+            s = X[i, c]
+            for d in range(D):
+                s -= alpha[cg[d, i], c]
+            r[c] = s
+        Wi = W[i]
+        for a in range(k):
+            wa = Wi * r[a]
+            for b in range(a, k):
+                out[a, b] += wa * r[b]
+        mu = np.exp(eta[i])
+        mu_out[i] = mu
+        u = w_user[i] * (y[i] - mu)
+        for c in range(k):
+            X[i, c] = u * r[c]
+    for a in range(k):
+        for b in range(a):
+            out[a, b] = out[b, a]
+    return out
+
+
+@njit(cache=True, nogil=True)
 def fe_sum(cg: np.ndarray, fe: np.ndarray) -> np.ndarray:
     """``sum_d fe[cg[d, i]]`` for every observation (``fe`` is one coefficient per group)."""
     D, n = cg.shape
@@ -237,24 +394,52 @@ def fe_sum(cg: np.ndarray, fe: np.ndarray) -> np.ndarray:
 @njit(cache=True, nogil=True)
 def poisson_irls_update(
     y: np.ndarray,
+    ylogy: np.ndarray,
     eta: np.ndarray,
     offset: np.ndarray,
     w_user: np.ndarray,
     z_out: np.ndarray,
     w_out: np.ndarray,
-) -> None:
-    """IRLS working variable and weights of the Poisson log link.
+) -> float:
+    """IRLS working variable and weights of the Poisson log link, and the deviance at ``eta``.
 
     ``mu = exp(eta)``, ``z = eta - offset + (y - mu) / mu``, ``W = w_user * mu``
-    (McCullagh and Nelder 1989, sec. 2.5; Correia, Guimarães and Zylkin 2020, eq. 8).
+    (McCullagh and Nelder 1989, sec. 2.5; Correia, Guimarães and Zylkin 2020, eq. 8); returns
+    the deviance as :func:`poisson_deviance` (one ``exp`` per row for all three).
     """
+    dev = 0.0
     for i in range(y.shape[0]):
-        mu = np.exp(eta[i])
-        z_out[i] = eta[i] - offset[i] + (y[i] - mu) / mu
+        e = eta[i]
+        mu = np.exp(e)
+        yi = y[i]
+        z_out[i] = e - offset[i] + (yi - mu) / mu
         w_out[i] = w_user[i] * mu
+        dev += w_user[i] * (ylogy[i] - yi * e + mu)
+    return 2.0 * dev
+
+
+@njit(cache=True, nogil=True)
+def _deviance_rows(
+    y: np.ndarray, ylogy: np.ndarray, eta: np.ndarray, w_user: np.ndarray, i0: int, i1: int
+) -> float:
+    s = 0.0
+    for i in range(i0, i1):
+        s += w_user[i] * (ylogy[i] - y[i] * eta[i] + np.exp(eta[i]))
+    return s
 
 
 @njit(cache=True, nogil=True, parallel=True)
+def _deviance_par(y: np.ndarray, ylogy: np.ndarray, eta: np.ndarray, w_user: np.ndarray, nt: int) -> float:
+    n = y.shape[0]
+    parts = np.zeros(nt)
+    for t in prange(nt):
+        parts[t] = _deviance_rows(y, ylogy, eta, w_user, t * n // nt, (t + 1) * n // nt)
+    s = 0.0
+    for t in range(nt):
+        s += parts[t]
+    return s
+
+
 def poisson_deviance(
     y: np.ndarray, ylogy: np.ndarray, eta: np.ndarray, w_user: np.ndarray, nt: int = 1
 ) -> float:
@@ -262,14 +447,10 @@ def poisson_deviance(
 
     ``ylogy = y log y - y`` (``ylogy_minus_y``), so a row costs one ``exp`` and no ``log``.
     """
-    n = y.shape[0]
-    parts = np.zeros(nt)
-    for t in prange(nt):
-        s = 0.0
-        for i in range(t * n // nt, (t + 1) * n // nt):
-            s += w_user[i] * (ylogy[i] - y[i] * eta[i] + np.exp(eta[i]))
-        parts[t] = s
-    return 2.0 * parts.sum()
+    if nt > 1:
+        use_threads(nt)
+        return 2.0 * _deviance_par(y, ylogy, eta, w_user, nt)
+    return 2.0 * _deviance_rows(y, ylogy, eta, w_user, 0, y.shape[0])
 
 
 @njit(cache=True, nogil=True)
@@ -306,6 +487,25 @@ def _working_rows(
 
 
 @njit(cache=True, nogil=True, parallel=True)
+def _working_par(
+    y: np.ndarray,
+    ylogy: np.ndarray,
+    eta: np.ndarray,
+    w_user: np.ndarray,
+    W_out: np.ndarray,
+    r_out: np.ndarray,
+    nt: int,
+) -> float:
+    n = y.shape[0]
+    parts = np.zeros(nt)
+    for t in prange(nt):
+        parts[t] = _working_rows(y, ylogy, eta, w_user, W_out, r_out, t * n // nt, (t + 1) * n // nt)
+    s = 0.0
+    for t in range(nt):
+        s += parts[t]
+    return s
+
+
 def poisson_working_residual(
     y: np.ndarray,
     ylogy: np.ndarray,
@@ -322,27 +522,10 @@ def poisson_working_residual(
     sec. 2.5). ``r_out`` may be a strided column view; ``ylogy = y log y - y`` (0 where
     ``y = 0``) is precomputed once.
     """
-    n = y.shape[0]
-    parts = np.zeros(nt)
-    for t in prange(nt):
-        parts[t] = _working_rows(y, ylogy, eta, w_user, W_out, r_out, t * n // nt, (t + 1) * n // nt)
-    return 2.0 * parts.sum()
-
-
-@njit(cache=True, nogil=True)
-def add_linear_step(
-    eta: np.ndarray, V: np.ndarray, dbeta: np.ndarray, cg: np.ndarray, dfe: np.ndarray, step: float
-) -> None:
-    """``eta += step * (X dbeta + sum_d dfe[g_d])`` with ``X = V[:, 1:]`` (in place)."""
-    D, n = cg.shape
-    k = dbeta.shape[0]
-    for i in range(n):
-        s = 0.0
-        for j in range(k):
-            s += V[i, 1 + j] * dbeta[j]
-        for d in range(D):
-            s += dfe[cg[d, i]]
-        eta[i] += step * s
+    if nt > 1:
+        use_threads(nt)
+        return 2.0 * _working_par(y, ylogy, eta, w_user, W_out, r_out, nt)
+    return 2.0 * _working_rows(y, ylogy, eta, w_user, W_out, r_out, 0, y.shape[0])
 
 
 @njit(cache=True, nogil=True)
@@ -359,24 +542,41 @@ def _score_rows(
     D = cg.shape[0]
     k = V.shape[1] - 1
     loc = np.zeros(k)  # thread-local: no false sharing with the other threads' blocks
+    c0 = cg[0]
+    c1 = cg[1 % D]
+    c2 = cg[2 % D]
     for i in range(i0, i1):
-        r = V[i, 0]
-        for d in range(D):
-            r -= alpha_r[cg[d, i]]
-        wr = w[i] * r
-        for j in range(k):
-            x = V[i, 1 + j]
+        if D == 3:  # the codes of a row read once (the usual three-way specification)
+            p = c0[i]
+            q = c1[i]
+            t = c2[i]
+            wr = w[i] * (V[i, 0] - alpha_r[p] - alpha_r[q] - alpha_r[t])
+            for j in range(k):
+                loc[j] += wr * (V[i, 1 + j] - alpha_x[p, j] - alpha_x[q, j] - alpha_x[t, j])
+        elif D == 2:
+            p = c0[i]
+            q = c1[i]
+            wr = w[i] * (V[i, 0] - alpha_r[p] - alpha_r[q])
+            for j in range(k):
+                loc[j] += wr * (V[i, 1 + j] - alpha_x[p, j] - alpha_x[q, j])
+        else:
+            r = V[i, 0]
             for d in range(D):
-                x -= alpha_x[cg[d, i], j]
-            loc[j] += wr * x
-    g += loc
+                r -= alpha_r[cg[d, i]]
+            wr = w[i] * r
+            for j in range(k):
+                x = V[i, 1 + j]
+                for d in range(D):
+                    x -= alpha_x[cg[d, i], j]
+                loc[j] += wr * x
+    for j in range(k):
+        g[j] += loc[j]
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def weighted_resid_score(
-    cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha_r: np.ndarray, alpha_x: np.ndarray, nt: int = 1
+def _score_par(
+    cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha_r: np.ndarray, alpha_x: np.ndarray, nt: int
 ) -> np.ndarray:
-    """``g = X~' W r~`` with ``r~ = V[:, 0] - sum_d alpha_r[g_d]`` and ``X~ = V[:, 1:] - sum_d alpha_x[g_d]``."""
     n = cg.shape[1]
     k = V.shape[1] - 1
     parts = np.zeros((nt, k))
@@ -384,7 +584,20 @@ def weighted_resid_score(
         _score_rows(cg, w, V, alpha_r, alpha_x, parts[t], t * n // nt, (t + 1) * n // nt)
     g = np.zeros(k)
     for t in range(nt):
-        g += parts[t]
+        for j in range(k):
+            g[j] += parts[t, j]
+    return g
+
+
+def weighted_resid_score(
+    cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha_r: np.ndarray, alpha_x: np.ndarray, nt: int = 1
+) -> np.ndarray:
+    """``g = X~' W r~`` with ``r~ = V[:, 0] - sum_d alpha_r[g_d]`` and ``X~ = V[:, 1:] - sum_d alpha_x[g_d]``."""
+    if nt > 1:
+        use_threads(nt)
+        return _score_par(cg, w, V, alpha_r, alpha_x, nt)
+    g = np.zeros(V.shape[1] - 1)
+    _score_rows(cg, w, V, alpha_r, alpha_x, g, 0, cg.shape[1])
     return g
 
 
@@ -394,16 +607,51 @@ def _group_sums_rows(
 ) -> None:
     D = cg.shape[0]
     m = V.shape[1]
+    c0 = cg[0]
+    c1 = cg[1 % D]
+    c2 = cg[2 % D]
     for i in range(i0, i1):
         wi = w[i]
-        for d in range(D):
-            g = cg[d, i]
-            sw[g] += wi
+        if D == 3:  # the codes of a row read once (the usual three-way specification)
+            p = c0[i]
+            q = c1[i]
+            t = c2[i]
+            sw[p] += wi
+            sw[q] += wi
+            sw[t] += wi
             for c in range(m):
-                S[g, c] += wi * V[i, c]
+                v = wi * V[i, c]
+                S[p, c] += v
+                S[q, c] += v
+                S[t, c] += v
+        else:
+            for d in range(D):
+                g = cg[d, i]
+                sw[g] += wi
+                for c in range(m):
+                    S[g, c] += wi * V[i, c]
 
 
 @njit(cache=True, nogil=True, parallel=True)
+def _group_sums_inv_par(
+    cg: np.ndarray, w: np.ndarray, V: np.ndarray, n_groups: int, nt: int
+) -> tuple[np.ndarray, np.ndarray]:
+    n = cg.shape[1]
+    m = V.shape[1]
+    Sp = np.zeros((nt, n_groups, m))
+    swp = np.zeros((nt, n_groups))
+    for t in prange(nt):
+        _group_sums_rows(cg, w, V, Sp[t], swp[t], t * n // nt, (t + 1) * n // nt)
+    S = np.zeros((n_groups, m))
+    sw = np.zeros(n_groups)
+    for t in range(nt):
+        for g in range(n_groups):
+            sw[g] += swp[t, g]
+            for c in range(m):
+                S[g, c] += Sp[t, g, c]
+    return S, sw
+
+
 def group_sums_and_inverse_weights(
     cg: np.ndarray, w: np.ndarray, V: np.ndarray, n_groups: int, nt: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -411,20 +659,16 @@ def group_sums_and_inverse_weights(
 
     With ``nt > 1`` every thread sums a block of rows into its own copy, added up at the end.
     """
-    n = cg.shape[1]
-    m = V.shape[1]
-    Sp = np.zeros((nt, n_groups, m))
-    swp = np.zeros((nt, n_groups))
-    for t in prange(nt):
-        _group_sums_rows(cg, w, V, Sp[t], swp[t], t * n // nt, (t + 1) * n // nt)
-    S = Sp[0]
-    sw = swp[0]
-    for t in range(1, nt):
-        S += Sp[t]
-        sw += swp[t]
-    for g in range(n_groups):
-        sw[g] = 1.0 / sw[g] if sw[g] > 0.0 else 0.0
-    return S, sw
+    if nt > 1:
+        use_threads(nt)
+        S, sw = _group_sums_inv_par(cg, w, V, n_groups, nt)
+    else:
+        S = np.zeros((n_groups, V.shape[1]))
+        sw = np.zeros(n_groups)
+        _group_sums_rows(cg, w, V, S, sw, 0, cg.shape[1])
+    inv = np.zeros(n_groups)
+    np.divide(1.0, sw, out=inv, where=sw > 0.0)
+    return S, inv
 
 
 @njit(cache=True, nogil=True)
@@ -441,31 +685,59 @@ def _step_rows(
     W_out: np.ndarray,
     r_out: np.ndarray,
     working: bool,
+    S: np.ndarray,
+    sw: np.ndarray,
+    sums: bool,
     i0: int,
     i1: int,
 ) -> float:
     D = cg.shape[0]
     k = dbeta.shape[0]
     dev = 0.0
+    c0 = cg[0]
+    c1 = cg[1 % D]
+    c2 = cg[2 % D]
     for i in range(i0, i1):
         s = 0.0
         for j in range(k):
             s += V[i, 1 + j] * dbeta[j]
-        for d in range(D):
-            s += dfe[cg[d, i]]
+        if D == 3:
+            s += dfe[c0[i]] + dfe[c1[i]] + dfe[c2[i]]
+        else:
+            for d in range(D):
+                s += dfe[cg[d, i]]
         e = eta[i] + step * s
         eta[i] = e
         mu = np.exp(e)
         yi = y[i]
         if working:
-            W_out[i] = w_user[i] * mu
-            r_out[i] = (yi - mu) / mu
+            Wi = w_user[i] * mu
+            ri = (yi - mu) / mu
+            W_out[i] = Wi
+            r_out[i] = ri
+            if sums:  # the next step's group sums of W and W r, in the same pass
+                Wr = Wi * ri
+                if D == 3:
+                    p = c0[i]
+                    q = c1[i]
+                    t = c2[i]
+                    sw[p] += Wi
+                    sw[q] += Wi
+                    sw[t] += Wi
+                    S[p, 0] += Wr
+                    S[q, 0] += Wr
+                    S[t, 0] += Wr
+                else:
+                    for d in range(D):
+                        g = cg[d, i]
+                        sw[g] += Wi
+                        S[g, 0] += Wr
         dev += w_user[i] * (ylogy[i] - yi * e + mu)
     return dev
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def step_and_deviance(
+def _step_par(
     eta: np.ndarray,
     V: np.ndarray,
     dbeta: np.ndarray,
@@ -478,16 +750,16 @@ def step_and_deviance(
     W_out: np.ndarray,
     r_out: np.ndarray,
     working: bool,
-    nt: int = 1,
+    S: np.ndarray,
+    sw: np.ndarray,
+    sums: bool,
+    nt: int,
 ) -> float:
-    """``add_linear_step`` followed by the Poisson deviance at the new ``eta``, in one pass.
-
-    With ``working``, the same pass also writes the next IRLS step's weights ``W = w mu`` and
-    working residual ``r = (y - mu) / mu`` (one ``exp`` per row for both). ``r_out`` may be the
-    first column of ``V``: only ``V[:, 1:]`` is read. ``nt`` threads each take a block of rows.
-    """
     n = eta.shape[0]
     parts = np.zeros(nt)
+    G = S.shape[0]
+    Sp = np.zeros((nt, G, 1))
+    swp = np.zeros((nt, G))
     for t in prange(nt):
         parts[t] = _step_rows(
             eta,
@@ -502,10 +774,83 @@ def step_and_deviance(
             W_out,
             r_out,
             working,
+            Sp[t],
+            swp[t],
+            sums,
             t * n // nt,
             (t + 1) * n // nt,
         )
-    return 2.0 * parts.sum()
+    s = 0.0
+    for t in range(nt):
+        s += parts[t]
+        if sums:
+            for g in range(G):
+                S[g, 0] += Sp[t, g, 0]
+                sw[g] += swp[t, g]
+    return s
+
+
+def step_and_deviance(
+    eta: np.ndarray,
+    V: np.ndarray,
+    dbeta: np.ndarray,
+    cg: np.ndarray,
+    dfe: np.ndarray,
+    step: float,
+    y: np.ndarray,
+    ylogy: np.ndarray,
+    w_user: np.ndarray,
+    W_out: np.ndarray,
+    r_out: np.ndarray,
+    working: bool,
+    nt: int = 1,
+    n_groups: int = 0,
+) -> tuple[float, np.ndarray | None, np.ndarray | None]:
+    """``eta += step * (X dbeta + sum_d dfe[g_d])`` (``X = V[:, 1:]``) and the Poisson deviance at the new ``eta``, in one pass.
+
+    With ``working``, the same pass also writes the next IRLS step's weights ``W = w mu`` and
+    working residual ``r = (y - mu) / mu`` (one ``exp`` per row for both). ``r_out`` may be the
+    first column of ``V``: only ``V[:, 1:]`` is read. ``nt`` threads each take a block of rows.
+    With ``working`` and ``n_groups > 0`` it also sums ``W r`` and ``W`` by group (every
+    dimension) for the next step's fixed-effect solve, and returns them as ``S`` (``(G, 1)``)
+    and ``1 / sum W`` (see ``group_sums_and_inverse_weights``); otherwise those are ``None``.
+
+    Returns ``(deviance, S, inv_w)``.
+    """
+    sums = working and n_groups > 0
+    G = n_groups if sums else 1
+    S = np.zeros((G, 1))
+    sw = np.zeros(G)
+    if nt > 1:
+        use_threads(nt)
+        dev = _step_par(
+            eta, V, dbeta, cg, dfe, step, y, ylogy, w_user, W_out, r_out, working, S, sw, sums, nt
+        )
+    else:
+        dev = _step_rows(
+            eta,
+            V,
+            dbeta,
+            cg,
+            dfe,
+            step,
+            y,
+            ylogy,
+            w_user,
+            W_out,
+            r_out,
+            working,
+            S,
+            sw,
+            sums,
+            0,
+            eta.shape[0],
+        )
+    if not sums:
+        return 2.0 * dev, None, None
+    inv = np.zeros(G)
+    np.divide(1.0, sw, out=inv, where=sw > 0.0)
+    return 2.0 * dev, S, inv
 
 
 @njit(cache=True, nogil=True)
@@ -526,7 +871,8 @@ def ipf_sweep(
     applies this to every dimension in turn (Bergé 2018, sec. 2.2, the Poisson case).
     """
     D, n = cg.shape
-    A_out[:] = A_in
+    for g in range(A_in.shape[0]):
+        A_out[g] = A_in[g]
     for d in range(D):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -534,18 +880,23 @@ def ipf_sweep(
             acc[g] = 0.0
         if n == 0:
             continue
-        # runs of rows of one group are summed in a register (see _accumulate)
-        cur = cg[d, 0]
+        gd = cg[d]
+        o1 = cg[(d + 1) % D]
+        o2 = cg[(d + 2) % D]
+        # runs of rows of one group are summed in a register (as in the sweeps)
+        cur = gd[0]
         run = 0.0
         for i in range(n):
-            g = cg[d, i]
-            if g != cur:
+            gi = gd[i]
+            if gi != cur:
                 acc[cur] += run
                 run = 0.0
-                cur = g
+                cur = gi
             p = base[i]
             if D == 3:
-                p *= A_out[cg[(d + 1) % 3, i]] * A_out[cg[(d + 2) % 3, i]]
+                p *= A_out[o1[i]] * A_out[o2[i]]
+            elif D == 2:
+                p *= A_out[o1[i]]
             else:
                 for e in range(D):
                     if e != d:
@@ -554,19 +905,6 @@ def ipf_sweep(
         acc[cur] += run
         for g in range(lo, hi):
             A_out[g] = sy[g] / acc[g] if acc[g] > 0.0 else 0.0
-
-
-@njit(cache=True, nogil=True)
-def max_relative_change(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Largest ``|a - b| / (0.1 + |b|)`` of every column (fixest's stopping rule)."""
-    G, m = a.shape
-    out = np.zeros(m)
-    for g in range(G):
-        for c in range(m):
-            v = abs(a[g, c] - b[g, c]) / (0.1 + abs(b[g, c]))
-            if v > out[c]:
-                out[c] = v
-    return out
 
 
 @njit(cache=True, nogil=True)
@@ -614,11 +952,13 @@ def mark_singletons_and_fe_separated(
     start = np.zeros(D + 1, dtype=np.int64)
     for d in range(D):
         start[d + 1] = start[d] + sizes[d]
-    cnt = np.zeros(start[D], dtype=np.int64)
-    pos = np.zeros(start[D], dtype=np.int64)
+    G = start[D]
+    cnt = np.zeros(G, dtype=np.int64)
+    pos = np.zeros(G, dtype=np.int64)
     while True:
-        cnt[:] = 0
-        pos[:] = 0
+        for g in range(G):
+            cnt[g] = 0
+            pos[g] = 0
         for i in range(n):
             if reason[i] == 0:
                 yp = y[i] > 0.0
@@ -656,17 +996,32 @@ def weighted_centred_squares(V: np.ndarray, w: np.ndarray, mean: np.ndarray) -> 
     return out
 
 
+@njit(cache=True, nogil=True)
+def _loglik_rows(y: np.ndarray, eta: np.ndarray, w: np.ndarray, i0: int, i1: int) -> float:
+    s = 0.0
+    for i in range(i0, i1):
+        s += w[i] * (y[i] * eta[i] - np.exp(eta[i]) - math.lgamma(y[i] + 1.0))
+    return s
+
+
 @njit(cache=True, nogil=True, parallel=True)
-def poisson_loglik(y: np.ndarray, eta: np.ndarray, w: np.ndarray, nt: int = 1) -> float:
-    """``sum_i w_i (y_i eta_i - exp(eta_i) - log(y_i!))`` (``log y! = lgamma(y + 1)``)."""
+def _loglik_par(y: np.ndarray, eta: np.ndarray, w: np.ndarray, nt: int) -> float:
     n = y.shape[0]
     parts = np.zeros(nt)
     for t in prange(nt):
-        s = 0.0
-        for i in range(t * n // nt, (t + 1) * n // nt):
-            s += w[i] * (y[i] * eta[i] - np.exp(eta[i]) - math.lgamma(y[i] + 1.0))
-        parts[t] = s
-    return parts.sum()
+        parts[t] = _loglik_rows(y, eta, w, t * n // nt, (t + 1) * n // nt)
+    s = 0.0
+    for t in range(nt):
+        s += parts[t]
+    return s
+
+
+def poisson_loglik(y: np.ndarray, eta: np.ndarray, w: np.ndarray, nt: int = 1) -> float:
+    """``sum_i w_i (y_i eta_i - exp(eta_i) - log(y_i!))`` (``log y! = lgamma(y + 1)``)."""
+    if nt > 1:
+        use_threads(nt)
+        return _loglik_par(y, eta, w, nt)
+    return _loglik_rows(y, eta, w, 0, y.shape[0])
 
 
 @njit(cache=True, nogil=True)

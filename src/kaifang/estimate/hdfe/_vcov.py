@@ -83,7 +83,7 @@ def sandwich(
     if vcov == "hetero":
         dk = df_k(k, fe_sizes, None)
         adj = n / (n - dk)
-        meat = scores.T @ scores
+        meat = np.einsum("ij,ik->jk", scores, scores)  # no threaded BLAS (stalls on a busy machine)
         return adj * (bread @ meat @ bread), {"df_k": dk, "adj": adj}
     # Clustered (CRV1). Two-way: V = V_1 + V_2 - V_12 (Cameron, Gelbach and Miller 2011),
     # every term with the factor of the smallest number of clusters (pyfixest G_df="min").
@@ -102,5 +102,5 @@ def sandwich(
     V = np.zeros((k, k))
     for c, s, sign in terms:
         sums = K.cluster_score_sums(scores, c, s)
-        V += sign * (bread @ (sums.T @ sums) @ bread)
+        V += sign * (bread @ np.einsum("gj,gk->jk", sums, sums) @ bread)
     return adj * V, {"df_k": dk, "adj": adj, "n_clusters": tuple(sizes)}

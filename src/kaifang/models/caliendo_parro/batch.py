@@ -31,14 +31,19 @@ from kaifang.errors import ConvergenceError, UserInputError
 from kaifang.models._solver import SolverDiagnostics, anderson_batch
 from kaifang.models.caliendo_parro import equations as eq
 from kaifang.models.caliendo_parro.solver import (
-    EXPENDITURE_SWEEPS,
-    PRICE_SWEEPS,
     Equilibrium,
     SolverSettings,
+    _check_embargo,
+    _check_group_deficits,
     _check_inputs,
+    _check_settings,
+    _check_supply,
     _eliminate_non_traded,
     _EquilibriumMap,
+    numeraire_groups,
+    residual_bound,
     solve,
+    sweeps,
 )
 
 __all__ = ["BatchEquilibrium", "batch_memory", "solve_batch"]
@@ -104,6 +109,7 @@ class _BatchMap:
         deficit_new: np.ndarray,
         theta: np.ndarray,
         nb: int,
+        embargo: np.ndarray | None = None,
     ) -> None:
         from scipy import sparse
 
@@ -138,10 +144,16 @@ class _BatchMap:
         self.inv_theta = 1.0 / self.theta
         # traded sectors in (sector, importer, exporter) layout, as in the scalar map
         pi = baseline.shares[:, :, tr].transpose(2, 0, 1)
+        if embargo is not None:  # pi' = 0 exactly on embargoed cells, in every member
+            pi = np.where(embargo[:, :, tr].transpose(2, 0, 1), 0.0, pi)
+            _check_supply(pi, baseline, tr)
+        self.sweeps = sweeps(n, jt)
+        self.comp, self.va_group = numeraire_groups(pi, baseline.value_added, baseline.regions)
+        self.n_groups = self.va_group.size
         tau0_t = tau0[:, :, tr].transpose(2, 0, 1)
         t1_t = t1[:, :, :, tr].transpose(0, 3, 1, 2)  # (B or 1, JT, N, N)
         kappa = eq.kappa_hat(tau0_t[None], t1_t, dh[:, :, :, tr].transpose(0, 3, 1, 2))
-        moved = (kappa != 1.0).any(axis=0)  # cells whose pi kappa^-theta is not pi in some member
+        moved = (kappa != 1.0).any(axis=0) & (pi != 0.0)  # pi kappa^-theta is not pi in some member
         if t1_t.shape[0] > 1:
             moved |= (t1_t != t1_t[:1]).any(axis=0)
         self.moved_cells = int(moved.sum())
@@ -166,6 +178,8 @@ class _BatchMap:
         dom[jj[on_diag], nn[on_diag]] = self.dpk_f[on_diag]
         self.dom_f = dom
         self.deficit = np.broadcast_to(per(deficit_new, 1), (nb, n)).T.copy()  # (N, B)
+        for b in range(nb if self.n_groups > 1 else 0):  # as the scalar map, member by member
+            _check_group_deficits(self.comp, self.n_groups, self.deficit[:, b], baseline.regions)
         self.size = n * (j + 1) + n * j
 
     # ----------------------------------------------------------------- members
@@ -258,8 +272,9 @@ class _BatchMap:
         wp_all = out[:k].reshape(n, j + 1, nb)
         src = np.ascontiguousarray(wp)
         buf = np.empty((n, jt + 1, nb))
-        for sweep in range(PRICE_SWEEPS):
-            dst = buf if sweep < PRICE_SWEEPS - 1 else wp_all[:, : jt + 1]
+        price_sweeps, expenditure_sweeps = self.sweeps
+        for sweep in range(price_sweeps):
+            dst = buf if sweep < price_sweeps - 1 else wp_all[:, : jt + 1]
             dst[:, jt] = wp[:, jt]
             _, u, s = self.prices(src, dst, p)
             src = np.ascontiguousarray(dst)
@@ -269,7 +284,7 @@ class _BatchMap:
         q = s - pf_u  # (JT, N, B): tariff part of S
         yi = np.empty((n, jt + 1, nb))
         pk_ft = self.pk_f.transpose(0, 2, 1)
-        for _ in range(EXPENDITURE_SWEEPS):
+        for _ in range(expenditure_sweeps):
             z = x[:, :jt].transpose(1, 0, 2).copy()
             z /= s  # (JT, N, B): X'_{nj} / S_{jn}
             yz = self._with_moved(np.matmul(pk_ft, z), p["dpk_f"], self.rows, self.scatter_cols, z)
@@ -279,7 +294,13 @@ class _BatchMap:
             gy = np.matmul(self.E, yi)  # (N, J + 1, B)
             x = gy[:, :j]
         w_new = gy[:, j] / self.va[:, None]
-        w_new /= self.va @ w_new  # numeraire per member
+        if self.n_groups == 1:
+            w_new /= self.va @ w_new  # numeraire per member
+        else:  # per member and group of regions that trade only among themselves
+            total = np.stack(
+                [np.bincount(self.comp, col, self.n_groups) for col in (w_new * self.va[:, None]).T], 1
+            )
+            w_new *= self.va_group[self.comp, None] / total[self.comp]
         wp_all[:, jt] = np.log(w_new)
         wp_all[:, jt + 1 :] = np.matmul(self.H, np.ascontiguousarray(wp_all[:, : jt + 1])) + p["h"]
         out[k:] = np.log(x).reshape(n * j, nb)
@@ -305,6 +326,8 @@ class BatchEquilibrium:
         The world all members are relative to.
     tariff_new, d_hat, deficit_new, theta
         The members' inputs, each with or without a leading member axis (shared when without).
+    embargo
+        Cells with no trade in every member, or ``None``.
     w_hat
         ``(B, N)``; ``p_hat``, ``c_hat``, ``expenditure`` are ``(B, N, J)``.
     income
@@ -336,6 +359,7 @@ class BatchEquilibrium:
     residual: np.ndarray
     solved_alone: tuple[int, ...]
     seconds: float
+    embargo: np.ndarray | None = None
 
     @property
     def size(self) -> int:
@@ -369,7 +393,7 @@ class BatchEquilibrium:
             _member(self.deficit_new, 1, b),
         )
         scale = base.value_added.sum()
-        g = _EquilibriumMap(base, tariff, d_hat, deficit / scale)
+        g = _EquilibriumMap(base, tariff, d_hat, deficit / scale, self.embargo, "numpy")
         v = g.pack(np.log(self.w_hat[b]), np.log(self.p_hat[b]), np.log(self.expenditure[b] / scale))
         lc, lp, shares = g.solution(v)
         diag = SolverDiagnostics(
@@ -391,6 +415,7 @@ class BatchEquilibrium:
             shares=shares,
             expenditure=self.expenditure[b],
             diagnostics=diag,
+            embargo=self.embargo,
         )
 
 
@@ -402,6 +427,7 @@ def solve_batch(
     settings: SolverSettings | None = None,
     *,
     theta: np.ndarray | None = None,
+    embargo: np.ndarray | None = None,
     start: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     max_memory: float = DEFAULT_MEMORY,
 ) -> BatchEquilibrium:
@@ -422,6 +448,9 @@ def solve_batch(
         Solver settings (method must be ``"anderson"``; tolerance and memory as for one solve).
     theta
         Trade elasticities, ``(J,)`` or ``(B, J)`` (e.g. draws); the baseline's when ``None``.
+    embargo
+        Cells with no trade in every member, boolean ``(N, N, J)`` (as in
+        :func:`~kaifang.models.caliendo_parro.solver.solve`).
     start
         Optional warm start ``(w_hat (B, N), p_hat (B, N, J), X' (B, N, J))``, e.g. another
         batch's solution.
@@ -441,7 +470,9 @@ def solve_batch(
         ``max_memory`` (the message says how much it needs).
     """
     settings = settings or SolverSettings()
+    _check_settings(settings)
     n, j = baseline.n_regions, baseline.n_sectors
+    embargo = _check_embargo(embargo, n, j)
     tariff_new = np.asarray(tariff_new, dtype=float)
     d_hat = np.ones((n, n, j)) if d_hat is None else np.asarray(d_hat, dtype=float)
     deficits = baseline.deficit.copy() if deficits_new is None else np.asarray(deficits_new, dtype=float)
@@ -490,6 +521,7 @@ def solve_batch(
             sl(deficits, 1, lo, hi) / scale,
             sl(theta, 1, lo, hi),
             k,
+            embargo,
         )
         if start is None:
             v0 = g.pack(
@@ -508,7 +540,8 @@ def solve_batch(
             memory=memory,
             damping=damping,
         )
-        ok = np.flatnonzero(fp.converged)
+        converged = fp.converged.copy()
+        ok = np.flatnonzero(converged)
         if ok.size:
             v = fp.x[:, ok]
             lw, _, lx = g.unpack(v)
@@ -532,9 +565,14 @@ def solve_batch(
             imports[idx] = extra["imports"].T * scale
             exports[idx] = extra["exports"].T * scale
             revenue[idx] = extra["tariff_revenue"].T * scale
+            # trade balance at the solution, as solve() checks it: a member off by more than the
+            # bound is solved again alone (which raises if it cannot do better)
+            d_ok = np.broadcast_to(sl(deficits, 1, lo, hi), (k, n))[ok]
+            gap = np.abs(imports[idx] - d_ok - exports[idx]) / (w[idx] * baseline.value_added)
+            converged[ok[~(gap.max(axis=1) <= residual_bound(settings.tol))]] = False
         iterations[lo:hi] = fp.iterations
         residual[lo:hi] = fp.residual
-        for b in np.flatnonzero(~fp.converged):  # robust scalar path, with restarts
+        for b in np.flatnonzero(~converged):  # robust scalar path, with restarts
             m = lo + int(b)
             base = (
                 baseline
@@ -543,7 +581,12 @@ def solve_batch(
             )
             try:
                 e = solve(
-                    base, _member(tariff_new, 3, m), _member(d_hat, 3, m), _member(deficits, 1, m), settings
+                    base,
+                    _member(tariff_new, 3, m),
+                    _member(d_hat, 3, m),
+                    _member(deficits, 1, m),
+                    settings,
+                    embargo=embargo,
                 )
             except ConvergenceError as exc:
                 raise ConvergenceError(
@@ -563,6 +606,7 @@ def solve_batch(
         d_hat=d_hat,
         deficit_new=deficits,
         theta=theta,
+        embargo=embargo,
         w_hat=w,
         p_hat=p_hat,
         c_hat=c_hat,

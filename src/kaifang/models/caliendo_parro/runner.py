@@ -487,7 +487,9 @@ def solve_prepared(prepared: Prepared, progress: Progress = null_progress) -> Ru
     b1 = e0.to_baseline(note=f"equilibrium of the {scenario.dataset} data with deficits '{bset.deficits}'")
     progress("solving the counterfactual")
     # productivity enters as a cost change of the producers' deliveries (ShockArrays.cost_factor)
-    e1 = solve(b1, composed.tariff_new, composed.cost_factor(), d_cf, settings)
+    # embargoed cells carry no trade at all (pi' = 0 exactly), not just a prohibitive cost
+    embargo = composed.embargo if composed.embargo is not None and composed.embargo.any() else None
+    e1 = solve(b1, composed.tariff_new, composed.cost_factor(), d_cf, settings, embargo=embargo)
     solve_seconds = time.perf_counter() - t0
 
     welfare = integrate(
@@ -514,6 +516,7 @@ def solve_prepared(prepared: Prepared, progress: Progress = null_progress) -> Ru
             uncertainty,
             settings,
             source=scenario.source,
+            embargo=embargo,
         )
         regions = regions.merge(bands.columns, on="region", how="left", validate="one_to_one")
         extra["draws"], extra["theta_draws"] = bands.draws, bands.theta
@@ -535,6 +538,12 @@ def solve_prepared(prepared: Prepared, progress: Progress = null_progress) -> Ru
         },
         "shocked_cells": int(composed.touched.sum()),
     }
+    if e1.separate_economies:  # embargoes split the world: nominal changes compare within a group only
+        diagnostics["separate_economies"] = {
+            "groups": [list(g) for g in e1.separate_economies],
+            "note": "these groups trade only among themselves; each keeps its value added unchanged in total "
+            "(its own numeraire), so wage and price changes compare within a group, real ones everywhere",
+        }
     not_applicable: dict[str, list[str]] = {}
     if not welfare.steps:  # [solver] welfare_steps = []: the exact change without its parts
         parts = ["terms_of_trade_pct", "volume_of_trade_pct", "technical_efficiency_pct", "productivity_pct"]

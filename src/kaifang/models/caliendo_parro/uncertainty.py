@@ -134,6 +134,7 @@ def theta_bands(
     *,
     source: str,
     max_memory: float = 1.5e9,
+    embargo: np.ndarray | None = None,
 ) -> Bands:
     """Solve the scenario for ``spec.draws`` elasticity draws and return the bands.
 
@@ -151,6 +152,8 @@ def theta_bands(
         The solver settings of the scenario.
     source
         The scenario file, for messages.
+    embargo
+        Cells with no trade in the counterfactual (``ShockArrays.embargo``), or ``None``.
     """
     se = _standard_errors(spec, b0, source)
     thetas = theta_draws(np.asarray(b0.theta, dtype=float), se, spec.draws, spec.seed)
@@ -170,11 +173,14 @@ def theta_bands(
             deficit_cf,
             settings,
             theta=thetas,
+            embargo=embargo,
             start=(bl.w_hat, bl.p_hat, bl.expenditure),
             max_memory=max_memory,
         )
     except ConvergenceError as exc:  # a draw failing alone: solve the draws one by one, count failures
-        bl, cf, failed = _one_by_one(b0, tariff_cf, d_hat_cf, deficit_bl, deficit_cf, settings, thetas, exc)
+        bl, cf, failed = _one_by_one(
+            b0, tariff_cf, d_hat_cf, deficit_bl, deficit_cf, settings, thetas, exc, embargo
+        )
     ok = np.setdiff1d(np.arange(spec.draws), failed)
     outcomes = {
         "welfare_pct": _pct(cf.real_income, bl.real_income),
@@ -228,7 +234,7 @@ def theta_bands(
     return Bands(pd.DataFrame(cols), draws_df, theta_df, diagnostics)
 
 
-def _one_by_one(b0, tariff_cf, d_hat_cf, deficit_bl, deficit_cf, settings, thetas, exc):
+def _one_by_one(b0, tariff_cf, d_hat_cf, deficit_bl, deficit_cf, settings, thetas, exc, embargo=None):
     """Solve the draws in batches of one so that failing draws are counted, not fatal."""
     from kaifang.models.caliendo_parro.batch import BatchEquilibrium
 
@@ -236,7 +242,9 @@ def _one_by_one(b0, tariff_cf, d_hat_cf, deficit_bl, deficit_cf, settings, theta
     for b in range(thetas.shape[0]):
         try:
             bl = solve_batch(b0, b0.tariff, None, deficit_bl, settings, theta=thetas[b : b + 1])
-            cf = solve_batch(b0, tariff_cf, d_hat_cf, deficit_cf, settings, theta=thetas[b : b + 1])
+            cf = solve_batch(
+                b0, tariff_cf, d_hat_cf, deficit_cf, settings, theta=thetas[b : b + 1], embargo=embargo
+            )
         except ConvergenceError:
             failed.append(b)
             bl = cf = None
@@ -261,6 +269,7 @@ def _one_by_one(b0, tariff_cf, d_hat_cf, deficit_bl, deficit_cf, settings, theta
             d_hat=template.d_hat,
             deficit_new=template.deficit_new,
             theta=thetas,
+            embargo=template.embargo,
             iterations=np.array([p.iterations[0] if p is not None else 0 for p in parts]),
             residual=np.array([p.residual[0] if p is not None else np.nan for p in parts]),
             solved_alone=(),

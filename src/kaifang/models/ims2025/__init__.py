@@ -17,8 +17,8 @@ Quick use::
     sol = ims2025.solve(econ, t)
 """
 
+from kaifang.baseline.ims2025 import Calibration, calibrate
 from kaifang.models.ims2025 import policy
-from kaifang.models.ims2025.calibration import Calibration, calibrate
 from kaifang.models.ims2025.equations import Economy, Equilibrium, evaluate
 from kaifang.models.ims2025.model import ModelSettings, build_economy
 from kaifang.models.ims2025.outcomes import outcome_arrays, outcomes

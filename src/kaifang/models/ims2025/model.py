@@ -8,7 +8,7 @@ from typing import Literal
 
 import numpy as np
 
-from kaifang.models.ims2025.calibration import Calibration
+from kaifang.baseline.ims2025 import Calibration
 from kaifang.models.ims2025.equations import Economy
 
 __all__ = ["ModelSettings", "PassThrough", "RevenueUse", "Variant", "build_economy", "phi_tilde"]

@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from kaifang.baseline.ims2025 import calibrate
 from kaifang.errors import KaifangWarning, ScenarioError
 from kaifang.models import Progress, null_progress
 from kaifang.models.ims2025 import policy as pol
-from kaifang.models.ims2025.calibration import calibrate
 from kaifang.models.ims2025.model import ModelSettings, build_economy
 from kaifang.models.ims2025.outcomes import outcomes, weighted_average
 from kaifang.models.ims2025.solver import SolverSettings, solve, solve_reference

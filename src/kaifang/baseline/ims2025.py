@@ -1,19 +1,28 @@
-"""Calibration of the baseline: local-input share ν, transfers, domestic sales.
+"""The calibrated one-sector world of the 2025 tariff model: local-input share ν, transfers,
+domestic sales.
 
 Ignatenko, Macedoni, Lashkaripour and Simonovska (2025), calibration steps 1-3 as written out
 in ``docs/ims2025.md`` ("Calibration"). Arrays use the paper's orientation:
-``X[j, i]`` is the value of goods from exporter ``j`` to importer ``i``.
+``X[j, i]`` is the value of goods from exporter ``j`` to importer ``i``. :func:`calibrate` builds
+the world from plain trade and GDP arrays; :func:`one_sector_baseline` from the
+``liberation2025`` data set, as labelled arrays.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.optimize import root
 
 from kaifang.errors import BaselineError, ConvergenceError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import xarray as xr
+
+    from kaifang.data.liberation2025 import Liberation2025
 
 __all__ = [
     "NU_TARGETS",
@@ -22,6 +31,7 @@ __all__ = [
     "calibrate",
     "domestic_sales",
     "nu_moments",
+    "one_sector_baseline",
     "solve_nu",
     "transfers",
 ]
@@ -189,3 +199,50 @@ def calibrate(
         raise BaselineError(f"region {regions[k]!r} has spending {E[k]} <= 0 after calibration.")
     lam = X / E[None, :]
     return Calibration(regions, X, E, Y, T, lam, nu_v, pair, k_us)
+
+
+def one_sector_baseline(data: Liberation2025 | None = None) -> xr.Dataset:
+    """The calibrated one-sector 2023 world of Ignatenko et al. (2025), as labelled arrays.
+
+    Domestic sales are built from GDP the paper's way (local-input share ν calibrated on a
+    US/non-US aggregate, transfers, ``X_ii = max(E_i - imports_i, 0)``; see
+    ``docs/ims2025.md``, calibration steps 1-3, and :func:`calibrate`).
+
+    Parameters
+    ----------
+    data
+        The loaded data set (default: :func:`kaifang.data.liberation2025.load`).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``flows(importer, exporter)`` incl. domestic sales (thousands of USD, at producer
+        prices, no tariffs in the baseline), ``output(region)`` (value of each region's sales
+        to all destinations incl. itself, ``sum_k X_ik``), ``expenditure(region)`` (``E_i``),
+        ``income(region)`` (``Y_i``, factor income), ``transfers(region)`` (``T_i = E_i - Y_i``),
+        ``nu(region)``.
+    """
+    import xarray as xr
+
+    from kaifang.data.liberation2025 import DATASET, load
+
+    d = data if data is not None else load()
+    cal = calibrate(d.trade, d.gdp, d.regions)
+    regions = list(d.regions)
+    region = ("region", cal.E)
+    return xr.Dataset(
+        {
+            "flows": (("importer", "exporter"), cal.X.T.copy()),
+            "output": ("region", cal.X.sum(axis=1)),
+            "expenditure": region,
+            "income": ("region", cal.Y),
+            "transfers": ("region", cal.T),
+            "nu": ("region", cal.nu),
+        },
+        coords={"importer": regions, "exporter": regions, "region": regions},
+        attrs={
+            "dataset": DATASET,
+            "units": "thousands of USD (2023)",
+            "note": "flows[importer, exporter]; domestic sales on the diagonal built from GDP",
+        },
+    )

@@ -1,0 +1,858 @@
+"""Running a scenario sweep: every point of a ``[sweep]`` file solved, on Dask or serially.
+
+The points come from :func:`kaifang.scenario.sweep.load_sweep`; each is an ordinary scenario,
+solved by :func:`kaifang.models.run_scenario` exactly as ``kaifang run`` would (the models know
+nothing of sweeps). Where the points run:
+
+* by default on a :class:`distributed.LocalCluster` started for the sweep: one worker process
+  per core, one thread each, the BLAS/OpenMP/numba pools pinned to one thread, listening on the
+  loopback interface only;
+* on an existing Dask cluster: give ``scheduler="tcp://host:8786"`` or a connected
+  :class:`distributed.Client` (e.g. of a ``dask_jobqueue.SLURMCluster``);
+* in this process, one after the other (``engine="serial"``; no Dask needed).
+
+All three give identical results (the same function solves each point; the summary is
+sorted by point). Before any point is solved, every point is validated and all invalid ones
+reported at once; then the first point is solved alone to measure what one result weighs, and
+a sweep whose results would not fit in memory is refused before the others start. A point that
+fails (e.g. does not converge) is recorded and counted; the others still run.
+
+Example::
+
+    from kaifang.scenario.sweep import load_sweep
+    from kaifang.sweep import run_sweep
+
+    sw = load_sweep("scenarios/sweep-demo-tariff-war.toml")
+    res = run_sweep(sw)                       # a local cluster, one worker per core
+    res.summary                               # one row per point and region
+    res = run_sweep(sw, engine="serial")      # the same numbers, no Dask
+
+    from dask_jobqueue import SLURMCluster    # on a Slurm machine
+    from distributed import Client
+    cluster = SLURMCluster(cores=1, processes=1, memory="4GB", walltime="01:00:00")
+    cluster.scale(jobs=20)
+    res = run_sweep(sw, client=Client(cluster))
+
+The user guide is ``docs/sweeps.md``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import time
+import traceback
+import uuid
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+
+from kaifang.errors import ConvergenceError, KaifangWarning, UserInputError
+from kaifang.results import RunResult, package_version
+from kaifang.scenario.sweep import Sweep, SweepError, SweepPoint, invalid_points_message, load_sweep
+
+if TYPE_CHECKING:  # pragma: no cover
+    import distributed
+
+    from kaifang.store import ResultsStore
+
+__all__ = [
+    "PointOutcome",
+    "SweepResult",
+    "SweepSizeError",
+    "load_sweep",
+    "run_sweep",
+    "single_threaded",
+    "solve_point",
+    "validate_sweep",
+]
+
+Engine = Literal["local", "serial"]
+PointStatus = Literal["ok", "failed", "error"]
+
+#: Share of the available memory a sweep may plan to use (the rest is for everything else).
+MEMORY_SHARE = 0.8
+
+
+class SweepSizeError(SweepError):
+    """A sweep whose results would not fit in the memory available (or allowed)."""
+
+
+@dataclass(frozen=True)
+class PointOutcome:
+    """What solving one point gave.
+
+    Attributes
+    ----------
+    index, name, values
+        The point (see :class:`~kaifang.scenario.sweep.SweepPoint`).
+    status
+        ``"ok"``; ``"failed"``: a user-facing error (no convergence, a value the model
+        refused); ``"error"``: an internal failure or a worker that died.
+    result
+        The run's :class:`~kaifang.results.RunResult` (``None`` unless ``ok``; dropped from
+        :attr:`SweepResult.outcomes` unless ``keep_results``).
+    error
+        The message when not ``ok``.
+    seconds
+        Wall time of the point (solve and tables) where it ran.
+    nbytes
+        In-memory size of the result's tables (bytes).
+    warnings
+        The :class:`~kaifang.errors.KaifangWarning` messages of the run.
+    run_id
+        The run's id in the results store, when the sweep was recorded in one.
+    """
+
+    index: int
+    name: str
+    values: Mapping[str, Any]
+    status: PointStatus
+    result: RunResult | None = field(default=None, repr=False)
+    error: str | None = None
+    seconds: float = 0.0
+    nbytes: int = 0
+    warnings: tuple[str, ...] = ()
+    run_id: str | None = None
+
+
+def _nbytes(result: RunResult) -> int:
+    frames = [result.regions, *result.tables.values()]
+    return int(sum(df.memory_usage(deep=True, index=True).sum() for df in frames))
+
+
+def sweep_provenance(sweep: Sweep, point: SweepPoint) -> dict[str, Any]:
+    """What each point's run records about its sweep (``provenance["sweep"]``)."""
+    return {
+        "name": sweep.name,
+        "source": sweep.source,
+        "sha256": sweep.sha256,
+        "text": sweep.text,
+        "mode": sweep.mode,
+        "n_points": len(sweep),
+        "index": point.index,
+        "values": dict(point.values),
+        "assignments": dict(point.assignments),
+    }
+
+
+@contextlib.contextmanager
+def single_threaded(estimation: bool = True) -> Iterator[None]:
+    """Run the enclosed solves on one thread: the BLAS and OpenMP pools (threadpoolctl) and,
+    with ``estimation``, the PPML estimator's row kernels (``KAIFANG_HDFE_THREADS``).
+
+    A sweep's workers run this way (one thread each, the cores are shared out by processes), and
+    so does the serial engine: the same point then gives the same numbers, bit for bit, wherever
+    it is solved (a multi-threaded BLAS sums in another order).
+    """
+    from threadpoolctl import threadpool_limits
+
+    kernels = None
+    if estimation:
+        try:
+            from kaifang.estimate.hdfe import _kernels as kernels
+        except ImportError:  # pragma: no cover - the estimator is part of kaifang
+            kernels = None
+    before = getattr(kernels, "THREADS", None)
+    if kernels is not None:
+        kernels.THREADS = 1
+    try:
+        with threadpool_limits(limits=1):
+            yield
+    finally:
+        if kernels is not None:
+            kernels.THREADS = before
+
+
+def solve_point(point: SweepPoint, info: Mapping[str, Any], full: bool = True) -> PointOutcome:
+    """Solve one point (what each worker runs; ``--serial`` runs the same function), on one
+    thread (:func:`single_threaded`).
+
+    ``info`` is :func:`sweep_provenance` without the point's own fields; it is recorded in the
+    run's provenance under ``"sweep"``. With ``full = False`` the result keeps its per-region
+    table only (what the summary needs; less to send back from a worker). Errors do not
+    propagate: they become the outcome's ``status`` and ``error``.
+    """
+    from kaifang.models import run_scenario
+
+    t0 = time.perf_counter()
+    status: PointStatus = "ok"
+    result = error = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", KaifangWarning)
+        try:
+            with single_threaded(estimation=bool(point.scenario.estimation)):
+                result = run_scenario(point.scenario)
+        except (ConvergenceError, UserInputError) as exc:
+            status, error = "failed", str(exc)
+        except Exception as exc:  # an internal failure: recorded with where it happened
+            tb = traceback.extract_tb(exc.__traceback__)[-1]
+            status = "error"
+            error = f"{type(exc).__name__}: {exc} (at {Path(tb.filename).name}:{tb.lineno}, a bug in kaifang)"
+    msgs = tuple(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, KaifangWarning)))
+    for w in caught:
+        if not issubclass(w.category, KaifangWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    nbytes = 0
+    if result is not None:
+        prov = {
+            **info,
+            "index": point.index,
+            "values": dict(point.values),
+            "assignments": dict(point.assignments),
+        }
+        result = replace(result, provenance={**result.provenance, "sweep": prov})
+        nbytes = _nbytes(result)
+        if not full:
+            result = replace(result, tables={})
+    return PointOutcome(
+        index=point.index,
+        name=point.scenario.name,
+        values=dict(point.values),
+        status=status,
+        result=result,
+        error=error,
+        seconds=time.perf_counter() - t0,
+        nbytes=nbytes,
+        warnings=msgs,
+    )
+
+
+# -- validation ---------------------------------------------------------------------------------
+def _basic_validation(scenario: Any) -> None:
+    """What can be checked without the models' own validation: the model and the data set
+    exist, and the shocks follow the shock schema."""
+    from kaifang.data.registry import get_dataset
+    from kaifang.models import get_runner
+    from kaifang.scenario.shocks import parse_shocks
+
+    get_runner(scenario.model, scenario.source)
+    get_dataset(scenario.dataset)
+    parse_shocks(scenario)
+
+
+def _validator() -> Callable[[Any], Any]:
+    try:
+        from kaifang.models import validate_scenario  # full validation without solving, where present
+    except ImportError:
+        return _basic_validation
+    return validate_scenario
+
+
+def check_point(point: SweepPoint) -> str | None:
+    """The validation error of one point (``None`` when valid). Runs where the points run."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", KaifangWarning)  # warnings come again with the run
+            _validator()(point.scenario)
+    except UserInputError as exc:
+        return str(exc)
+    return None
+
+
+def _ranges(idx: Sequence[int]) -> str:
+    out, start, prev = [], idx[0], idx[0]
+    for i in [*idx[1:], None]:
+        if i is not None and i == prev + 1:
+            prev = i
+            continue
+        out.append(str(start) if start == prev else f"{start}-{prev}")
+        if i is not None:
+            start = prev = i
+    return ", ".join(out)
+
+
+def _validation_report(sweep: Sweep, errors: Mapping[int, str]) -> str:
+    points = {p.index: p for p in sweep.points}
+    by_msg: dict[str, list[int]] = {}
+    for i, msg in sorted(errors.items()):
+        by_msg.setdefault(msg.replace(f"{sweep.source}: ", ""), []).append(i)
+    lines = []
+    for msg, idx in by_msg.items():
+        if len(idx) == 1:
+            lines.append(f"{points[idx[0]].describe()}: {msg}")
+        else:
+            lines.append(f"points {_ranges(idx)} ({len(idx)} points): {msg}")
+    return invalid_points_message(sweep.source, lines, len(sweep), n_invalid=len(errors))
+
+
+def check_points(points: Sequence[SweepPoint]) -> list[str | None]:
+    """:func:`check_point` for each of ``points`` (one task per chunk of points on a cluster)."""
+    return [check_point(p) for p in points]
+
+
+def validate_sweep(
+    sweep: Sweep, map_fn: Callable[[Callable, Iterable], Iterable] = map, chunks: int = 1
+) -> None:
+    """Validate every point of ``sweep`` (with the models' checks) before any is solved.
+
+    Parameters
+    ----------
+    sweep
+        The expanded sweep.
+    map_fn
+        How to map the check over chunks of points (``map`` here; the runner passes one that
+        runs on the cluster).
+    chunks
+        Into how many chunks to split the points (e.g. a few per worker).
+
+    Raises
+    ------
+    SweepError
+        Listing every invalid point (points sharing one message are grouped).
+    """
+    pts = list(sweep.points)
+    size = max(1, math.ceil(len(pts) / max(1, chunks)))
+    parts = [pts[k : k + size] for k in range(0, len(pts), size)]
+    found = [e for part in map_fn(check_points, parts) for e in part]
+    errors = {p.index: e for p, e in zip(pts, found, strict=True) if e}
+    if errors:
+        raise SweepError(_validation_report(sweep, errors))
+
+
+# -- memory -------------------------------------------------------------------------------------
+def _size(n: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1024
+    raise AssertionError
+
+
+def parse_size(text: str) -> int:
+    """``"2GB"``, ``"512 MiB"``, ``"1.5G"``, ``"1000"`` (bytes) -> bytes.
+
+    Raises
+    ------
+    UserInputError
+        When ``text`` is not a size.
+    """
+    import re
+
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kmgt]?)(i?b?)\s*", text.lower())
+    if not m:
+        raise UserInputError(f"{text!r} is not a memory size; write it like 2GB, 512MiB or 1.5G.")
+    value, prefix = float(m.group(1)), m.group(2)
+    base = 1024 if m.group(3).startswith("i") else 1000
+    return int(value * base ** " kmgt".index(prefix or " "))
+
+
+def available_memory() -> int:
+    """Bytes of memory available to new allocations on this machine."""
+    import psutil
+
+    return int(psutil.virtual_memory().available)
+
+
+def check_memory(
+    sweep: Sweep,
+    *,
+    per_point_kept: int,
+    per_point_full: int,
+    in_flight: int,
+    limit: int | None = None,
+) -> str:
+    """Refuse a sweep whose kept results would not fit; return a sentence with the estimate.
+
+    The estimate is ``points x bytes kept per point + results in transit x full result``.
+
+    Raises
+    ------
+    SweepSizeError
+        When the estimate exceeds ``limit`` (bytes), or by default :data:`MEMORY_SHARE` of the
+        memory available on this machine.
+    """
+    n = len(sweep)
+    need = n * per_point_kept + in_flight * per_point_full
+    if limit is None:
+        avail = available_memory()
+        allowed, what = int(avail * MEMORY_SHARE), f"{MEMORY_SHARE:.0%} of the {_size(avail)} available"
+    else:
+        allowed, what = limit, "the memory limit given"
+    line = (
+        f"about {_size(need)} ({n:,} points x {_size(per_point_kept)} kept each, measured on the first "
+        f"point, plus {in_flight} result{'s' if in_flight != 1 else ''} in transit x {_size(per_point_full)})"
+    )
+    if need > allowed:
+        raise SweepSizeError(
+            f"{sweep.source}: the sweep's results need {line}, more than {what} ({_size(allowed)}). No "
+            f"point was stored. Split the sweep into smaller files, coarsen a dimension, or raise the limit "
+            f"(--memory-limit) if the memory is there."
+        )
+    return f"memory: {line}; {what}"
+
+
+# -- engines ------------------------------------------------------------------------------------
+class _SerialEngine:
+    """Points solved in this process, one at a time."""
+
+    description = "serial (this process)"
+
+    def __init__(self) -> None:
+        self._queue: list[tuple[SweepPoint, Mapping[str, Any], bool]] = []
+
+    def capacity(self) -> int:
+        return 1
+
+    def map(self, fn: Callable, items: Iterable) -> list:
+        return [fn(x) for x in items]
+
+    def submit(self, point: SweepPoint, info: Mapping[str, Any], full: bool) -> None:
+        self._queue.append((point, info, full))
+
+    def pending(self) -> int:
+        return len(self._queue)
+
+    def next_done(self) -> list[PointOutcome]:
+        point, info, full = self._queue.pop(0)
+        return [solve_point(point, info, full)]
+
+    def cancel(self) -> None:
+        self._queue.clear()
+
+
+class _DaskEngine:
+    """Points solved as Dask tasks, at most twice as many in flight as the cluster has threads
+    (results are gathered and released as they finish)."""
+
+    def __init__(self, client: distributed.Client, description: str) -> None:
+        self.client = client
+        self.description = description
+        self._futures: dict[Any, SweepPoint] = {}
+        self._tag = uuid.uuid4().hex[:8]
+        from distributed import as_completed
+
+        self._done = as_completed(loop=client.loop)
+
+    def capacity(self) -> int:
+        return max(1, sum(self.client.nthreads().values()))
+
+    def map(self, fn: Callable, items: Iterable) -> list:
+        items = list(items)
+        keys = [f"kaifang-check-{self._tag}-{k}" for k in range(len(items))]
+        futures = self.client.map(fn, items, key=keys, pure=False)
+        return self.client.gather(futures)
+
+    def submit(self, point: SweepPoint, info: Mapping[str, Any], full: bool) -> None:
+        key = f"kaifang-point-{self._tag}-{point.index}"
+        fut = self.client.submit(solve_point, point, info, full, key=key, pure=False)
+        self._futures[fut] = point
+        self._done.add(fut)
+
+    def pending(self) -> int:
+        return len(self._futures)
+
+    def next_done(self) -> list[PointOutcome]:
+        done = [next(self._done)]
+        done += [f for f in self._done.next_batch(block=False) if f in self._futures]
+        out = []
+        for fut in done:
+            point = self._futures.pop(fut)
+            try:
+                out.append(fut.result())
+            except Exception as exc:  # the task did not return: a worker died, or was lost
+                out.append(
+                    PointOutcome(
+                        index=point.index,
+                        name=point.scenario.name,
+                        values=dict(point.values),
+                        status="error",
+                        error=(
+                            f"{type(exc).__name__}: {exc}. The worker solving it died or was lost "
+                            f"(often: out of memory; see the workers' logs)."
+                        ),
+                    )
+                )
+            fut.release()
+        return out
+
+    def cancel(self) -> None:
+        if self._futures:
+            self.client.cancel(list(self._futures))
+        self._futures.clear()
+
+
+# -- the result ---------------------------------------------------------------------------------
+def _value_column(values: list[Any]) -> list[Any]:
+    """A summary column of point values: numbers and strings as they are; lists and tables as
+    compact JSON; a column mixing kinds all as text."""
+    out = [json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v for v in values]
+    kinds = {type(v) for v in out}
+    if len(kinds) > 1 and not kinds <= {int, float}:
+        out = [v if isinstance(v, str) else json.dumps(v) for v in out]
+    return out
+
+
+def _point_frame(sweep: Sweep, outcome: PointOutcome, regions: pd.DataFrame) -> pd.DataFrame:
+    df = regions.reset_index(drop=True)
+    cols: dict[str, Any] = {"point": outcome.index}
+    for label in sweep.labels:
+        v = outcome.values[label]
+        cols[label if label not in df.columns else f"sweep:{label}"] = (
+            json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v
+        )
+    front = pd.DataFrame(cols, index=df.index)
+    return pd.concat([front, df], axis=1)
+
+
+def _diagnostics(result: RunResult | None) -> dict[str, Any]:
+    if result is None:
+        return {}
+    keep = ("converged", "iterations", "residual", "solve_seconds")
+    return {k: result.diagnostics[k] for k in keep if k in result.diagnostics}
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """A solved sweep. Immutable.
+
+    Attributes
+    ----------
+    sweep
+        What was swept.
+    outcomes
+        One :class:`PointOutcome` per point, in point order (with its ``result`` only when
+        ``run_sweep(..., keep_results=True)``).
+    summary
+        One row per solved point and region: ``point``, one column per dimension (its label:
+        numbers and text as they are, lists as JSON text), then the model's per-region columns
+        (``region``, ``welfare_pct``, ...). Failed points have no rows here; see
+        :meth:`points_table`.
+    engine
+        Where the points ran (``"serial (this process)"``, ``"local Dask cluster (2 workers)"``...).
+    seconds
+        Wall time of the whole sweep (validation, cluster start and solving).
+    diagnostics
+        Point index (as text) -> the run's main diagnostics (converged, iterations, residual,
+        solve_seconds).
+    sweep_id
+        The sweep's id in the results store, when it was recorded.
+    """
+
+    sweep: Sweep
+    outcomes: tuple[PointOutcome, ...]
+    summary: pd.DataFrame = field(repr=False)
+    engine: str = ""
+    seconds: float = 0.0
+    diagnostics: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
+    sweep_id: str | None = None
+
+    @property
+    def n_failed(self) -> int:
+        """Points that did not give a result."""
+        return sum(o.status != "ok" for o in self.outcomes)
+
+    @property
+    def failed(self) -> tuple[PointOutcome, ...]:
+        """The outcomes of the points that did not give a result."""
+        return tuple(o for o in self.outcomes if o.status != "ok")
+
+    def points_table(self) -> pd.DataFrame:
+        """One row per point: ``point``, ``name``, the dimension values, ``status``, ``error``,
+        ``run_id``, ``seconds``."""
+        rows = []
+        for o in self.outcomes:
+            rows.append(
+                {
+                    "point": o.index,
+                    "name": o.name,
+                    **dict(o.values),
+                    "status": o.status,
+                    "error": o.error,
+                    "run_id": o.run_id,
+                    "seconds": o.seconds,
+                }
+            )
+        df = pd.DataFrame(rows)
+        for label in self.sweep.labels:
+            df[label] = _value_column(list(df[label]))
+        return df
+
+    def to_document(self) -> dict[str, Any]:
+        """The JSON document of ``kaifang sweep --json``: the sweep, counts and ``points``
+        (each with its values, status, run id, diagnostics and ``regions``)."""
+        from kaifang.results._impl import _clean
+
+        rows_by_point: dict[int, list[dict[str, Any]]] = {}
+        if len(self.summary):
+            value_cols = ["point", *[c for c in self.summary.columns if c in self.sweep.labels]]
+            value_cols += [c for c in self.summary.columns if c.startswith("sweep:")]
+            body = self.summary.drop(columns=value_cols[1:])
+            for rec in body.to_dict(orient="records"):
+                rows_by_point.setdefault(int(rec.pop("point")), []).append(_clean(rec))
+        by_index = {p.index: p for p in self.sweep.points}
+        points = []
+        for o in self.outcomes:
+            points.append(
+                {
+                    "index": o.index,
+                    "name": o.name,
+                    "values": _clean(dict(o.values)),
+                    "assignments": _clean(dict(by_index[o.index].assignments)),
+                    "status": o.status,
+                    "error": o.error,
+                    "run_id": o.run_id,
+                    "seconds": o.seconds,
+                    "warnings": list(o.warnings),
+                    "diagnostics": _clean(dict(self.diagnostics.get(str(o.index), {}))),
+                    "regions": rows_by_point.get(o.index, []),
+                }
+            )
+        return {
+            "sweep": self.sweep.name,
+            "description": self.sweep.description,
+            "source": self.sweep.source,
+            "sweep_sha256": self.sweep.sha256,
+            "model": self.sweep.base.model,
+            "dataset": self.sweep.base.dataset,
+            "mode": self.sweep.mode,
+            "dimensions": [
+                {"label": d.label, "fields": list(d.fields), "op": d.op, "values": _clean(list(d.values))}
+                for d in self.sweep.dimensions
+            ],
+            "engine": self.engine,
+            "n_points": len(self.outcomes),
+            "n_solved": len(self.outcomes) - self.n_failed,
+            "n_failed": self.n_failed,
+            "seconds": self.seconds,
+            "sweep_id": self.sweep_id,
+            "kaifang_version": package_version(),
+            "points": points,
+        }
+
+    def save(self, folder: str | Path) -> Path:
+        """Write ``summary.csv``, ``points.csv``, ``sweep.json`` (:meth:`to_document`) and
+        ``sweep.toml`` (the sweep file's exact text) into ``folder``; return the folder."""
+        out = Path(folder)
+        out.mkdir(parents=True, exist_ok=True)
+        self.summary.to_csv(out / "summary.csv", index=False)
+        self.points_table().to_csv(out / "points.csv", index=False)
+        (out / "sweep.json").write_text(json.dumps(self.to_document(), indent=2, allow_nan=False) + "\n")
+        (out / "sweep.toml").write_text(self.sweep.text)
+        return out
+
+
+# -- the runner ---------------------------------------------------------------------------------
+def run_sweep(
+    sweep: Sweep,
+    *,
+    engine: Engine = "local",
+    client: distributed.Client | None = None,
+    scheduler: str | None = None,
+    n_workers: int | None = None,
+    worker_env: Mapping[str, str] | None = None,
+    forward_env: bool = True,
+    dashboard: bool = False,
+    connect_timeout: float = 10.0,
+    memory_limit: int | None = None,
+    keep_results: bool = False,
+    full_results: bool | None = None,
+    validate: bool = True,
+    store: ResultsStore | None = None,
+    on_point: Callable[[PointOutcome], Any] | None = None,
+    status: Callable[[str], None] | None = None,
+) -> SweepResult:
+    """Solve every point of ``sweep``.
+
+    Parameters
+    ----------
+    sweep
+        From :func:`~kaifang.scenario.sweep.load_sweep`.
+    engine
+        ``"local"``: a Dask cluster (a LocalCluster started here unless ``client`` or
+        ``scheduler`` is given); ``"serial"``: in this process, no Dask.
+    client
+        A connected :class:`distributed.Client` to run on (left open).
+    scheduler
+        Address of a running Dask scheduler (``tcp://host:8786``).
+    n_workers
+        Workers of the local cluster (default: one per core available to this process).
+    worker_env
+        Environment variables to set in the workers, on top of the forwarded ones.
+    forward_env
+        Set this process's ``KAIFANG_*`` variables (data mirror, cache...) in the workers.
+    dashboard
+        Serve the local cluster's dashboard (on port 8787 of the loopback interface).
+    connect_timeout
+        Seconds to wait for a scheduler (and for its first worker).
+    memory_limit
+        Bytes the kept results may take (default: :data:`MEMORY_SHARE` of the available memory).
+    keep_results
+        Keep every point's full :class:`~kaifang.results.RunResult` in :attr:`SweepResult.outcomes`
+        (the memory check then counts full results); by default only the summary rows are kept.
+    full_results
+        Bring every point's extra tables (bilateral, sectors, diversion...) back from the workers;
+        by default only when they are stored or kept (otherwise the per-region table is enough,
+        and much less to send).
+    validate
+        Validate every point before solving any (:func:`validate_sweep`).
+    store
+        A :class:`~kaifang.store.ResultsStore` to record the sweep in: one sweep record, each
+        solved point a run (with the sweep in its provenance), written from a background thread
+        while the points are solved. The record is created when the first point is in; a sweep
+        stopped by an error or an interrupt is closed with status ``interrupted``.
+    on_point
+        Called with each outcome as it arrives (in completion order, with its result), e.g. to
+        show progress or save it (ask for ``full_results`` to save the extra tables).
+    status
+        Called with a sentence at each phase (validating, starting the cluster, memory estimate).
+
+    Raises
+    ------
+    SweepError
+        Invalid points (all listed), or results that would not fit in memory
+        (:class:`SweepSizeError`).
+    kaifang._dask.SchedulerError
+        A scheduler that cannot be reached, has no workers, or whose workers cannot run kaifang.
+    """
+    say = status or (lambda m: None)
+    t0 = time.perf_counter()
+    if engine not in ("local", "serial"):
+        raise UserInputError(f"unknown sweep engine {engine!r}; valid engines: local, serial.")
+    if engine == "serial" and (client is not None or scheduler is not None):
+        raise UserInputError("a serial sweep runs in this process: give no client or scheduler with it.")
+    if client is not None and scheduler is not None:
+        raise UserInputError("give a Dask client or a scheduler address, not both.")
+    opts = {
+        "validate": validate,
+        "keep_results": keep_results,
+        "memory_limit": memory_limit,
+        "store": store,
+        "full_results": full_results,
+    }
+    if engine == "serial":
+        return _run(sweep, _SerialEngine(), t0, opts, on_point, say)
+    from kaifang._dask import cluster_client, forwarded_env
+
+    env = forwarded_env(worker_env, forward=forward_env)
+    with cluster_client(
+        client=client,
+        scheduler=scheduler,
+        n_workers=n_workers,
+        env=env,
+        dashboard=dashboard,
+        timeout=connect_timeout,
+        status=say,
+    ) as (c, description):
+        return _run(sweep, _DaskEngine(c, description), t0, opts, on_point, say)
+
+
+def _summary(sweep: Sweep, frames: Mapping[int, pd.DataFrame]) -> pd.DataFrame:
+    if not frames:
+        return pd.DataFrame(columns=["point", *sweep.labels])
+    summary = pd.concat([frames[i] for i in sorted(frames)], ignore_index=True)
+    for label in sweep.labels:
+        col = label if label in summary.columns else f"sweep:{label}"
+        summary[col] = _value_column(list(summary[col]))
+    return summary
+
+
+def _run(
+    sweep: Sweep,
+    eng: _SerialEngine | _DaskEngine,
+    t0: float,
+    opts: Mapping[str, Any],
+    on_point: Callable[[PointOutcome], Any] | None,
+    say: Callable[[str], None],
+) -> SweepResult:
+    n = len(sweep)
+    if opts["validate"]:
+        say(f"validating {n:,} point{'s' if n != 1 else ''}")
+        validate_sweep(sweep, eng.map, chunks=4 * eng.capacity())
+    info = {
+        k: v
+        for k, v in sweep_provenance(sweep, sweep.points[0]).items()
+        if k not in ("index", "values", "assignments")
+    }
+    keep_results, store = opts["keep_results"], opts["store"]
+    full = opts["full_results"]
+    if full is None:
+        full = keep_results or store is not None
+    say(f"solving {n:,} point{'s' if n != 1 else ''} on {eng.description}")
+    outcomes: dict[int, PointOutcome] = {}
+    frames: dict[int, pd.DataFrame] = {}
+    diags: dict[str, dict[str, Any]] = {}
+    todo = iter(sweep.points)
+    by_index = {p.index: p for p in sweep.points}
+    checked = exhausted = finished = False
+    recorder = None
+    summary = None
+    try:
+        while True:
+            # until the first result is measured, no more points than the cluster runs at once
+            limit = 2 * eng.capacity() if checked else eng.capacity()
+            while not exhausted and eng.pending() < limit:
+                p = next(todo, None)
+                if p is None:
+                    exhausted = True
+                    break
+                eng.submit(p, info, full)
+            if not eng.pending():
+                break
+            for out in eng.next_done():
+                frame = None
+                if out.result is not None:
+                    frame = _point_frame(sweep, out, out.result.regions)
+                    if not checked:
+                        kept = out.nbytes if keep_results else int(frame.memory_usage(deep=True).sum())
+                        say(
+                            check_memory(
+                                sweep,
+                                per_point_kept=kept,
+                                per_point_full=out.nbytes,
+                                in_flight=2 * eng.capacity(),
+                                limit=opts["memory_limit"],
+                            )
+                        )
+                        checked = True
+                if store is not None:
+                    if recorder is None:
+                        from kaifang.store._sweeps import SweepRecorder
+
+                        recorder = SweepRecorder(store, sweep, engine=eng.description)
+                        say(f"recording in {store.path} as sweep {recorder.sweep_id}")
+                    recorder.add(
+                        point=out.index,
+                        name=out.name,
+                        values=out.values,
+                        status=out.status,
+                        result=out.result,
+                        scenario=by_index[out.index].scenario,
+                        error=out.error,
+                        seconds=out.seconds,
+                    )
+                if on_point is not None:
+                    on_point(out)
+                diags[str(out.index)] = _diagnostics(out.result)
+                if not keep_results:
+                    out = replace(out, result=None)
+                outcomes[out.index] = out
+                if frame is not None:
+                    frames[out.index] = frame
+        summary = _summary(sweep, frames)
+        finished = True
+    finally:
+        eng.cancel()
+        if recorder is not None:
+            if finished:
+                recorder.close(status="done", summary=summary, seconds=time.perf_counter() - t0)
+            else:  # an error or an interrupt: keep what was solved, say the sweep did not finish
+                with contextlib.suppress(Exception):
+                    recorder.close(status="interrupted")
+    run_ids = recorder.run_ids if recorder is not None else {}
+    ordered = tuple(replace(outcomes[i], run_id=run_ids.get(i)) for i in sorted(outcomes))
+    assert summary is not None
+    return SweepResult(
+        sweep=sweep,
+        outcomes=ordered,
+        summary=summary,
+        engine=eng.description,
+        seconds=time.perf_counter() - t0,
+        diagnostics=diags,
+        sweep_id=recorder.sweep_id if recorder is not None else None,
+    )
