@@ -54,3 +54,17 @@ def random_world(seed: int, n: int, j: int, *, deficits: str = "keep", **kw: boo
         else b.deficit - b.deficit.sum() * b.value_added / b.value_added.sum()
     )
     return solve(b, b.tariff, None, d).to_baseline()
+
+
+def independent_real_income(e) -> np.ndarray:
+    """(I'/I) / P-hat recomputed from the equilibrium's arrays (no kaifang welfare code)."""
+    b = e.baseline
+    x0 = b.shares * b.expenditure[:, None, :] / (1.0 + b.tariff)
+    x1 = e.shares * e.expenditure[:, None, :] / (1.0 + e.tariff_new)
+    income = []
+    for x, tau, deficit in ((x0, b.tariff, b.deficit), (x1, e.tariff_new, e.deficit_new)):
+        value_added = (b.gamma_va * x.sum(axis=0)).sum(axis=1)  # labour demand sum_j gamma_nj Y_nj
+        revenue = (tau * x).sum(axis=(1, 2))
+        income.append(value_added + revenue + deficit)
+    p_hat = np.exp((b.alpha * np.log(e.p_hat)).sum(axis=1))
+    return income[1] / income[0] / p_hat

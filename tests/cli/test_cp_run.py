@@ -19,10 +19,24 @@ REQUIRED = {
     "welfare_pct",
     "terms_of_trade_pct",
     "volume_of_trade_pct",
+    "technical_efficiency_pct",
+    "productivity_pct",
+    "deficit_pct",
+    "welfare_residual_pct",
     "real_wage_pct",
     "exports_pct",
     "imports_pct",
+    "welfare_first_order_pct",
+    "terms_of_trade_first_order_pct",
+    "volume_of_trade_first_order_pct",
 }
+PARTS = (
+    "terms_of_trade_pct",
+    "volume_of_trade_pct",
+    "technical_efficiency_pct",
+    "productivity_pct",
+    "deficit_pct",
+)
 
 
 def _run_json(capsys, *args):
@@ -40,13 +54,23 @@ def test_nafta_end_to_end_json(capsys):
     regions = {r["region"]: r for r in doc["regions"]}
     assert len(regions) == 31 and "ROW" in regions and "DEU" in regions
     assert all(REQUIRED <= set(r) for r in doc["regions"])
-    # Caliendo & Parro (2015), abstract: MEX +1.31 %, USA +0.08 %, CAN -0.06 % (2 decimals)
-    assert regions["MEX"]["welfare_pct"] == pytest.approx(1.31, abs=0.005)
-    assert regions["USA"]["welfare_pct"] == pytest.approx(0.08, abs=0.005)
-    assert regions["CAN"]["welfare_pct"] == pytest.approx(-0.06, abs=0.005)
+    # Caliendo & Parro (2015), abstract: MEX +1.31 %, USA +0.08 %, CAN -0.06 % (2 decimals), the
+    # paper's first-order measure
+    assert regions["MEX"]["welfare_first_order_pct"] == pytest.approx(1.31, abs=0.005)
+    assert regions["USA"]["welfare_first_order_pct"] == pytest.approx(0.08, abs=0.005)
+    assert regions["CAN"]["welfare_first_order_pct"] == pytest.approx(-0.06, abs=0.005)
     for r in doc["regions"]:
-        assert r["welfare_pct"] == pytest.approx(r["terms_of_trade_pct"] + r["volume_of_trade_pct"], abs=1e-9)
+        # (deficits are zero in both equilibria, up to the solver's tolerance)
+        assert r["welfare_first_order_pct"] == pytest.approx(
+            r["terms_of_trade_first_order_pct"] + r["volume_of_trade_first_order_pct"], abs=1e-6
+        )
+        # the exact measure is its integrated parts plus the reported residual
+        assert r["welfare_pct"] == pytest.approx(
+            sum(r[c] for c in PARTS) + r["welfare_residual_pct"], abs=1e-9
+        )
+        assert abs(r["welfare_residual_pct"]) < 0.01
     d = doc["diagnostics"]
+    assert "exact change in real income" in d["welfare_measure"] and d["welfare_residual_max_pct"] < 0.01
     assert d["converged"] is True and d["solve_seconds"] > 0 and d["iterations"] > 0
     assert d["equilibria"]["counterfactual"]["trade_balance_error"] <= 1e-8
     p = doc["provenance"]

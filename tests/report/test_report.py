@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 import sys
 from pathlib import Path
@@ -88,6 +89,59 @@ def test_report_is_self_contained(tmp_path):
     assert "Import diversion" in html and "Side by side" in html
     assert "@media print" in html
     assert "<script src" not in html and "<link" not in html
+
+
+def _with_measure(res: RunResult, measure: str | None) -> RunResult:
+    import dataclasses
+
+    diag = {k: v for k, v in res.diagnostics.items() if k != "welfare_measure"}
+    if measure is not None:
+        diag["welfare_measure"] = measure
+    return dataclasses.replace(res, diagnostics=diag)
+
+
+EXACT = "welfare_pct is the exact change in real income, 100 (I'/I / P-hat - 1), with ..."
+
+
+def test_headline_names_the_welfare_measure_and_uses_welfare_pct():
+    res = _with_measure(make_result(0), EXACT)
+    html = render_report([res])
+    best = res.regions.loc[res.regions["welfare_pct"].idxmax()]
+    assert f"{best['region']} ({best['welfare_pct']:,.3f})" in html  # largest gain on welfare_pct
+    assert "exact change in real income</span>" in html and EXACT.replace("'", "&#39;") in html
+    assert "Different welfare measures" not in html
+
+
+def test_report_and_compare_warn_when_runs_measure_welfare_differently():
+    from kaifang.report.compare import measure_warning
+
+    a = _with_measure(make_result(0), EXACT)
+    b = _with_measure(
+        make_result(1, "second"), "first-order decomposition of Caliendo and Parro (2015): ToT + VoT"
+    )
+    html = render_report([a, b])
+    assert "Different welfare measures" in html
+    msg = measure_warning({"a": a, "b": b})
+    assert msg is not None and "a: exact change in real income" in msg
+    assert "b: first-order decomposition of Caliendo and Parro" in msg
+    assert measure_warning({"a": a, "a2": _with_measure(make_result(2), EXACT)}) is None
+    assert "not stated by the run" in measure_warning({"a": a, "old": _with_measure(make_result(3), None)})
+
+
+def test_cli_compare_shows_each_measure_and_warns(tmp_path, capsys):
+    store = ResultsStore(tmp_path / "s.duckdb")
+    a = store.add(_with_measure(make_result(0), EXACT), parse_scenario(TEXT))
+    b = store.add(
+        _with_measure(make_result(1, "old"), "first-order decomposition of Caliendo and Parro (2015)"),
+        parse_scenario(TEXT.replace("us-china", "old")),
+    )
+    assert main(["compare", a, b, "--store", str(store.path)]) == 0
+    out = capsys.readouterr()
+    assert "welfare_pct: exact change in real income" in out.out
+    assert "warning: these runs measure welfare_pct differently" in " ".join(out.err.split())
+    assert main(["compare", a, b, "--store", str(store.path), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["runs"][0]["welfare_measure"] == EXACT and len(doc["warnings"]) == 1
 
 
 def test_offline_safe_rewrites_urls_everywhere():
@@ -177,12 +231,12 @@ def test_cli_report_of_scenario_file_end_to_end(tmp_path, capsys, scenarios_dir)
                 "--out",
                 str(out),
                 "--measure",
-                "real_income_pct",
+                "real_wage_pct",
             ]
         )
         == 0
     )
-    assert "real_income_pct by region" in out.read_text()
+    assert "real_wage_pct by region" in out.read_text()
     assert (
         main(["report", str(scenarios_dir / "demo-tariff.toml"), "--out", str(out), "--measure", "welfar"])
         == 2

@@ -101,12 +101,16 @@ def test_compare_runs_and_files(tmp_path, capsys, scenarios_dir):
     assert [r["scenario"] for r in doc["runs"]] == ["cp2015-us-china-tariff-war", "cp2015-china-halves-mfn"]
     assert doc["runs"][0]["run_id"] == rid and doc["runs"][1]["run_id"]  # the file's run was stored
     assert "welfare_pct" in doc["outcomes"]
+    assert all("exact change in real income" in r["welfare_measure"] for r in doc["runs"])
+    assert doc["warnings"] == []  # both runs measure welfare the same way
     t = pd.DataFrame(doc["table"])
     assert len(t) == 2 * 31 and set(t["run"]) == {r["label"] for r in doc["runs"]}
     # the table holds each run's own numbers
     stored = ResultsStore().get(rid).regions.set_index("region")["welfare_pct"]
     mine = t[t["run"] == rid].set_index("region")["welfare_pct"]
     pd.testing.assert_series_equal(mine.sort_index(), stored.sort_index(), check_names=False)
+    assert main(["compare", rid, str(b), "--no-store"]) == 0
+    assert "welfare_pct: exact change in real income" in capsys.readouterr().out
     assert main(["compare", rid, str(b), "--no-store", "--outcome", "real_wage_pct"]) == 0
     assert "real_wage_pct" in capsys.readouterr().out
     assert main(["compare", rid, "--outcome", "welfare"]) == 2

@@ -102,16 +102,17 @@ def compare_cmd(
     """Compare runs side by side: key outcomes (welfare, real wage, trade...) per region per run.
 
     Columns are headed OUTCOME and a key (A, B, ...) per run; the legend below the table
-    says which run each key stands for.
+    says which run each key stands for, and what its welfare_pct measures.
     """
     import pandas as pd
 
     from kaifang.cli._format import DisplayColumn, clean, fmt_number, parse_list, print_columns, select_rows
-    from kaifang.report.compare import compare_runs
+    from kaifang.report.compare import compare_runs, measure_warning, welfare_label, welfare_measure
 
     runs = load_runs(items, store, no_store=no_store)
     table = compare_runs({k: v[1] for k, v in runs.items()}, parse_list(outcome) or None)
     outs = [c for c in table.columns if c not in ("region", "run", "scenario", "model")]
+    warning = measure_warning({k: v[1] for k, v in runs.items()}) if "welfare_pct" in outs else None
     if as_json:
         doc = {
             "runs": [
@@ -122,10 +123,12 @@ def compare_cmd(
                     "model": res.model,
                     "dataset": res.provenance.get("dataset"),
                     "synthetic": res.synthetic,
+                    "welfare_measure": welfare_measure(res) or None,
                 }
                 for label, (rid, res) in runs.items()
             ],
             "outcomes": outs,
+            "warnings": [warning] if warning else [],
             "table": [
                 {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in rec.items()}
                 for rec in table.to_dict(orient="records")
@@ -155,12 +158,15 @@ def compare_cmd(
     for lab in labels:
         rid, res = runs[lab]
         note = "  [SYNTHETIC DEMO DATA]" if res.synthetic else ""
+        measure = welfare_label(res) if "welfare_pct" in outs else ""
         console.print(
             clean(
                 f"{keys[lab]}: {res.scenario} — {res.model} on {res.provenance.get('dataset')}"
-                f"{'  run ' + rid if rid else ''}{note}"
+                f"{'  run ' + rid if rid else ''}{note}{'  welfare_pct: ' + measure if measure else ''}"
             ),
             style="dim",
             highlight=False,
             markup=False,
         )
+    if warning:
+        err_console.print(clean(f"warning: {warning}"), style="yellow", highlight=False, markup=False)

@@ -84,6 +84,9 @@ def _headline(label: str, rid: str | None, res: RunResult, measure: str | None =
         best = (str(reg.loc[i, "region"]), float(reg.loc[i, col]))
         worst = (str(reg.loc[j, "region"]), float(reg.loc[j, col]))
     d = res.diagnostics
+    from kaifang.report.compare import welfare_label, welfare_measure
+
+    is_welfare = col == "welfare_pct"
     return {
         "label": label,
         "run_id": rid or "",
@@ -92,6 +95,8 @@ def _headline(label: str, rid: str | None, res: RunResult, measure: str | None =
         "dataset": res.provenance.get("dataset", ""),
         "synthetic": res.synthetic,
         "measure": col or "",
+        "measure_label": welfare_label(res) if is_welfare else "",
+        "measure_definition": welfare_measure(res) if is_welfare else "",
         "best": f"{best[0]} ({_fmt(best[1])})",
         "worst": f"{worst[0]} ({_fmt(worst[1])})",
         "converged": d.get("converged", ""),
@@ -270,7 +275,7 @@ def render_report(
         runs = labelled
     if not runs:
         raise ValueError("no runs to report")
-    from kaifang.report.compare import compare_runs
+    from kaifang.report.compare import compare_runs, measure_warning
 
     if measure is not None and not any(measure in r.regions.columns for _, r in runs.values()):
         from kaifang.errors import UserInputError, suggest
@@ -283,6 +288,12 @@ def render_report(
         _run_section(i, label, rid, res, measure) for i, (label, (rid, res)) in enumerate(runs.items())
     ]
     headline = [_headline(label, rid, res, measure) for label, (rid, res) in runs.items()]
+    warning = (
+        measure_warning({k: v[1] for k, v in runs.items()})
+        if (measure or "welfare_pct") == "welfare_pct"
+        else None
+    )
+    definitions = list(dict.fromkeys(h["measure_definition"] for h in headline if h["measure_definition"]))
     comparison = None
     if len(runs) > 1:
         comp = compare_runs({k: v[1] for k, v in runs.items()})
@@ -301,6 +312,8 @@ def render_report(
         generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         version=package_version(),
         headline=headline,
+        measure_warning=warning,
+        measure_definitions=definitions,
         comparison=comparison,
         sections=sections,
         any_synthetic=any(r.synthetic for _, r in runs.values()),

@@ -7,7 +7,14 @@ import pandas as pd
 __all__ = ["bar_chart", "heatmap", "welfare_chart"]
 
 _CONFIG = {"displaylogo": False, "responsive": True, "topojsonURL": "topojson/"}
-_DECOMP = ("terms_of_trade_pct", "volume_of_trade_pct", "technical_efficiency_pct")
+#: Parts of a welfare decomposition, stacked under the total (those a run has and that are not all zero).
+_DECOMP = (
+    "terms_of_trade_pct",
+    "volume_of_trade_pct",
+    "technical_efficiency_pct",
+    "productivity_pct",
+    "deficit_pct",
+)
 
 
 def _html(fig, div_id: str) -> str:
@@ -27,7 +34,7 @@ def welfare_chart(regions: pd.DataFrame, div_id: str, title: str, col: str | Non
     col = col or ("welfare_pct" if "welfare_pct" in regions.columns else _first_pct(regions))
     df = regions.sort_values(col)
     fig = go.Figure()
-    parts = [c for c in _DECOMP if c in df.columns and df[c].abs().sum() > 0]
+    parts = [c for c in _DECOMP if c in df.columns and df[c].abs().max() > 1e-6]  # not rounding noise
     if col == "welfare_pct" and parts:
         for c in parts:
             fig.add_bar(x=df["region"], y=df[c], name=c.removesuffix("_pct").replace("_", " "))

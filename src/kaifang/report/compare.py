@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
 from kaifang.results import RunResult
 
-__all__ = ["KEY_OUTCOMES", "compare_runs", "key_outcomes"]
+__all__ = [
+    "KEY_OUTCOMES",
+    "compare_runs",
+    "key_outcomes",
+    "measure_warning",
+    "welfare_label",
+    "welfare_measure",
+]
 
 #: Outcomes shown by default when a run has them, in this order.
 KEY_OUTCOMES = (
     "welfare_pct",
     "real_wage_pct",
-    "real_income_pct",
     "exports_pct",
     "imports_pct",
     "terms_of_trade_pct",
@@ -76,3 +83,31 @@ def compare_runs(results: Mapping[str, RunResult], outcomes: Sequence[str] | Non
     runs = {r: i for i, r in enumerate(results)}
     tidy = tidy.assign(_r=tidy["region"].map(order), _k=tidy["run"].map(runs))
     return tidy.sort_values(["_r", "_k"]).drop(columns=["_r", "_k"]).reset_index(drop=True)
+
+
+def welfare_measure(res: RunResult) -> str:
+    """What the run's ``welfare_pct`` measures, as its model states it (``diagnostics.welfare_measure``);
+    empty when the run does not say (older runs)."""
+    return str(res.diagnostics.get("welfare_measure") or "")
+
+
+def welfare_label(res: RunResult) -> str:
+    """A short name of the run's welfare measure, e.g. ``"exact change in real income"``: the
+    first clause of :func:`welfare_measure` (after ``"welfare_pct is the"``); empty if unstated."""
+    text = welfare_measure(res)
+    text = re.sub(r"^\s*welfare_pct\s+is\s+(the\s+)?", "", text)
+    return re.split(r"[,;:(]", text, maxsplit=1)[0].strip()
+
+
+def measure_warning(results: Mapping[str, RunResult]) -> str | None:
+    """A sentence when the runs' ``welfare_pct`` columns measure different things (their models
+    state different welfare measures, or some state none), else ``None``."""
+    with_welfare = {k: r for k, r in results.items() if "welfare_pct" in r.regions.columns}
+    labels = {k: welfare_label(r) or "not stated by the run" for k, r in with_welfare.items()}
+    if len(set(labels.values())) <= 1:
+        return None
+    listed = "; ".join(f"{k}: {v}" for k, v in labels.items())
+    return (
+        f"these runs measure welfare_pct differently ({listed}), so their welfare_pct columns are not "
+        f"comparable as they stand; see each run's diagnostics.welfare_measure."
+    )

@@ -207,6 +207,36 @@ def test_eu_enlargement_ge_pattern_as_described_by_ge_gravity(eu):
     assert abs(res.diagnostics["world_output_change_pct"]) < 1e-10  # world output held fixed
 
 
+def test_welfare_pct_is_real_expenditure_recomputed_from_the_flows(eu):
+    """welfare_pct = 100 (E-hat / P-hat - 1): expenditure from the full-equilibrium flows into each
+    importer, the CES price index P-hat_j = [sum_i lambda_ij B_ij p-hat_i^(1-sigma)]^(1/(1-sigma))
+    from the baseline shares, the partial effects and the producer prices (Yotov et al. 2016,
+    ch. 2); and the run says what it measures."""
+    res, _ = eu
+    bil = res.tables["bilateral"]
+    regions = list(res.regions["region"])
+    n = len(regions)
+    x0 = (
+        bil.pivot(index="exporter", columns="importer", values="trade_baseline")
+        .loc[regions, regions]
+        .to_numpy()
+    )
+    x1 = bil.pivot(index="exporter", columns="importer", values="trade_full").loc[regions, regions].to_numpy()
+    bb = (
+        bil.pivot(index="exporter", columns="importer", values="partial_effect")
+        .loc[regions, regions]
+        .to_numpy()
+    )
+    assert x0.shape == (n, n)
+    sigma = res.provenance["parameters"]["sigma"]
+    p_hat = 1 + res.regions["producer_price_pct"].to_numpy() / 100
+    lam = x0 / x0.sum(axis=0, keepdims=True)
+    price = ((lam * bb * (p_hat ** (1 - sigma))[:, None]).sum(axis=0)) ** (1 / (1 - sigma))
+    e_hat = x1.sum(axis=0) / x0.sum(axis=0)
+    np.testing.assert_allclose(res.regions["welfare_pct"], 100 * (e_hat / price - 1), rtol=1e-7, atol=1e-8)
+    assert "exact change in real expenditure" in res.diagnostics["welfare_measure"]
+
+
 def test_uncertainty_draws_are_seeded_and_bracket_the_point(eu):
     res, text = eu
     r = res.regions

@@ -18,15 +18,24 @@ Steps (section 5.1 of Caliendo and Parro 2015):
 
 Output columns (percent changes, counterfactual vs. baseline equilibrium):
 
-* ``welfare_pct`` = ``terms_of_trade_pct + volume_of_trade_pct (+ technical_efficiency_pct)``,
-  the paper's welfare measure and decomposition (:mod:`.welfare`). That decomposition is a
-  first-order one: for an **embargo** (a prohibitive cost, far from first order) it is not
-  defined, so ``welfare_pct`` is then the exact ``real_income_pct`` and the three decomposition
-  columns are empty (NaN); ``diagnostics.welfare_measure`` says which measure was used;
-* ``real_income_pct`` = 100 (I'/I / P-hat - 1), the exact change in real income;
+* ``welfare_pct`` = 100 (I'/I / P-hat - 1): the exact change in real income (equivalent
+  variation in percent of baseline income; :mod:`.welfare`, ``diagnostics.welfare_measure``);
+* its parts, the Caliendo–Parro decomposition integrated along the shock's path
+  (:func:`.welfare.integrate`, ``[solver] welfare_steps``): ``terms_of_trade_pct``,
+  ``volume_of_trade_pct``, ``technical_efficiency_pct`` (iceberg, ntb and embargo shocks),
+  ``productivity_pct``, ``deficit_pct``; ``welfare_residual_pct`` = ``welfare_pct`` minus their
+  sum (``diagnostics.welfare_residual_max_pct`` is its largest absolute value);
 * ``real_wage_pct`` = 100 (w-hat / P-hat - 1); ``wage_pct``; ``price_index_pct`` (P-hat_n);
 * ``exports_pct``, ``imports_pct``: international trade at producer prices (in units of world
-  value added, the numeraire); ``tariff_revenue_pct``.
+  value added, the numeraire); ``tariff_revenue_pct``;
+* ``welfare_first_order_pct`` = ``terms_of_trade_first_order_pct +
+  volume_of_trade_first_order_pct + technical_efficiency_first_order_pct`` (+ the deficit
+  change over income): the paper's first-order measure (:func:`.welfare.decompose`, its Table 2).
+
+The ``sectors`` and ``bilateral`` tables split the integrated parts (and the first-order terms
+of trade and volume of trade) by sector and by partner; they add up to the regional parts. The
+``bilateral`` table has a row for the home market (partner = region), where iceberg changes on
+domestic sales and productivity changes enter.
 
 The ``sectors`` and ``bilateral`` tables have a boolean ``no_trade`` column: true where the
 baseline has no trade to compare with (the services sectors of ``cp2015``, which have no trade
@@ -57,7 +66,12 @@ from kaifang.errors import KaifangWarning, ScenarioError
 from kaifang.models import Progress, null_progress
 from kaifang.models.caliendo_parro.solver import Equilibrium, SolverSettings, solve
 from kaifang.models.caliendo_parro.uncertainty import UncertaintySettings, theta_bands
-from kaifang.models.caliendo_parro.welfare import decompose
+from kaifang.models.caliendo_parro.welfare import (
+    IntegratedWelfare,
+    decompose,
+    integrate,
+    welfare_diagnostics,
+)
 from kaifang.results import RunResult, flag_no_trade, package_version
 from kaifang.results.diversion import diversion_tables
 from kaifang.scenario import Scenario, resolve, validate_section
@@ -281,37 +295,39 @@ def _check_traded(
             )
 
 
-def tables(e: Equilibrium, *, exact_welfare: bool = False) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+def tables(e: Equilibrium, welfare: IntegratedWelfare) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """The per-region table and the extra tables of a solved counterfactual.
 
-    With ``exact_welfare`` (prohibitive shocks), ``welfare_pct`` is the exact real-income change
-    and the first-order decomposition columns are NaN.
+    ``welfare`` is the exact welfare change of ``e`` and its decomposition integrated along the
+    shock's path (:func:`.welfare.integrate`); the paper's first-order decomposition
+    (:func:`.welfare.decompose`) fills the ``*_first_order_pct`` columns.
     """
     b = e.baseline
     regions, sectors = list(b.regions), list(b.sectors)
     n, j = b.n_regions, b.n_sectors
-    dec = decompose(e)
-    tot, vot, eff = dec.tot, dec.vot, dec.efficiency
-    if exact_welfare:  # the first-order terms are meaningless for prohibitive shocks
-        tot, vot, eff = (np.full_like(a, np.nan) for a in (tot, vot, eff))
-    tot_r = tot.sum(axis=(1, 2))
-    vot_r = vot.sum(axis=(1, 2))
-    eff_r = eff.sum(axis=(1, 2))
+    w = welfare
+    fo = decompose(e)
     x0, x1 = _international(b.flows), _international(e.flows)
     reg = pd.DataFrame(
         {
             "region": regions,
-            "welfare_pct": _pct(e.real_income, 1.0) if exact_welfare else 100 * (tot_r + vot_r + eff_r),
-            "terms_of_trade_pct": 100 * tot_r,
-            "volume_of_trade_pct": 100 * vot_r,
+            "welfare_pct": 100 * w.exact,
+            "terms_of_trade_pct": 100 * w.tot.sum(axis=(1, 2)),
+            "volume_of_trade_pct": 100 * w.vot.sum(axis=(1, 2)),
+            "technical_efficiency_pct": 100 * w.efficiency.sum(axis=(1, 2)),
+            "productivity_pct": 100 * w.productivity.sum(axis=(1, 2)),
+            "deficit_pct": 100 * w.deficit,
+            "welfare_residual_pct": 100 * w.residual,
             "real_wage_pct": _pct(e.real_wage, 1.0),
             "exports_pct": _pct(x1.sum(axis=(0, 2)), x0.sum(axis=(0, 2))),
             "imports_pct": _pct(x1.sum(axis=(1, 2)), x0.sum(axis=(1, 2))),
-            "real_income_pct": _pct(e.real_income, 1.0),
             "wage_pct": _pct(e.w_hat, 1.0),
             "price_index_pct": _pct(e.price_index, 1.0),
             "tariff_revenue_pct": _pct(e.tariff_revenue, b.tariff_revenue),
-            "technical_efficiency_pct": 100 * eff_r,
+            "welfare_first_order_pct": 100 * fo.total,
+            "terms_of_trade_first_order_pct": 100 * fo.tot.sum(axis=(1, 2)),
+            "volume_of_trade_first_order_pct": 100 * fo.vot.sum(axis=(1, 2)),
+            "technical_efficiency_first_order_pct": 100 * fo.efficiency.sum(axis=(1, 2)),
         }
     )
     rr, ss = np.meshgrid(np.arange(n), np.arange(j), indexing="ij")
@@ -328,24 +344,29 @@ def tables(e: Equilibrium, *, exact_welfare: bool = False) -> tuple[pd.DataFrame
             "domestic_share_pct": _pct(
                 e.shares[np.arange(n), np.arange(n)], b.shares[np.arange(n), np.arange(n)]
             ).ravel(),
-            "terms_of_trade_pct": 100 * tot.sum(axis=1).ravel(),
-            "volume_of_trade_pct": 100 * vot.sum(axis=1).ravel(),
+            "terms_of_trade_pct": 100 * w.tot.sum(axis=1).ravel(),
+            "volume_of_trade_pct": 100 * w.vot.sum(axis=1).ravel(),
+            "technical_efficiency_pct": 100 * w.efficiency.sum(axis=1).ravel(),
+            "productivity_pct": 100 * w.productivity.sum(axis=1).ravel(),
+            "terms_of_trade_first_order_pct": 100 * fo.tot.sum(axis=1).ravel(),
+            "volume_of_trade_first_order_pct": 100 * fo.vot.sum(axis=1).ravel(),
         }
     )
     ii, pp = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-    off = (ii != pp).ravel()
-    bil = pd.DataFrame(
+    bil = pd.DataFrame(  # partner == region: the home market (iceberg and productivity parts)
         {
             "region": np.array(regions)[ii.ravel()],
             "partner": np.array(regions)[pp.ravel()],
-            "terms_of_trade_pct": 100 * tot.sum(axis=2).ravel(),
-            "volume_of_trade_pct": 100 * vot.sum(axis=2).ravel(),
-            "exports_pct": _pct(
-                b.flows.sum(axis=2).T * 0 + e.flows.sum(axis=2).T, b.flows.sum(axis=2).T
-            ).ravel(),
+            "terms_of_trade_pct": 100 * w.tot.sum(axis=2).ravel(),
+            "volume_of_trade_pct": 100 * w.vot.sum(axis=2).ravel(),
+            "technical_efficiency_pct": 100 * w.efficiency.sum(axis=2).ravel(),
+            "productivity_pct": 100 * w.productivity.sum(axis=2).ravel(),
+            "exports_pct": _pct(e.flows.sum(axis=2).T, b.flows.sum(axis=2).T).ravel(),
             "imports_pct": _pct(e.flows.sum(axis=2), b.flows.sum(axis=2)).ravel(),
+            "terms_of_trade_first_order_pct": 100 * fo.tot.sum(axis=2).ravel(),
+            "volume_of_trade_first_order_pct": 100 * fo.vot.sum(axis=2).ravel(),
         }
-    )[off]
+    )
     nz = b.flows > 0
     idx = np.argwhere(nz)
     flows = pd.DataFrame(
@@ -360,7 +381,7 @@ def tables(e: Equilibrium, *, exact_welfare: bool = False) -> tuple[pd.DataFrame
             "tariff_counterfactual_pct": 100 * e.tariff_new[nz],
         }
     )
-    return reg, {"sectors": sec, "bilateral": bil.reset_index(drop=True), "flows": flows}
+    return reg, {"sectors": sec, "bilateral": bil, "flows": flows}
 
 
 def _value_chains(b1: MultiSectorBaseline, e1: Equilibrium, composed, extra: dict[str, pd.DataFrame]) -> dict:
@@ -494,10 +515,8 @@ def _no_trade(e: Equilibrium, extra: dict[str, pd.DataFrame]) -> dict[str, pd.Da
     out["sectors"] = flag_no_trade(
         extra["sectors"], sec_flag.ravel(), ("exports_pct", "imports_pct", "domestic_share_pct")
     )
-    tot = b.flows.sum(axis=2)
-    ii, pp = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-    off = (ii != pp).ravel()
-    bil_flag = ((tot.T == 0) | (tot == 0)).ravel()[off]
+    tot = b.flows.sum(axis=2)  # the bilateral table has every pair, the home market included
+    bil_flag = ((tot.T == 0) | (tot == 0)).ravel()
     out["bilateral"] = flag_no_trade(extra["bilateral"], bil_flag, ("exports_pct", "imports_pct"))
     return out
 
@@ -520,9 +539,16 @@ def solve_prepared(prepared: Prepared, progress: Progress = null_progress) -> Ru
     e1 = solve(b1, composed.tariff_new, composed.cost_factor(), d_cf, settings, embargo=embargo)
     solve_seconds = time.perf_counter() - t0
 
+    welfare = integrate(
+        e1,
+        steps=settings.welfare_steps,
+        extrapolation=settings.welfare_extrapolation,
+        productivity=composed.productivity,
+        settings=settings,
+        progress=progress,
+    )
     progress("tabulating")
-    exact_welfare = composed.embargo is not None and bool(composed.embargo.any())
-    regions, extra = tables(e1, exact_welfare=exact_welfare)
+    regions, extra = tables(e1, welfare)
     extra = _no_trade(e1, extra)
     extra.update(diversion_tables(b1.flows, e1.flows, b1.regions))
     bands = None
@@ -551,11 +577,7 @@ def solve_prepared(prepared: Prepared, progress: Progress = null_progress) -> Ru
         "residual": max(e0.diagnostics.residual, e1.diagnostics.residual),
         "solve_seconds": solve_seconds,
         "method": e1.diagnostics.method,
-        "welfare_measure": (
-            "exact real income change (an embargo is far from first order: no decomposition)"
-            if exact_welfare
-            else "first-order decomposition of Caliendo and Parro (2015): ToT + VoT (+ efficiency)"
-        ),
+        **welfare_diagnostics(welfare),  # welfare_measure, welfare_residual_max_pct, welfare_decomposition
         "equilibria": {
             name: {
                 "iterations": e.diagnostics.iterations,
@@ -576,12 +598,12 @@ def solve_prepared(prepared: Prepared, progress: Progress = null_progress) -> Ru
             "(its own numeraire), so wage and price changes compare within a group, real ones everywhere",
         }
     not_applicable: dict[str, list[str]] = {}
-    if exact_welfare:  # the first-order decomposition is not defined for prohibitive shocks
-        decomposition = ["terms_of_trade_pct", "volume_of_trade_pct"]
+    if not welfare.steps:  # [solver] welfare_steps = []: the exact change without its parts
+        parts = ["terms_of_trade_pct", "volume_of_trade_pct", "technical_efficiency_pct", "productivity_pct"]
         not_applicable = {
-            "regions": [*decomposition, "technical_efficiency_pct"],
-            "sectors": decomposition,
-            "bilateral": decomposition,
+            "regions": [*parts, "deficit_pct", "welfare_residual_pct"],
+            "sectors": parts,
+            "bilateral": parts,
         }
     if (b1.tariff_revenue == 0).any():  # no tariffs in the baseline (e.g. an input-output table)
         not_applicable.setdefault("regions", []).append("tariff_revenue_pct")

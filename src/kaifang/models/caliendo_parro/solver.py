@@ -37,14 +37,15 @@ against the textbook ones in :mod:`.equations`.
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, WithJsonSchema, field_validator
 
 from kaifang.baseline.multisector import MultiSectorBaseline
 from kaifang.errors import ConvergenceError, UserInputError
@@ -77,6 +78,8 @@ SPARSE_TARIFFS = 0.25
 #: 6.0 and 5.5 ms.
 PRICE_SWEEPS = 3
 EXPENDITURE_SWEEPS = 2
+#: Largest step count of the welfare decomposition's grid (``SolverSettings.welfare_steps``).
+MAX_WELFARE_STEPS = 64
 #: From this many traded cells (pk is 8 bytes a cell) one evaluation is one price and one
 #: expenditure sweep: each sweep then reads megabytes, and Anderson acceleration makes up for
 #: the fewer sweeps with a few more steps (gravity_world(160, 65): 28 steps instead of 23, at
@@ -207,6 +210,14 @@ _Tol = bounded(float, "tol", ge=1e-15, le=1e-3, description="convergence toleran
 _MaxIter = bounded(int, "max_iter", ge=1, le=1_000_000, description="most evaluations of the equilibrium map")
 _Memory = bounded(int, "memory", ge=1, le=100, description="Anderson memory")
 _Damping = bounded(float, "damping", gt=0.0, le=1.0, description="weight of the new iterate")
+_WelfareSteps = bounded(
+    int, "welfare_steps", ge=1, le=MAX_WELFARE_STEPS, description="steps of a grid of the welfare path"
+)
+_STEP_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_WELFARE_STEPS}
+_WELFARE_STEPS_SCHEMA = {
+    "anyOf": [{"type": "array", "items": _STEP_SCHEMA, "maxItems": 4}, _STEP_SCHEMA],
+    "description": "step counts of the welfare decomposition's grids (increasing; [] skips it)",
+}
 
 
 class SolverSettings(BaseModel):
@@ -227,6 +238,17 @@ class SolverSettings(BaseModel):
     damping
         Weight of the new iterate, in (0, 1]; default 1 with Anderson, 0.25 without (the
         undamped joint map can oscillate).
+    welfare_steps
+        Step counts of the welfare decomposition integrated along the shock's path
+        (:func:`kaifang.models.caliendo_parro.welfare.integrate`): the equilibrium is solved on
+        uniform grids of K steps for each K given (grids that share points share the solves),
+        and the trapezoidal estimates are extrapolated to infinitely many steps (Richardson).
+        Default ``[2, 4]``: three extra equilibria. One number (``4``) means one grid without
+        extrapolation; ``[]`` skips the decomposition (the exact welfare change is still
+        reported). At most four increasing counts, each at most :data:`MAX_WELFARE_STEPS`.
+    welfare_extrapolation
+        ``"richardson"`` (default): extrapolate over the step counts; ``"none"``: take the
+        estimate of the largest count as it is.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -236,6 +258,26 @@ class SolverSettings(BaseModel):
     max_iter: _MaxIter = 5000
     memory: _Memory = 10
     damping: _Damping | None = None
+    welfare_steps: Annotated[tuple[_WelfareSteps, ...], WithJsonSchema(_WELFARE_STEPS_SCHEMA)] = (2, 4)
+    welfare_extrapolation: Literal["richardson", "none"] = "richardson"
+
+    @field_validator("welfare_steps", mode="before")
+    @classmethod
+    def _steps_list(cls, v: object) -> object:
+        if isinstance(v, int) and not isinstance(v, bool):
+            return (v,)
+        if isinstance(v, (list, tuple)):  # a TOML array
+            return tuple(v)
+        raise ValueError("give the step counts as a list of whole numbers, e.g. [2, 4], or one number")
+
+    @field_validator("welfare_steps")
+    @classmethod
+    def _steps_bounded(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        if len(v) > 4:
+            raise ValueError(f"give at most four step counts (got {len(v)}), e.g. [2, 4] or [2, 4, 8]")
+        if any(b <= a for a, b in itertools.pairwise(v)):
+            raise ValueError("the step counts must increase, e.g. [2, 4] or [2, 4, 8]")
+        return v
 
 
 @dataclass(frozen=True, eq=False)

@@ -51,7 +51,16 @@ from kaifang.scenario import Scenario, resolve, validate_section
 from kaifang.scenario.fields import bounded, refuse_sections
 from kaifang.scenario.select import EmptySelectionError, SelectorField
 
-__all__ = ["OUTCOMES", "Prepared", "prepare", "run", "solve_prepared"]
+__all__ = ["OUTCOMES", "WELFARE_MEASURE", "Prepared", "prepare", "run", "solve_prepared"]
+
+#: The definition of ``welfare_pct`` as stated in a run's ``diagnostics.welfare_measure``.
+WELFARE_MEASURE = (
+    "welfare_pct is the exact change in real expenditure, 100 (E-hat / P-hat - 1), with expenditure E "
+    "(output plus the trade deficit) and the CES price index P (the inward multilateral resistance, "
+    "imr_pct) of the full-endowment equilibrium: the equivalent variation in "
+    "percent of baseline expenditure under CES preferences (ge_gravity's welfare); real_gdp_pct is "
+    "Y/P, equal to it with multiplicative imbalances."
+)
 
 OUTCOMES = (
     "exports_pct",
@@ -634,6 +643,7 @@ def solve_prepared(prepared: Prepared, progress: Progress = null_progress) -> Ru
         "iterations_conditional": int(sol.conditional.iterations),
         "residual_conditional": float(sol.conditional.residual),
         "pairs_shocked": int(touched.sum()),
+        "welfare_measure": WELFARE_MEASURE,
         "world_output_change_pct": float(_pct(world1 / world0)),
         "market_clearing_gap": float(
             np.max(np.abs(sol.full.X.sum(axis=1) / (sol.full.p_hat * bl.X.sum(axis=1)) - 1.0))
