@@ -254,3 +254,38 @@ def test_map_colours():
     assert diverging_colour(0.25, 1.0) == "#{:02x}{:02x}{:02x}".format(
         *[round(m + (e - m) * 0.5) for m, e in zip((247, 247, 247), (33, 102, 172), strict=True)]
     )
+
+
+def test_uncertainty_bands_are_in_the_report_table_charts_and_notes():
+    """A run with [uncertainty] shows 'x [lo, hi]' cells, whiskers on the welfare chart and a note
+    with the level and the number of draws; the whiskers' lengths are hi - x and x - lo."""
+    import kaifang
+
+    text = """
+name = "demo-bands"
+model = "caliendo_parro"
+dataset = "demo"
+[[shocks]]
+type = "tariff"
+op = "add"
+importer = "XAA"
+exporter = "XBB"
+value = 25
+[uncertainty]
+draws = 20
+seed = 3
+level = 0.9
+"""
+    res = kaifang.run(parse_scenario(text))
+    page = render_report([res])
+    assert "welfare_pct [lo, hi]" in page and "welfare_pct_lo" not in page
+    reg = res.regions.set_index("region")
+    row = reg.loc["XAA"]
+    cell = f"{row['welfare_pct']:,.3f} [{row['welfare_pct_lo']:,.3f}, {row['welfare_pct_hi']:,.3f}]"
+    assert cell in page
+    assert "central 90 % of 20 draws" in page
+    fig = re.search(r'"arrayminus":\[([^\]]*)\]', page)
+    assert fig is not None
+    minus = sorted(float(v) for v in fig.group(1).split(","))
+    want = sorted((reg["welfare_pct"] - reg["welfare_pct_lo"]).clip(lower=0))
+    np.testing.assert_allclose(minus, want, rtol=1e-9, atol=1e-12)

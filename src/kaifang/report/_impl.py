@@ -37,6 +37,38 @@ def _table(df: pd.DataFrame, max_rows: int | None = None) -> dict[str, Any]:
     }
 
 
+def _fold_intervals(df: pd.DataFrame) -> pd.DataFrame:
+    """A display copy of ``df`` with each ``x_lo`` / ``x_hi`` pair folded into ``x`` as ``"x [lo, hi]"``."""
+    out = df.copy()
+    for col in list(df.columns):
+        lo, hi = f"{col}_lo", f"{col}_hi"
+        if lo in df.columns and hi in df.columns:
+            out[col] = [
+                _fmt(v)
+                if not (isinstance(v, float) and math.isfinite(v))
+                else f"{_fmt(v)} [{_fmt(a)}, {_fmt(b)}]"
+                for v, a, b in zip(df[col], df[lo], df[hi], strict=True)
+            ]
+            out = out.drop(columns=[lo, hi]).rename(columns={col: f"{col} [lo, hi]"})
+    return out
+
+
+def _uncertainty_note(res: RunResult) -> str | None:
+    """One sentence on a run's uncertainty band: its level, draws, failures and distribution."""
+    unc = res.diagnostics.get("uncertainty") or {}
+    if not unc and not any(str(c).endswith("_lo") for c in res.regions.columns):
+        return None
+    draws = unc.get("draws", res.diagnostics.get("draws"))
+    level = unc.get("level", res.diagnostics.get("level", 0.95))
+    failed = unc.get("failed_draws", 0)
+    text = f"Bands ([lo, hi] in the tables, whiskers in the charts) hold the central {100 * float(level):g} % of {draws} draws"
+    if unc.get("distribution"):
+        text += f" ({unc['distribution']})"
+    if failed:
+        text += f"; {failed} draws did not converge and are left out of the bands"
+    return text + "."
+
+
 def _scenario_info(res: RunResult) -> dict[str, Any]:
     text = str(res.provenance.get("scenario_text") or "")
     try:
@@ -118,7 +150,7 @@ def _run_section(
         "res": res,
         "info": _scenario_info(res),
         "groups": _groups_info(res),
-        "regions_table": _table(reg),
+        "regions_table": _table(_fold_intervals(reg)),
         "charts": {"welfare": None, "trade": None, "diversion": None, "sectors": None},
         "notes": [],
         "map": None,
@@ -128,6 +160,9 @@ def _run_section(
         "sectors_table": None,
         "value_chains": None,
     }
+    note = _uncertainty_note(res)
+    if note:
+        sec["notes"].append(note)
     col = _measure(reg, measure)
     if col is not None:
         sec["charts"]["welfare"] = charts.welfare_chart(reg, f"welfare-{idx}", f"{col} by region", col)

@@ -26,13 +26,30 @@ def _html(fig, div_id: str) -> str:
     return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=_CONFIG)
 
 
+def _band(df: pd.DataFrame, col: str) -> dict | None:
+    """Plotly error bars from ``<col>_lo`` / ``<col>_hi`` (an uncertainty band), or ``None``."""
+    lo, hi = f"{col}_lo", f"{col}_hi"
+    if lo not in df.columns or hi not in df.columns:
+        return None
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": (df[hi] - df[col]).clip(lower=0).tolist(),
+        "arrayminus": (df[col] - df[lo]).clip(lower=0).tolist(),
+        "color": "#444",
+        "thickness": 1.2,
+    }
+
+
 def welfare_chart(regions: pd.DataFrame, div_id: str, title: str, col: str | None = None) -> str:
     """Welfare change by region: its decomposition as stacked bars (where the model has one)
-    and the total as markers; else bars of the total."""
+    and the total as markers; else bars of the total. Where the run has an uncertainty band
+    (``<col>_lo`` / ``<col>_hi``), the total carries it as error bars."""
     import plotly.graph_objects as go
 
     col = col or ("welfare_pct" if "welfare_pct" in regions.columns else _first_pct(regions))
     df = regions.sort_values(col)
+    band = _band(df, col)
     fig = go.Figure()
     parts = [c for c in _DECOMP if c in df.columns and df[c].abs().max() > 1e-6]  # not rounding noise
     if col == "welfare_pct" and parts:
@@ -42,12 +59,13 @@ def welfare_chart(regions: pd.DataFrame, div_id: str, title: str, col: str | Non
             x=df["region"],
             y=df[col],
             mode="markers",
-            name="welfare (total)",
+            name="welfare (total)" + (", band" if band else ""),
             marker={"color": "black", "size": 8, "symbol": "diamond"},
+            error_y=band,
         )
         fig.update_layout(barmode="relative")
     else:
-        fig.add_bar(x=df["region"], y=df[col], name=col)
+        fig.add_bar(x=df["region"], y=df[col], name=col, error_y=band)
     fig.update_layout(
         title=title, yaxis_title="percent change", legend={"orientation": "h", "y": -0.25}, height=420
     )
@@ -55,12 +73,12 @@ def welfare_chart(regions: pd.DataFrame, div_id: str, title: str, col: str | Non
 
 
 def bar_chart(df: pd.DataFrame, x: str, ys: list[str], div_id: str, title: str, height: int = 380) -> str:
-    """Grouped bars of the columns ``ys`` over ``x``."""
+    """Grouped bars of the columns ``ys`` over ``x`` (with error bars where a column has a band)."""
     import plotly.graph_objects as go
 
     fig = go.Figure()
     for y in ys:
-        fig.add_bar(x=df[x], y=df[y], name=y.removesuffix("_pct").replace("_", " "))
+        fig.add_bar(x=df[x], y=df[y], name=y.removesuffix("_pct").replace("_", " "), error_y=_band(df, y))
     fig.update_layout(
         title=title,
         barmode="group",
