@@ -241,3 +241,17 @@ def test_no_trade_cells_print_as_no_trade(capsys):
     services = [line for line in out.splitlines() if "Services" in line]
     assert services and all(line.count("no trade") == 2 for line in services)
     assert "no_trade" not in out
+
+
+def test_a_table_world_says_its_baseline_has_no_tariffs(tmp_path, capsys, solve_as):
+    """Runs on input-output tables (no tariffs recorded) say so under the table."""
+    res = wide_result()
+    solve_as["wide"] = RunResult(
+        model=res.model,
+        scenario=res.scenario,
+        regions=res.regions,
+        diagnostics=res.diagnostics,
+        provenance={**res.provenance, "baseline_tariffs": "zero: the input-output table records no tariffs"},
+    )
+    assert main(["run", str(_scenario(tmp_path)), "--no-save", "--no-store"]) == 0
+    assert "baseline tariffs: zero: the input-output table records no tariffs" in capsys.readouterr().out

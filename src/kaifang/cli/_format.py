@@ -466,6 +466,9 @@ def print_result(
     line = format_diagnostics(result.diagnostics)
     if line:
         console.print(f"diagnostics: {line}", style="dim", highlight=False, markup=False)
+    tariffs = str(result.provenance.get("baseline_tariffs", ""))
+    if tariffs.startswith("zero"):  # an input-output table: say it with every table
+        console.print(f"baseline tariffs: {clean(tariffs)}", style="dim", highlight=False, markup=False)
     if hidden:
         console.print(
             f"not shown: {', '.join(hidden)} (--columns all, or --columns NAME,...; every column "
