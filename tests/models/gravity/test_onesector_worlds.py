@@ -328,3 +328,30 @@ def test_every_one_sector_data_set_is_a_gravity_data_set():
     assert runner.WORLD_KIND == "onesector"
     assert set(runner.DATASETS) == set(DATASETS) == set(providers("onesector"))
     assert set(providers(runner.PANEL_KIND)) == {"agtpa", "wiod44"}
+
+
+def test_a_users_own_table_file_relative_to_the_scenario(tmp_path):
+    """``dataset = "mrio"`` with ``[baseline] file`` beside the scenario: the world is the file's
+    sales summed over sectors (intermediate plus final), computed here from the arrays written."""
+    from io_tables import random_table
+    from kaifang.data.usertable import write_long_table
+    from kaifang.scenario import load_scenario
+
+    t = random_table(5, 3, 2)
+    write_long_table(
+        tmp_path / "own.csv", t.Z, t.Y, regions=t.regions, sectors=t.sectors, fd_categories=t.fd_categories
+    )
+    shock = '[[shocks]]\ntype = "ntb"\nimporter = "R0"\nexporter = "R1"\nvalue = 10\n'
+    f = tmp_path / "s.toml"
+    f.write_text(
+        _text("mrio", shock).replace('dataset = "mrio"\n', 'dataset = "mrio"\n[baseline]\nfile = "own.csv"\n')
+    )
+    res = run_scenario(load_scenario(f))
+    g, n, k = 3, 2, len(t.fd_categories)
+    direct = np.asarray(t.Z).reshape(g, n, g, n).sum(axis=(1, 3)) + np.asarray(t.Y).reshape(g, n, g, k).sum(
+        axis=(1, 3)
+    )
+    np.testing.assert_allclose(_flows(res, "trade_baseline"), direct, rtol=1e-12)
+    assert res.diagnostics["converged"] and res.provenance["world"]["kind"] == "onesector"
+    b = res.tables["bilateral"].query("exporter == 'R1' and importer == 'R0'")
+    assert b["partial_effect"].item() == pytest.approx(1.1 ** (1 - 5.0))
