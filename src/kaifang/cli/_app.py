@@ -45,6 +45,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "kaifang.cli.estimate",
         "Estimate PPML (or OLS) with high-dimensional fixed effects; print coefficients with clustered SEs.",
     ),
+    "gvc": (
+        "kaifang.cli.gvc",
+        "Value added in gross exports: Leontief origin, KWW (9 terms), WWZ (16 terms), GVC indicators.",
+    ),
     "serve": (
         "kaifang.cli.serve",
         "Start the web app: build, run, compare and explore scenarios in the browser.",

@@ -121,6 +121,7 @@ def _run_section(
         "diversion_table": None,
         "diversification_table": None,
         "sectors_table": None,
+        "value_chains": None,
     }
     col = _measure(reg, measure)
     if col is not None:
@@ -203,6 +204,9 @@ def _run_section(
             else sectors,
             max_rows=20,
         )
+    from kaifang.report.valuechains import value_chain_section
+
+    sec["value_chains"] = value_chain_section(idx, res, _table, charts._html)
     return sec
 
 

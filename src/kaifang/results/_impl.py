@@ -39,6 +39,9 @@ def _clean(x: Any) -> Any:
     return x
 
 
+#: Extra tables that are also part of the JSON document (under ``"value_chains"``), when a run has
+#: them: the value-chain tables of :mod:`kaifang.valuechains.counterfactual`.
+DOCUMENT_TABLES: tuple[str, ...] = ("value_chains", "value_chains_sectors", "value_added_origin")
 #: Columns that label a row (not outcomes), in the order they identify it.
 _LABELS = ("region", "group", "importer", "exporter", "partner", "sector", "flow")
 
@@ -93,7 +96,8 @@ class RunResult:
         Non-finite numbers are ``null``; where a table has a ``no_trade`` column its rows say
         ``"no_trade": true`` when their empty cells mean "no baseline trade", and ``no_trade``
         lists, for every table with such rows, their labels (e.g. ``{"region": "ARG", "sector":
-        "Retail"}``).
+        "Retail"}``); and ``value_chains`` (table name -> list of row objects) when the run has
+        value-chain tables (:data:`DOCUMENT_TABLES`).
         """
         regions = [_clean(r) for r in self.regions.to_dict(orient="records")]
         doc = {
@@ -105,6 +109,13 @@ class RunResult:
             "diagnostics": _clean(dict(self.diagnostics)),
             "provenance": _clean(dict(self.provenance)),
         }
+        chains = {
+            name: [_clean(r) for r in self.tables[name].to_dict(orient="records")]
+            for name in DOCUMENT_TABLES
+            if name in self.tables
+        }
+        if chains:
+            doc["value_chains"] = chains
         no_trade = {}
         for name, df in {"regions": self.regions, **dict(self.tables)}.items():
             if "no_trade" in df.columns and df["no_trade"].any():

@@ -42,7 +42,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -113,6 +113,23 @@ class BaselineSettings(BaseModel):
     rest_sector: str = Field(default="other", min_length=1)
 
 
+class OutputSettings(BaseModel):
+    """The scenario's ``[output]`` section.
+
+    Attributes
+    ----------
+    value_chains
+        Add value-chain tables (:func:`kaifang.valuechains.counterfactual.compare`) of the
+        baseline equilibrium, the counterfactual and the change: ``value_chains`` (indicators by
+        region), ``value_chains_sectors`` (by region and sector) and ``value_added_origin``
+        (value added by source in each region's exports).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    value_chains: bool = False
+
+
 class ParameterSettings(BaseModel):
     """The scenario's ``[parameters]`` section.
 
@@ -137,6 +154,7 @@ SECTION_MODELS: dict[str, type[BaseModel]] = {
     "parameters": ParameterSettings,
     "solver": SolverSettings,
     "uncertainty": UncertaintySettings,
+    "output": OutputSettings,
 }
 
 
@@ -345,6 +363,31 @@ def tables(e: Equilibrium, *, exact_welfare: bool = False) -> tuple[pd.DataFrame
     return reg, {"sectors": sec, "bilateral": bil.reset_index(drop=True), "flows": flows}
 
 
+def _value_chains(b1: MultiSectorBaseline, e1: Equilibrium, composed, extra: dict[str, pd.DataFrame]) -> dict:
+    """Add the value-chain tables of the baseline equilibrium ``b1`` and the counterfactual ``e1``
+    to ``extra``; return what the diagnostics record about them (row gaps of the rebuilt tables
+    and the regions the shocks touch, which the report charts first)."""
+    from kaifang.valuechains.counterfactual import compare, table_from_world
+
+    before = table_from_world(b1, note="rebuilt from the baseline equilibrium")
+    after = table_from_world(
+        e1.to_baseline(note="counterfactual equilibrium"), note="rebuilt from the counterfactual"
+    )
+    extra.update(compare(before, after))
+    touched = np.asarray(composed.touched)
+    named = (
+        touched.any(axis=(1, 2)) | touched.any(axis=(0, 2))
+        if touched.ndim == 3
+        else np.zeros(b1.n_regions, bool)
+    )
+    return {
+        "tables": ["value_chains", "value_chains_sectors", "value_added_origin"],
+        "focus": [r for r, k in zip(b1.regions, named, strict=True) if k],
+        "sourcing": "proportional (every use of a good buys from each origin in the trade shares)",
+        "notes": {"baseline": list(before.notes[1:]), "counterfactual": list(after.notes[1:])},
+    }
+
+
 @dataclass(frozen=True, eq=False)
 class Prepared:
     """A validated Caliendo–Parro scenario, ready to solve (:func:`prepare`).
@@ -361,6 +404,8 @@ class Prepared:
         The shocks composed onto the baseline's regions and sectors.
     deficits, deficits_cf
         Deficits of the baseline equilibrium and of the counterfactual.
+    output
+        Its ``[output]`` section.
     """
 
     scenario: Scenario
@@ -371,6 +416,7 @@ class Prepared:
     shocks: ShockArrays
     deficits: np.ndarray
     deficits_cf: np.ndarray
+    output: OutputSettings = field(default_factory=OutputSettings)
 
     def summary(self) -> dict[str, object]:
         """Regions, sectors and shocked cells (for validation reports)."""
@@ -397,10 +443,11 @@ def prepare(scenario: Scenario, progress: Progress = null_progress) -> Prepared:
             f"model needs a multi-sector data set (a {WORLD_KIND} world), which {scenario.dataset!r} does not "
             f"provide; data sets that do: {', '.join(providers(WORLD_KIND))}."
         )
-    refuse_sections(scenario, ("baseline", "parameters", "solver", "uncertainty"), "caliendo_parro")
+    refuse_sections(scenario, ("baseline", "parameters", "solver", "uncertainty", "output"), "caliendo_parro")
     bset = validate_section(BaselineSettings, scenario.baseline, scenario, "baseline")
     pset = validate_section(ParameterSettings, scenario.parameters, scenario, "parameters")
     settings = validate_section(SolverSettings, scenario.solver, scenario, "solver")
+    output = validate_section(OutputSettings, scenario.output, scenario, "output")
     uncertainty = validate_section(UncertaintySettings, scenario.uncertainty, scenario, "uncertainty")
     shocks = parse_shocks(scenario)
     check_supported(shocks, SHOCK_TYPES, scenario, "caliendo_parro")
@@ -433,7 +480,7 @@ def prepare(scenario: Scenario, progress: Progress = null_progress) -> Prepared:
         d_new = b0.deficit - b0.deficit.sum() * va / va.sum()
     # deficit shocks scale the counterfactual deficits (world total kept at zero)
     d_cf = scale_deficits(d_new, composed.deficit_scale, b0.value_added)
-    return Prepared(scenario, bset, settings, uncertainty, b0, composed, d_new, d_cf)
+    return Prepared(scenario, bset, settings, uncertainty, b0, composed, d_new, d_cf, output)
 
 
 def _no_trade(e: Equilibrium, extra: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -458,7 +505,7 @@ def _no_trade(e: Equilibrium, extra: dict[str, pd.DataFrame]) -> dict[str, pd.Da
 def solve_prepared(prepared: Prepared, progress: Progress = null_progress) -> RunResult:
     """Solve a prepared scenario: the baseline equilibrium, then the counterfactual."""
     scenario, bset, settings = prepared.scenario, prepared.baseline_settings, prepared.settings
-    uncertainty = prepared.uncertainty
+    uncertainty, output = prepared.uncertainty, prepared.output
     b0, composed, d_new, d_cf = prepared.baseline, prepared.shocks, prepared.deficits, prepared.deficits_cf
     ds = get_dataset(scenario.dataset)
 
@@ -494,6 +541,10 @@ def solve_prepared(prepared: Prepared, progress: Progress = null_progress) -> Ru
         )
         regions = regions.merge(bands.columns, on="region", how="left", validate="one_to_one")
         extra["draws"], extra["theta_draws"] = bands.draws, bands.theta
+    value_chain_info = None
+    if output.value_chains:
+        progress("value chains of the baseline and the counterfactual")
+        value_chain_info = _value_chains(b1, e1, composed, extra)
     diagnostics = {
         "converged": True,
         "iterations": e0.diagnostics.iterations + e1.diagnostics.iterations,
@@ -516,6 +567,8 @@ def solve_prepared(prepared: Prepared, progress: Progress = null_progress) -> Ru
         },
         "shocked_cells": int(composed.touched.sum()),
     }
+    if value_chain_info is not None:
+        diagnostics["value_chains"] = value_chain_info
     if e1.separate_economies:  # embargoes split the world: nominal changes compare within a group only
         diagnostics["separate_economies"] = {
             "groups": [list(g) for g in e1.separate_economies],
