@@ -19,7 +19,7 @@ from kaifang.baseline.aggregate import aggregate, concordance
 from kaifang.baseline.fromtable import Corrections, calibrate, from_table, prepare, to_table
 from kaifang.baseline.inputoutput import InputOutputTable
 from kaifang.baseline.multisector import MultiSectorBaseline, from_raw
-from kaifang.baseline.worlds import TableSpec, input_output_table, multisector_world
+from kaifang.baseline.worlds import TableSpec, input_output_table, multisector_world, onesector_world
 
 __all__ = [
     "Corrections",
@@ -33,6 +33,7 @@ __all__ = [
     "from_table",
     "input_output_table",
     "multisector_world",
+    "onesector_world",
     "prepare",
     "to_table",
 ]

@@ -1,6 +1,9 @@
 """Baselines of the one-sector gravity model: a square flow matrix for one year.
 
-Two constructions:
+A one-sector world (kind ``onesector``) comes from any data set that provides one
+(:func:`kaifang.baseline.worlds.onesector_world`): a year of a gravity panel, the 2023 world of
+the tariff model (domestic sales from its calibration), or a multi-sector world with its flows
+summed over sectors. For gravity panels there are two constructions:
 
 ``observed``
     The data's flows of the baseline year (``ge_gravity``): ``X`` is the square matrix of
@@ -41,23 +44,34 @@ class GravityBaseline:
     regions
         Country codes in array order.
     year
-        Baseline year.
+        Baseline year (``None`` for the synthetic demo world).
     X
         Baseline flows ``(N, N)`` exporter by importer (domestic on the diagonal).
     variables
         Pair-level variables of the baseline year by name, each ``(N, N)`` (for shocks).
     data
-        The tidy panel the baseline was built from (for ``from_year`` shocks).
+        The tidy panel the baseline was built from (for ``policy`` and ``from_year`` shocks);
+        ``None`` for a world that is not a year of a panel.
     notes
-        How it was built (``costs``, number of pairs whose costs were predicted, ...).
+        How it was built (``costs``, number of pairs whose costs were predicted, the source of
+        the flows, ...); JSON-friendly, copied into each run's diagnostics.
+    dataset
+        The data set it was built from.
+    files
+        Data file name -> SHA-256 of the files read (provenance).
+    units
+        Money unit of the flows.
     """
 
     regions: tuple[str, ...]
-    year: int
+    year: int | None
     X: np.ndarray
     variables: Mapping[str, np.ndarray] = field(default_factory=dict)
     data: pd.DataFrame | None = field(default=None, repr=False)
     notes: Mapping[str, object] = field(default_factory=dict)
+    dataset: str = ""
+    files: Mapping[str, str] = field(default_factory=dict)
+    units: str = ""
 
 
 def square_matrix(

@@ -11,7 +11,12 @@ of that kind:
   (:class:`~kaifang.baseline.InputOutputTable`) -> aggregate regions and sectors
   (:mod:`~kaifang.baseline.aggregate`) -> trade elasticities (:mod:`~kaifang.baseline.elasticities`)
   and tariffs -> correct and calibrate (:mod:`~kaifang.baseline.fromtable`);
-* ``inputoutput``: the validated (optionally aggregated) table itself.
+* ``inputoutput``: the validated (optionally aggregated) table itself;
+* ``onesector`` (:func:`onesector_world`): one square matrix of flows, exporter by importer,
+  domestic sales on the diagonal -- a year of a gravity panel (``agtpa``, ``wiod44``), the 2023
+  world of the 2025 tariff model (``liberation2025``: domestic sales built from GDP by that
+  model's calibration, :func:`kaifang.baseline.ims2025.one_sector_baseline`), or any
+  multi-sector world with its flows summed over sectors (``cp2015``, ``demo`` and every table).
 
 A new data set plugs in by registering itself with the kinds it provides and a reader returning
 a :class:`~kaifang.data.mrio.RawMRIO` (for tables) or raw multi-sector tables; a new model by
@@ -33,14 +38,20 @@ from kaifang.baseline.elasticities import default_theta
 from kaifang.baseline.fromtable import from_table
 from kaifang.baseline.inputoutput import InputOutputTable
 from kaifang.baseline.multisector import MultiSectorBaseline, from_raw
+from kaifang.baseline.onesector import GravityBaseline, square_matrix
+from kaifang.data.registry import providers
 from kaifang.errors import BaselineError, DataError, ScenarioError, suggest
 
 __all__ = [
     "NO_TARIFFS",
+    "PANEL_DATASETS",
+    "USTR_FLOOR",
     "Resolver",
     "TableSpec",
+    "collapse_sectors",
     "input_output_table",
     "multisector_world",
+    "onesector_world",
     "tariff_array",
 ]
 
@@ -416,3 +427,204 @@ def _raw_world(spec: TableSpec) -> tuple[MultiSectorBaseline, dict[str, Callable
         else "the data set's tariffs",
     }
     return world.replace(provenance=prov), tables
+
+
+# ------------------------------------------------------------------------------------------
+# One-sector worlds
+
+#: Data sets whose one-sector world is a year of a bilateral panel (kind ``gravity_panel``).
+PANEL_DATASETS: tuple[str, ...] = providers("gravity_panel")
+#: Lowest rate of the announced 2025 US tariffs (USTR; Ignatenko et al. 2025, Table 1: "at least
+#: 10 %"), applied to the ``ustr2025`` table a one-sector ``liberation2025`` world offers.
+USTR_FLOOR = 0.10
+#: The year of the data sets that hold one year only.
+_ONE_YEAR = {"cp2015": 1993, "liberation2025": 2023}
+
+
+def collapse_sectors(world: MultiSectorBaseline) -> np.ndarray:
+    """The one-sector flows of a multi-sector world: ``X[i, n] = sum_j x_{nij}``, ``(N, N)``
+    exporter by importer, at producer prices (net of tariffs), domestic sales on the diagonal."""
+    return np.asarray(world.flows, dtype=float).sum(axis=2).T.copy()
+
+
+def onesector_world(
+    spec: TableSpec, *, resolve: Resolver | None = None
+) -> tuple[GravityBaseline, dict[str, Callable[[], np.ndarray]]]:
+    """The one-sector world of ``spec`` and the tariff tables it offers to shocks.
+
+    * ``agtpa``, ``wiod44``: the panel's flows of ``spec.year`` (required), domestic flows
+      included; ``spec.file`` names a registered file of the panel; the world keeps the panel
+      (``data``) for shocks and estimations that read its pair variables.
+    * ``liberation2025``: the calibrated 2023 world of Ignatenko, Macedoni, Lashkaripour and
+      Simonovska (2025), 194 economies; international flows are the data (BACI goods trade,
+      thousands of USD), domestic sales come from that model's calibration on GDP (local-input
+      share, transfers, ``X_ii = max(E_i - imports_i, 0)``; ``docs/ims2025.md``), so two
+      economies whose imports exceed their calibrated spending (GMB, MHL) have none. Offers
+      the table ``ustr2025``: the announced US tariffs with the 10 % floor (:data:`USTR_FLOOR`).
+    * ``cp2015``, ``demo`` and the tables ``wiod2013``, ``wiod2016``, ``icio``, ``mrio``: the
+      multi-sector world's flows summed over sectors (:func:`collapse_sectors`: intermediate
+      plus final sales, services included, after the table's corrections, at producer prices),
+      the same flows the Caliendo-Parro model starts from. Tariffs of ``cp2015`` are not carried
+      over: the one-sector world has none.
+
+    The world's ``notes`` say where its flows come from; ``files`` lists the files read.
+
+    Raises
+    ------
+    ScenarioError
+        A year the data set does not have, a missing year of a panel, a field that does not apply.
+    DataError, BaselineError
+        The data cannot be read or is not a valid world (missing domestic flows of a panel, ...).
+    """
+    ds = spec.dataset
+    src = spec.source
+    if ds in PANEL_DATASETS:
+        return _panel_world(spec), {}
+    if spec.year is not None and ds in _ONE_YEAR and spec.year != _ONE_YEAR[ds]:
+        raise ScenarioError(
+            f"{src}: field 'baseline.year' has value {spec.year}, but data set {ds!r} holds {_ONE_YEAR[ds]} "
+            f"only; set year = {_ONE_YEAR[ds]} or remove the field."
+        )
+    if ds == "liberation2025":
+        return _liberation_world(spec)
+    if ds in ("cp2015", "demo"):
+        if ds == "demo" and spec.year is not None:
+            raise ScenarioError(
+                f"{src}: field 'baseline.year' has value {spec.year}, but the synthetic demo world has no year; "
+                f"remove the field."
+            )
+        world, _ = _raw_world(TableSpec(dataset=ds, source=src))
+        notes = {
+            "world": "onesector",
+            "flows": f"the {ds} multi-sector world's flows summed over its {len(world.sectors)} sectors, at "
+            "producer prices (net of tariffs), domestic sales included"
+            + ("; its 1993 tariffs are not carried over" if ds == "cp2015" else ""),
+        }
+        year = _ONE_YEAR.get(ds)
+        bl = GravityBaseline(
+            regions=world.regions,
+            year=year,
+            X=collapse_sectors(world),
+            notes=notes,
+            dataset=ds,
+            files=dict(world.files),
+            units=world.units or ("synthetic units" if ds == "demo" else "US dollars (1993)"),
+        )
+        return bl, {}
+    # a world input-output table: corrected and calibrated as for the multi-sector model; the
+    # trade elasticities do not enter the flows, so a placeholder theta = 1 is used
+    table, info = _table_and_aggregation(spec, resolve)
+    try:
+        world, corrections = from_table(table, np.ones(table.n_sectors))
+    except BaselineError as exc:
+        where = str(spec.file) if spec.file is not None else f"data set {ds!r}"
+        raise BaselineError(f"{where}: {exc}") from None
+    notes = {
+        "world": "onesector",
+        "flows": f"the {ds} table of {table.year} summed over its {table.n_sectors} sectors: sales of each "
+        "region to each region, intermediate plus final, at basic prices, domestic sales included, after "
+        "the table's corrections (docs/datasets.md)",
+        "corrections": corrections.as_dict(),
+    }
+    if info.get("renamed_regions"):
+        notes["renamed_regions"] = dict(info["renamed_regions"])
+    if "regions" in info:
+        notes["aggregation"] = {"regions": info["regions"].as_dict()}
+    bl = GravityBaseline(
+        regions=world.regions,
+        year=table.year,
+        X=collapse_sectors(world),
+        notes=notes,
+        dataset=ds,
+        files=dict(world.files),
+        units=table.units,
+    )
+    return bl, {}
+
+
+def _liberation_world(spec: TableSpec) -> tuple[GravityBaseline, dict[str, Callable[[], np.ndarray]]]:
+    from kaifang.baseline.ims2025 import one_sector_baseline
+    from kaifang.data.liberation2025 import load
+
+    for name in ("file", "tariff_file", "regions", "sectors"):
+        if getattr(spec, name):
+            raise ScenarioError(
+                f"{spec.source}: field 'baseline.{name}' does not apply to data set 'liberation2025', whose "
+                f"one-sector world is built from its own files. Remove the field."
+            )
+    data = load()
+    w = one_sector_baseline(data)
+    X = np.asarray(w["flows"].values, dtype=float).T.copy()  # (importer, exporter) -> (exporter, importer)
+    regions = tuple(str(r) for r in w["exporter"].values)
+    dom = np.diagonal(X)
+    none = [regions[k] for k in np.flatnonzero(dom <= 0)]
+    notes = {
+        "world": "onesector",
+        "flows": "2023 goods trade among 194 economies (BACI, the data's international flows); domestic "
+        "sales from the calibration of the 2025 tariff model (Ignatenko et al. 2025): local-input share "
+        "nu on a US/non-US aggregate, transfers, X_ii = max(E_i - imports_i, 0) (docs/ims2025.md)",
+        "no_domestic_sales": none,
+    }
+    us = regions.index("USA")
+    nu = np.asarray(w["nu"].values, dtype=float)
+    notes["nu"] = {"USA": float(nu[us]), "others": float(nu[1 if us == 0 else 0])}
+    announced = np.asarray(data.tariffs, dtype=float)
+
+    def ustr() -> np.ndarray:
+        t = np.zeros((len(regions), len(regions), 1))
+        t[us, :, 0] = np.maximum(USTR_FLOOR, announced)  # (importer, exporter): US imports
+        t[us, us, 0] = 0.0
+        return t
+
+    bl = GravityBaseline(
+        regions=regions,
+        year=2023,
+        X=X,
+        notes=notes,
+        dataset="liberation2025",
+        files=dict(data.files),
+        units=str(w.attrs.get("units", "thousands of USD (2023)")),
+    )
+    return bl, {"ustr2025": ustr}
+
+
+def _panel_world(spec: TableSpec) -> GravityBaseline:
+    from kaifang.estimate.panel import validate_panel
+    from kaifang.estimate.spec import read_dataset
+
+    ds, src = spec.dataset, spec.source
+    file = None if spec.file is None else str(spec.file)
+    data = read_dataset(ds, file, src)
+    validate_panel(data, source=f"{src} (data set {ds})")
+    years = sorted(int(y) for y in data["year"].unique())
+    if spec.year is None:
+        raise ScenarioError(
+            f"{src}: field 'baseline.year' is required but missing: data set {ds!r} is a panel; give the "
+            f"baseline year (years: {years})."
+        )
+    if spec.year not in years:
+        raise ScenarioError(
+            f"{src}: field 'baseline.year' has value {spec.year}, not in the data (years: {years})."
+        )
+    year_panel = data[data["year"] == spec.year]
+    regions = tuple(sorted(set(year_panel["exporter"]) | set(year_panel["importer"])))
+    X = square_matrix(year_panel, "trade", regions, what=f"{src} (baseline year {spec.year})")
+    from kaifang.data.registry import get_dataset
+
+    entry = get_dataset(ds)
+    used = {file} if file else {f.name for f in entry.files}
+    if ds == "agtpa" and not file:
+        used = {"agtpa_applications.csv.gz"}
+    return GravityBaseline(
+        regions=regions,
+        year=spec.year,
+        X=X,
+        data=data,
+        notes={
+            "world": "onesector",
+            "flows": f"the {ds} panel's trade of {spec.year}, domestic flows included",
+        },
+        dataset=ds,
+        files={f.name: f.sha256 for f in entry.files if f.name in used},
+        units="millions of USD" if ds == "agtpa" else "",
+    )

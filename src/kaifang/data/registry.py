@@ -23,10 +23,12 @@ __all__ = [
 
 #: Kinds of calibrated world a data set can provide and a model can need (``kaifang.baseline``):
 #: ``multisector`` (flows by sector, input-output and final-demand shares: Caliendo-Parro),
-#: ``inputoutput`` (a world input-output table: value chains), ``gravity_panel`` (a bilateral
-#: panel with domestic flows: structural gravity), ``ims2025`` (the 2025 tariff-war world).
-WorldKind = Literal["multisector", "inputoutput", "gravity_panel", "ims2025"]
-WORLD_KINDS: tuple[str, ...] = ("multisector", "inputoutput", "gravity_panel", "ims2025")
+#: ``inputoutput`` (a world input-output table: value chains), ``onesector`` (one square matrix
+#: of flows, domestic sales included: one-sector structural gravity; a multi-sector world gives
+#: one by summing its sectors), ``gravity_panel`` (a bilateral panel with domestic flows and
+#: pair variables: gravity estimation), ``ims2025`` (the 2025 tariff-war world).
+WorldKind = Literal["multisector", "inputoutput", "onesector", "gravity_panel", "ims2025"]
+WORLD_KINDS: tuple[str, ...] = ("multisector", "inputoutput", "onesector", "gravity_panel", "ims2025")
 
 #: How the files of a data set are obtained: ``files`` (registered files with checksums),
 #: ``by_year`` (one file per year, fetched or placed locally on request; checksums recorded when
@@ -158,7 +160,7 @@ _AGTPA = Dataset(
         ),
     ),
     notes="Manufacturing trade of 69 countries, 1986-2006, domestic flows included.",
-    provides=("gravity_panel",),
+    provides=("onesector", "gravity_panel"),
 )
 
 _CP = "paulofelipe/cp2015-jax/main/original_data"
@@ -184,7 +186,7 @@ _CP2015 = Dataset(
             ("xbilat1993.txt", "dcc0ae3a5b21ebc8e3c864df7e097da9bdbdf6a661ed6fc92d95aa25dc65a116", 146841),
         ]
     ),
-    provides=("multisector",),
+    provides=("multisector", "onesector"),
 )
 
 _WIOD44 = Dataset(
@@ -205,7 +207,7 @@ _WIOD44 = Dataset(
             300187,
         ),
     ),
-    provides=("gravity_panel",),
+    provides=("onesector", "gravity_panel"),
 )
 
 _LD = "JoeLoera/liberation-day-replication/main/data/base_data"
@@ -228,7 +230,7 @@ _LIBERATION = Dataset(
             ("trade_cepii.csv", "bd11e31857895ee12bc636bc8c5f854918ce2ba2855faea0488df67b8a992e4d", 466205),
         ]
     ),
-    provides=("ims2025",),
+    provides=("ims2025", "onesector"),
 )
 
 _WIOD13 = "bquast/wiod/59a28ac22fbd7751ea84c0f33722b5246b0af46d/data"
@@ -276,7 +278,7 @@ _WIOD2013 = Dataset(
         "integers; 40 countries and the rest of the world (RoW); services traded. Free to use "
         "with the citation."
     ),
-    provides=("multisector", "inputoutput"),
+    provides=("multisector", "inputoutput", "onesector"),
     years=tuple(range(1995, 2012)),
 )
 
@@ -289,7 +291,7 @@ _DEMO = Dataset(
     files=(),
     synthetic=True,
     notes="A small illustrative world (a handful of regions and sectors) for offline use.",
-    provides=("multisector",),
+    provides=("multisector", "onesector"),
     access="generated",
 )
 
@@ -309,7 +311,7 @@ _ICIO = Dataset(
     ),
     licence="OECD terms and conditions (free to use with attribution to the OECD)",
     homepage="https://www.oecd.org/en/data/datasets/inter-country-input-output-tables.html",
-    provides=("multisector", "inputoutput"),
+    provides=("multisector", "inputoutput", "onesector"),
     access="by_year",
     years=tuple(range(1995, 2021)),
     extra={
@@ -339,7 +341,7 @@ _WIOD2016 = Dataset(
     notes="Millions of current US dollars at basic prices; services traded. Free to use with the citation.",
     licence="free to use with the citation of Timmer et al. (2015)",
     homepage="https://www.rug.nl/ggdc/valuechain/wiod/wiod-2016-release",
-    provides=("multisector", "inputoutput"),
+    provides=("multisector", "inputoutput", "onesector"),
     access="by_year",
     years=tuple(range(2000, 2015)),
     extra={
@@ -360,7 +362,7 @@ _MRIO = Dataset(
     files=(),
     notes="E.g. an export of a licensed GTAP database, or your own aggregation of WIOD or ICIO.",
     licence="yours (the licence of the table you give)",
-    provides=("multisector", "inputoutput"),
+    provides=("multisector", "inputoutput", "onesector"),
     access="user_file",
 )
 

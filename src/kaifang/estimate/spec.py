@@ -168,9 +168,13 @@ def read_dataset(dataset: str, file: str | None = None, source: str = "<spec>") 
         if file not in (None, FILE):
             raise ScenarioError(f"{source}: field 'file' has unknown value {file!r}; wiod44 has {FILE!r}.")
         return read_wiod44()
+    from kaifang.data.registry import providers
+
+    panels = providers("gravity_panel")
     raise ScenarioError(
-        f"{source}: field 'dataset' has value {dataset!r}, which has no gravity panel.{suggest(dataset, ['agtpa', 'wiod44'])} "
-        f"Gravity data sets: agtpa, wiod44."
+        f"{source}: field 'dataset' has value {dataset!r}, which has no gravity panel (a bilateral panel with "
+        f"pair variables, the data of an estimation).{suggest(dataset, panels)} Data sets with a gravity "
+        f"panel: {', '.join(panels)}."
     )
 
 

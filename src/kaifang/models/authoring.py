@@ -162,7 +162,7 @@ def shipped_schema() -> dict[str, Any]:
 #: Data sets with a template, per model (the first is the default of ``kaifang new``).
 TEMPLATE_DATASETS: dict[str, tuple[str, ...]] = {
     "caliendo_parro": ("cp2015", "wiod2013", "demo"),
-    "gravity": ("agtpa", "wiod44"),
+    "gravity": ("agtpa", "wiod44", "liberation2025", "wiod2013", "demo"),
     "ims2025": ("liberation2025",),
 }
 
@@ -268,32 +268,45 @@ def scenario_template(model: str, dataset: str | None = None) -> str:
             "",
         ]
     elif model == "gravity":
-        year = third
+        panel = isinstance(third, int)  # a gravity panel (estimation possible) or another one-sector world
+        year = third if panel else {"wiod2013": 2011}.get(dataset)
         lines = _head(
             model, dataset, f"Trade costs between {imp} and {exp} fall by 10 percent (iceberg), both ways."
         )
+        if panel:
+            lines += [
+                "[baseline]",
+                f"year = {year}         # the baseline year (a year of the data set)",
+                'costs = "observed"  # "observed" flows | "estimated" (needs an [estimation] section)',
+                "",
+            ]
+        elif year is not None:
+            lines += ["[baseline]", f"year = {year}         # the year of the table", ""]
         lines += [
-            "[baseline]",
-            f"year = {year}         # the baseline year (a year of the data set)",
-            'costs = "observed"  # "observed" flows | "estimated" (needs an [estimation] section)',
-            "",
             "[parameters]",
             "sigma = 7           # elasticity of substitution (or theta = sigma - 1)",
             f'reference = "{imp}"  # the country whose inward resistance is fixed',
             '# imbalance = "multiplicative"   # "multiplicative" | "additive"',
             '# normalisation = "reference"    # "reference" | "world_output"',
             "",
-            "# [estimation]      # PPML of the gravity equation (docs/gravity.md), e.g.",
-            f"# years = [{year}]",
-            '# regressors = ["ln_dist", "cntg", "intl_border"]',
-            '# fixed_effects = ["exporter", "importer"]',
-            "",
+        ]
+        if panel:
+            lines += [
+                "# [estimation]      # PPML of the gravity equation (docs/gravity.md), e.g.",
+                f"# years = [{year}]",
+                '# regressors = ["ln_dist", "cntg", "intl_border"]',
+                '# fixed_effects = ["exporter", "importer"]',
+                "",
+            ]
+        lines += [
             *_commented_section("solver", sections["solver"]),
             "",
             *_commented_section("output", sections["output"]),
             "",
             "[[shocks]]",
-            'type = "iceberg"    # policy | iceberg | ntb | embargo | agreement',
+            'type = "iceberg"    # '
+            + ("policy | " if panel else "")
+            + "iceberg | ntb | embargo | tariff_equivalent | agreement",
             f'importer = ["{imp}", "{exp}"]',
             f'exporter = ["{imp}", "{exp}"]',
             "value = -10         # percent change of the iceberg cost factor",

@@ -343,7 +343,6 @@ def test_missing_domestic_flows_exit_2(tmp_path, capsys, monkeypatch):
     """Every registered data set has domestic flows; drop one to check the message."""
     require_dataset("wiod44")
     from kaifang.estimate import spec as spec_mod
-    from kaifang.models.gravity import runner
 
     real = spec_mod.read_dataset
 
@@ -351,7 +350,7 @@ def test_missing_domestic_flows_exit_2(tmp_path, capsys, monkeypatch):
         d = real(*a, **k)
         return d[~((d["exporter"] == "FRA") & (d["importer"] == "FRA"))]
 
-    monkeypatch.setattr(runner, "read_dataset", without_one_domestic_flow)
+    monkeypatch.setattr(spec_mod, "read_dataset", without_one_domestic_flow)
     code, err = _run(tmp_path, BASE + '[[shocks]]\ntype = "iceberg"\nvalue = -10\n', capsys)
     assert code == 2 and "the domestic flow FRA->FRA (trade) is missing" in err and "square data set" in err
 
@@ -393,10 +392,9 @@ def test_bad_parameters_exit_2(tmp_path, capsys):
 def test_bad_trade_data_exits_2(tmp_path, capsys, monkeypatch, corrupt, message):
     require_dataset("wiod44")
     from kaifang.estimate import spec as spec_mod
-    from kaifang.models.gravity import runner
 
     real = spec_mod.read_dataset
-    monkeypatch.setattr(runner, "read_dataset", lambda *a, **k: corrupt(real(*a, **k)))
+    monkeypatch.setattr(spec_mod, "read_dataset", lambda *a, **k: corrupt(real(*a, **k)))
     code, err = _run(tmp_path, BASE + '[[shocks]]\ntype = "iceberg"\nvalue = -10\n', capsys)
     assert code == 2 and message in err
 

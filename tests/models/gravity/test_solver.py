@@ -136,11 +136,38 @@ def test_property_equilibrium_conditions_hold(n, seed, b, sigma, imbalance):
     np.testing.assert_allclose(f.X, pred, rtol=1e-8)
 
 
-def test_missing_domestic_flow_is_an_error_naming_the_country():
+def test_a_country_that_sells_or_buys_nothing_is_an_error_naming_it():
     X = world(4)
-    X[2, 2] = 0.0
-    with pytest.raises(DataError, match=r"country C has no domestic flow"):
+    X[2, :] = 0.0
+    with pytest.raises(DataError, match=r"country C has no sales \(output\)"):
         solve_gravity(X, np.ones_like(X), 5.0, labels=["A", "B", "C", "D"])
+    X = world(4)
+    X[:, 1] = 0.0
+    with pytest.raises(DataError, match=r"country B has no purchases \(expenditure\)"):
+        solve_gravity(X, np.ones_like(X), 5.0, labels=["A", "B", "C", "D"])
+
+
+@pytest.mark.parametrize("imbalance", ["multiplicative", "additive"])
+def test_a_zero_domestic_flow_stays_zero_and_the_equilibrium_holds(imbalance):
+    """A country without domestic sales (as in the calibrated 2023 world of the tariff model): the
+    equations are defined as long as it sells and buys; its domestic flow stays zero, and the
+    equilibrium conditions (CES demand, spending, market clearing with additive imbalances) hold."""
+    sigma = 5.0
+    X = world(5, seed=4)
+    X[3, 3] = 0.0
+    B = fta_shock(5, [0, 3], 0.4)
+    s = solve_gravity(X, B, sigma, imbalance=imbalance, normalisation="world_output")
+    for sol in (s.conditional, s.full):
+        assert sol.X[3, 3] == 0.0
+    f = s.full
+    pred = X * B * (f.p_hat ** (1 - sigma))[:, None] * (f.E_hat / f.P_hat)[None, :]
+    np.testing.assert_allclose(f.X, pred, rtol=1e-10)
+    np.testing.assert_allclose(f.X.sum(0), f.E_hat * X.sum(0), rtol=1e-10)
+    if imbalance == "additive":
+        np.testing.assert_allclose(f.X.sum(1), f.p_hat * X.sum(1), rtol=1e-10)
+    c = s.conditional  # output and expenditure fixed
+    np.testing.assert_allclose(c.X.sum(1), X.sum(1), rtol=1e-10)
+    np.testing.assert_allclose(c.X.sum(0), X.sum(0), rtol=1e-10)
 
 
 def test_bad_inputs():

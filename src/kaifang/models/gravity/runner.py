@@ -3,13 +3,27 @@
 :func:`prepare` does everything before solving (sections, data, estimation, shocks; what
 ``kaifang validate`` runs), :func:`solve_prepared` solves, :func:`run` is the two in a row.
 
+The model needs a one-sector world (:data:`WORLD_KIND` ``"onesector"``: one square matrix of
+flows, exporter by importer, domestic sales included) and runs on every data set that provides
+one (:func:`kaifang.baseline.worlds.onesector_world`): the gravity panels ``agtpa`` and
+``wiod44`` (a year of the panel), ``liberation2025`` (the 2023 world of 194 economies, domestic
+sales from the 2025 tariff model's calibration), and every multi-sector data set with its flows
+summed over sectors (``wiod2013``, ``wiod2016``, ``icio``, ``mrio``, ``cp2015``, ``demo``).
+Estimation, estimated baseline costs and ``policy`` shocks read pair variables of a panel and
+need a data set that provides a ``gravity_panel`` (:data:`PANEL_KIND`); on other worlds shocks
+are sized by numbers (``iceberg``, ``ntb``, ``embargo``, ``tariff_equivalent``, ``agreement``
+with ``estimate``).
+
 Scenario sections (validated here):
 
 ``[baseline]``
-    ``file`` (data-set file), ``year`` (baseline year), ``costs = "estimated" | "observed"``.
+    ``year`` (baseline year: required for panels; for tables as for the multi-sector model,
+    ``wiod2013`` 2011 by default; not needed for the one-year data sets), ``file`` (a registered
+    file of a panel, or a table file relative to the scenario, required for ``mrio``),
+    ``costs = "estimated" | "observed"`` (estimated: panels only).
 ``[estimation]``
     An :class:`kaifang.estimate.EstimationSpec` without ``dataset`` (taken from the scenario),
-    plus ``fill_regressors`` (second-stage prediction of unidentified pair costs).
+    plus ``fill_regressors`` (second-stage prediction of unidentified pair costs). Panels only.
 ``[parameters]``
     ``sigma`` (or ``theta = sigma - 1``), ``reference`` (ISO3), ``imbalance =
     "multiplicative" | "additive"``, ``normalisation = "reference" | "world_output"``.
@@ -18,8 +32,13 @@ Scenario sections (validated here):
     ``value`` (new value) or ``from_year`` (its value in that year), ``importer``/``exporter``
     selectors (international pairs only), and ``coefficient``: the name of an estimated
     coefficient (default: ``variable``) or a number; the partial effect is
-    ``B_ij = exp(b * (x'_ij - x_ij))``. ``type = "iceberg"`` shocks of the shared language
-    also work: ``B = dhat^(1-sigma)``.
+    ``B_ij = exp(b * (x'_ij - x_ij))`` (panels only). ``type = "iceberg"``, ``"ntb"``,
+    ``"embargo"`` and ``"agreement"`` shocks of the shared language also work:
+    ``B = dhat^(1-sigma)``, and ``exp(estimate)`` for agreements. ``type = "tariff_equivalent"``
+    (this model's own): an ad-valorem tariff modelled as a trade cost -- the fields of a
+    ``tariff`` shock (``op``, ``value`` in percent or ``from_table``, e.g. ``ustr2025`` of
+    ``liberation2025``, ``mirror``); the one-sector world has no tariffs, so
+    ``B = (1 + t')^(1-sigma)``, a cost with no revenue.
 ``[solver]``
     ``tol`` (default 1e-12), ``maxiter``.
 ``[output]``
@@ -31,8 +50,9 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -40,9 +60,11 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kaifang.baseline.onesector import GravityBaseline, calibrate_flows, cost_matrix, square_matrix
+from kaifang.baseline.worlds import TableSpec, onesector_world
+from kaifang.data.registry import get_dataset, providers
 from kaifang.errors import DataError, KaifangWarning, ScenarioError, suggest
 from kaifang.estimate import PPMLEstimate
-from kaifang.estimate.spec import EstimationSpec, derive_columns, prepare_data, read_dataset, run_spec
+from kaifang.estimate.spec import EstimationSpec, derive_columns, prepare_data, run_spec
 from kaifang.models import Progress, null_progress
 from kaifang.models.gravity.equations import exports_international
 from kaifang.models.gravity.solver import GESolution, GravitySolution, solve_gravity
@@ -50,6 +72,7 @@ from kaifang.results import RunResult, flag_no_trade, package_version
 from kaifang.scenario import Scenario, resolve, validate_section
 from kaifang.scenario.fields import bounded, refuse_sections
 from kaifang.scenario.select import EmptySelectionError, SelectorField
+from kaifang.scenario.shocks import TariffShock
 
 __all__ = ["OUTCOMES", "WELFARE_MEASURE", "Prepared", "prepare", "run", "solve_prepared"]
 
@@ -91,7 +114,7 @@ _Level = bounded(float, "level", ge=0.5, le=0.999, description="level of the int
 class BaselineSection(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     file: str | None = None
-    year: _Year
+    year: _Year | None = None
     costs: Literal["estimated", "observed"] = "observed"
 
 
@@ -149,6 +172,13 @@ class PolicyShock(BaseModel):
         return self
 
 
+class TariffEquivalentShock(TariffShock):
+    """An ad-valorem tariff modelled as a trade cost: the fields of a ``tariff`` shock; the
+    partial effect is ``B = ((1 + t')/(1 + t))^(1-sigma)`` with ``t = 0`` in a one-sector world."""
+
+    type: Literal["tariff_equivalent"]  # type: ignore[assignment]
+
+
 class SolverSection(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     tol: _Tol = 1e-12
@@ -162,12 +192,19 @@ class OutputSection(BaseModel):
     level: _Level = 0.95
 
 
-#: Data sets with a gravity panel.
-DATASETS = ("agtpa", "wiod44")
-#: Shock types this model applies: its own ``policy`` and these of the shared language.
-SHOCK_TYPES = ("policy", "iceberg", "ntb", "embargo", "agreement")
+#: The kind of world this model solves from (:data:`kaifang.data.registry.WORLD_KINDS`).
+WORLD_KIND = "onesector"
+#: The kind a data set must also provide for estimation, estimated costs and ``policy`` shocks.
+PANEL_KIND = "gravity_panel"
+#: Data sets this model runs on (every provider of :data:`WORLD_KIND`).
+DATASETS = providers(WORLD_KIND)
+#: Shock types this model applies: its own ``policy`` and ``tariff_equivalent`` and these of
+#: the shared language.
+SHOCK_TYPES = ("policy", "tariff_equivalent", "iceberg", "ntb", "embargo", "agreement")
 #: Shock types of this model's own (not in :mod:`kaifang.scenario.shocks`).
-OWN_SHOCKS: dict[str, type[BaseModel]] = {"policy": PolicyShock}
+OWN_SHOCKS: dict[str, type[BaseModel]] = {"policy": PolicyShock, "tariff_equivalent": TariffEquivalentShock}
+#: The shared shock types it applies (composed by :func:`kaifang.scenario.shocks.compose_shocks`).
+_SHARED = ("iceberg", "ntb", "embargo", "agreement")
 #: The sections this model reads (for the JSON Schema and the template of ``kaifang new``).
 SECTION_MODELS: dict[str, type[BaseModel]] = {
     "baseline": BaselineSection,
@@ -203,50 +240,93 @@ def outcomes(X: np.ndarray, sol: GESolution, sigma: float) -> dict[str, np.ndarr
     }
 
 
+def _table_file(value: str | None, scenario: Scenario) -> Path | None:
+    """A table file named in ``[baseline] file``, relative to the scenario file's folder."""
+    if value is None:
+        return None
+    p = Path(value).expanduser()
+    if not p.is_absolute() and scenario.source not in ("<string>", ""):
+        here = Path(scenario.source).parent
+        if (here / p).exists() or not p.exists():
+            p = here / p
+    return p
+
+
 def _build_baseline(
     scenario: Scenario, base: BaselineSection, est_spec: EstimationSection | None, progress: Progress
-) -> tuple[GravityBaseline, PPMLEstimate | None]:
+) -> tuple[GravityBaseline, PPMLEstimate | None, dict[str, Callable[[], np.ndarray]]]:
     src = scenario.source
-    data = read_dataset(scenario.dataset, base.file, src)
-    from kaifang.estimate.panel import validate_panel
-
-    validate_panel(data, source=f"{src} (data set {scenario.dataset})")
-    years = sorted(int(y) for y in data["year"].unique())
-    if base.year not in years:
-        raise ScenarioError(
-            f"{src}: field 'baseline.year' has value {base.year}, not in the data (years: {years})."
-        )
-    year_panel = data[data["year"] == base.year]
-    regions = tuple(sorted(set(year_panel["exporter"]) | set(year_panel["importer"])))
-    observed = square_matrix(year_panel, "trade", regions, what=f"{src} (baseline year {base.year})")
+    panel = PANEL_KIND in get_dataset(scenario.dataset).provides
+    progress(f"reading data set {scenario.dataset}")
+    file: Path | None = None
+    if base.file is not None:
+        file = Path(base.file) if panel else _table_file(base.file, scenario)
+    spec = TableSpec(dataset=scenario.dataset, year=base.year, file=file, source=src)
+    bl, tables = onesector_world(spec)
     estimate = None
     if est_spec is not None:
         progress("estimating the gravity equation (PPML)")
-        estimate = run_spec(est_spec, data, source=src)
-    notes: dict[str, object] = {"costs": base.costs}
-    if base.costs == "observed":
-        X = observed
-    else:
+        estimate = run_spec(est_spec, bl.data, source=src)  # type: ignore[arg-type]
+    notes: dict[str, object] = {"costs": base.costs, **bl.notes}
+    if base.costs == "estimated":
         if estimate is None:
             raise ScenarioError(
                 f"{src}: field 'baseline.costs' is 'estimated' but the scenario has no 'estimation' section; "
                 f'add one or use costs = "observed".'
             )
+        data = bl.data
+        assert data is not None
+        year_panel = data[data["year"] == bl.year]
         ypanel = prepare_data(
             year_panel, est_spec.model_copy(update={"years": [], "international_only": False}), src
         )  # type: ignore[union-attr]
         lnT, more = cost_matrix(
             estimate,
             ypanel,
-            regions,
+            bl.regions,
             pair_effect=est_spec.pair_effect,  # type: ignore[union-attr]
             fill_regressors=est_spec.fill_regressors,  # type: ignore[union-attr]
             source=src,
         )
         notes.update(more)
-        X = calibrate_flows(np.exp(lnT), observed.sum(axis=1), observed.sum(axis=0))
-    bl = GravityBaseline(regions=regions, year=base.year, X=X, data=data, notes=notes)
-    return bl, estimate
+        notes["flows"] = (
+            f"structural-gravity fitted values with the estimated costs and the {bl.year} output and "
+            f"expenditure of the {scenario.dataset} panel"
+        )
+        X = calibrate_flows(np.exp(lnT), bl.X.sum(axis=1), bl.X.sum(axis=0))
+        bl = replace(bl, X=X)
+    return replace(bl, notes=notes), estimate, tables
+
+
+def _refuse_panel_needs(scenario: Scenario, base: BaselineSection) -> None:
+    """Estimation, estimated costs and ``policy`` shocks need a gravity panel: refuse them elsewhere."""
+    ds = scenario.dataset
+    if PANEL_KIND in get_dataset(ds).provides:
+        return
+    have = ", ".join(providers(PANEL_KIND))
+    what = (
+        f"data set {ds!r} provides a one-sector world (flows only, no pair variables such as agreements, "
+        f"distance or borders) but no gravity panel; data sets with a gravity panel: {have}"
+    )
+    src = scenario.source
+    if scenario.estimation:
+        raise ScenarioError(
+            f"{src}: field 'estimation': the gravity model estimates its trade costs from a bilateral panel, "
+            f"but {what}. Remove the [estimation] section and give shock sizes as numbers (e.g. an agreement "
+            f"shock with 'estimate', an iceberg or tariff_equivalent shock), or use one of those data sets."
+        )
+    if base.costs == "estimated":
+        raise ScenarioError(
+            f"{src}: field 'baseline.costs' has value 'estimated', which needs an estimation on a bilateral "
+            f'panel, but {what}. Use costs = "observed" (the default) or one of those data sets.'
+        )
+    for k, s in enumerate(scenario.shocks):
+        if s.get("type") == "policy":
+            raise ScenarioError(
+                f"{src}: field 'shocks[{k}].type' has value 'policy', which changes a pair variable of a "
+                f"bilateral panel, but {what}. Use an iceberg, ntb, tariff_equivalent or agreement shock "
+                f"(with 'estimate'), or one of those data sets."
+            )
 
 
 def _policy_shocks(
@@ -260,12 +340,12 @@ def _policy_shocks(
     regions = list(bl.regions)
     n = len(regions)
     data = bl.data
-    assert data is not None
     offdiag = ~np.eye(n, dtype=bool)
     dxs: list[np.ndarray] = []
     coefs: list[str | float] = []
     touched = np.zeros((n, n), dtype=bool)
     for k, s in shocks:
+        assert data is not None  # policy shocks are refused on worlds without a panel
         try:
             data = derive_columns(data, [s.variable], src)
         except DataError:
@@ -422,7 +502,7 @@ class Prepared:
         """Countries, baseline year and shocked pairs (for validation reports)."""
         return {
             "regions": len(self.baseline.regions),
-            "year": self.base.year,
+            "year": self.baseline.year,
             "shocks": len(self.scenario.shocks),
             "pairs_shocked": int(self.touched.sum()),
             "estimated_coefficients": list(self.estimate.coef.index) if self.estimate is not None else [],
@@ -432,12 +512,16 @@ class Prepared:
 def prepare(scenario: Scenario, progress: Progress = null_progress) -> Prepared:
     """Everything a run does before solving: sections, data, estimation, shocks (no solving)."""
     src = scenario.source
-    refuse_sections(scenario, ("baseline", "parameters", "solver", "estimation", "output"), "gravity")
-    if "year" not in scenario.baseline:
+    ds = get_dataset(scenario.dataset)  # unknown names get the registry's message
+    if WORLD_KIND not in ds.provides:
         raise ScenarioError(
-            f"{src}: field 'baseline.year' is required but missing (the baseline year, e.g. 1994)."
+            f"{src}: field 'dataset' has value {scenario.dataset!r}, but the gravity model needs a one-sector "
+            f"world (a {WORLD_KIND} world: flows with domestic sales), which {scenario.dataset!r} does not "
+            f"provide; data sets that do: {', '.join(providers(WORLD_KIND))}."
         )
+    refuse_sections(scenario, ("baseline", "parameters", "solver", "estimation", "output"), "gravity")
     base = validate_section(BaselineSection, scenario.baseline, scenario, "baseline")
+    _refuse_panel_needs(scenario, base)
     params = validate_section(ParametersSection, scenario.parameters, scenario, "parameters")
     solver = validate_section(SolverSection, scenario.solver, scenario, "solver")
     output = validate_section(OutputSection, scenario.output, scenario, "output")
@@ -452,15 +536,26 @@ def prepare(scenario: Scenario, progress: Progress = null_progress) -> Prepared:
     for k, s in enumerate(scenario.shocks):
         if s.get("type") == "policy":
             policy.append((k, validate_section(PolicyShock, s, scenario, f"shocks[{k}]")))
+        elif s.get("type") == "tariff":
+            raise ScenarioError(
+                f"{src}: field 'shocks[{k}].type' has value 'tariff', but the gravity model has no tariffs "
+                f'(no tariff revenue); to model the tariff as a trade cost use type = "tariff_equivalent" '
+                f"(same fields), or use the caliendo_parro or ims2025 model."
+            )
+        elif s.get("type") == "tariff_equivalent":
+            validate_section(TariffEquivalentShock, s, scenario, f"shocks[{k}]")
+            # composed by the shared shock language as a tariff on a world without tariffs
+            others.append({**s, "type": "tariff"})
         else:
             others.append(s)
     if not scenario.shocks:
         raise ScenarioError(
-            f'{src}: the scenario has no shocks; add at least one \'shocks\' table (type = "policy" or "iceberg").'
+            f"{src}: the scenario has no shocks; add at least one 'shocks' table (e.g. type = \"iceberg\", "
+            f'"tariff_equivalent" or "policy").'
         )
     sigma = params.sigma_value
 
-    bl, estimate = _build_baseline(scenario, base, est_spec, progress)
+    bl, estimate, tables = _build_baseline(scenario, base, est_spec, progress)
     regions = list(bl.regions)
     n = len(regions)
     ref = None
@@ -477,14 +572,15 @@ def prepare(scenario: Scenario, progress: Progress = null_progress) -> Prepared:
 
         sub = scenario.model_copy(update={"shocks": others})
         parsed = parse_shocks(sub)
-        check_supported(parsed, SHOCK_TYPES[1:], sub, "gravity")
+        check_supported(parsed, (*_SHARED, "tariff"), sub, "gravity")
         arr = compose_shocks(
-            parsed, regions=regions, sectors=["all"], tariff_base=np.zeros((n, n, 1)), scenario=sub
+            parsed,
+            regions=regions,
+            sectors=["all"],
+            tariff_base=np.zeros((n, n, 1)),
+            scenario=sub,
+            tables=tables,
         )
-        if (arr.tariff_new != 0).any():
-            raise ScenarioError(
-                f'{src}: the gravity model has no tariffs; use type = "policy" or "iceberg" shocks.'
-            )
         # agreement shocks: a policy dummy switching on (join, +1) or off (leave, -1) for the
         # selected pairs, sized by 'estimate' or the named estimated 'coefficient' (so Monte
         # Carlo draws cover it too); shared arrays are (importer, exporter), ours (exporter, importer)
@@ -507,7 +603,8 @@ def prepare(scenario: Scenario, progress: Progress = null_progress) -> Prepared:
     point = np.array([estimate.coef[c] if isinstance(c, str) else c for c in coefs], dtype=float)  # type: ignore[union-attr]
     lnB = _log_partial(dxs, point) if dxs else np.zeros((n, n))
     if arr is not None:
-        lnB = lnB + (1.0 - sigma) * np.log(arr.dhat[:, :, 0].T)
+        # trade costs, and tariff equivalents as costs: B = (dhat (1 + t'))^(1-sigma), t = 0 before
+        lnB = lnB + (1.0 - sigma) * (np.log(arr.dhat[:, :, 0].T) + np.log1p(arr.tariff_new[:, :, 0].T))
         touched |= arr.touched[:, :, 0].T
     if output.draws:
         if not any(isinstance(c, str) for c in coefs):
@@ -656,16 +753,10 @@ def solve_prepared(prepared: Prepared, progress: Progress = null_progress) -> Ru
             "nobs": estimate.nobs,
             "seconds": estimate.diagnostics.get("seconds"),
         }
-    from kaifang.data import get_dataset
-
-    ds = get_dataset(scenario.dataset)
-    used = {base.file} if base.file else {f.name for f in ds.files}
-    if scenario.dataset == "agtpa" and not base.file:
-        used = {"agtpa_applications.csv.gz"}
-    files = {f.name: f.sha256 for f in ds.files if f.name in used}
     provenance = {
         "dataset": scenario.dataset,
-        "files": files,
+        "files": dict(bl.files),
+        "world": {"kind": WORLD_KIND, "year": bl.year, "units": bl.units, "flows": bl.notes.get("flows")},
         "scenario_sha256": scenario.sha256,
         "scenario_text": scenario.text,
         "parameters": {
@@ -673,7 +764,7 @@ def solve_prepared(prepared: Prepared, progress: Progress = null_progress) -> Ru
             "reference": params.reference,
             "imbalance": params.imbalance,
             "normalisation": params.normalisation,
-            "baseline_year": base.year,
+            "baseline_year": bl.year,
             "costs": base.costs,
             "shock_coefficients": {str(c): float(v) for c, v in zip(coefs, point, strict=True)},
         },

@@ -7,6 +7,7 @@ and cross-checks can call it directly. It accepts a batch of shocks ``B`` of sha
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,12 +79,16 @@ def _check(X: np.ndarray, B: np.ndarray, sigma: float, reference: int | None, no
         raise DataError("baseline flows must be finite and >= 0.")
     if not np.isfinite(B).all() or (B <= 0).any():
         raise DataError("the shock factors B = (t'/t)^(1-sigma) must be finite and > 0.")
-    if (np.diagonal(X) <= 0).any():
-        k = int(np.flatnonzero(np.diagonal(X) <= 0)[0])
-        raise DataError(
-            f"country number {k} has no domestic flow (X_ii = {np.diagonal(X)[k]}); general-equilibrium "
-            f"gravity needs every country's domestic sales. Add them or drop the country."
-        )
+    # every country must sell and buy something (output Y_i and expenditure E_j > 0), else its
+    # resistances are undefined; a zero domestic flow alone is allowed and stays zero
+    for axis, what in ((1, "sales (output)"), (0, "purchases (expenditure)")):
+        tot = X.sum(axis=axis)
+        if (tot <= 0).any():
+            k = int(np.flatnonzero(tot <= 0)[0])
+            raise DataError(
+                f"country number {k} has no {what} in the baseline flows; general-equilibrium gravity needs "
+                f"every country to sell and to buy. Add its flows or drop the country."
+            )
     if not sigma > 1:
         raise DataError(f"sigma must be > 1 (sigma - 1 is the trade elasticity), got {sigma}.")
     if normalisation == "reference" and reference is None:
@@ -231,7 +236,10 @@ def solve_gravity(
     Parameters
     ----------
     X
-        Baseline flows ``(N, N)``, exporter by importer, domestic sales on the diagonal (> 0).
+        Baseline flows ``(N, N)``, exporter by importer, domestic sales on the diagonal; every
+        country sells and buys something (positive row and column sums). A zero domestic flow is
+        allowed (e.g. an economy whose calibrated spending falls short of its imports) and stays
+        zero in both equilibria.
     B
         Partial effect on flows ``(t'_ij/t_ij)^(1-sigma)``, shape ``(N, N)`` or a batch
         ``(D, N, N)`` solved at once.
@@ -264,7 +272,7 @@ def solve_gravity(
     Raises
     ------
     DataError
-        Bad shapes, negative flows, a missing domestic flow, ``sigma <= 1``.
+        Bad shapes, negative flows, a country that sells or buys nothing, ``sigma <= 1``.
     ConvergenceError
         Either equilibrium did not converge within ``maxiter`` iterations.
     """
@@ -277,9 +285,10 @@ def solve_gravity(
     try:
         _check(X, B, sigma, reference, normalisation)
     except DataError as exc:
-        if labels is not None and "country number" in str(exc):
-            k = int(np.flatnonzero(np.diagonal(X) <= 0)[0])
-            raise DataError(str(exc).replace(f"country number {k}", f"country {labels[k]}")) from None
+        m = re.match(r"country number (\d+) ", str(exc))
+        if labels is not None and m:
+            k = int(m.group(1))
+            raise DataError(str(exc).replace(f"country number {k}", f"country {labels[k]}", 1)) from None
         raise
     Y = X.sum(axis=1)
     E = X.sum(axis=0)
