@@ -40,13 +40,23 @@ def test_library_scenario_decomposition_adds_up(path):
     sc = load_scenario(path)
     if sc.dataset == "cp2015":
         require_dataset("cp2015")
-    res = run(sc)
+    res = _run_library(sc)
     reg = res.regions
     residual = reg["welfare_pct"] - reg[PARTS].sum(axis=1)
     np.testing.assert_allclose(residual, reg["welfare_residual_pct"], atol=1e-9)
     assert reg["welfare_residual_pct"].abs().max() < 0.01
     assert res.diagnostics["welfare_residual_max_pct"] < 0.01
     assert res.diagnostics["welfare_decomposition"]["steps"] == [2, 4]
+
+
+def _run_library(sc):
+    """Run a library scenario; its groups may name economies that the 1993 data keep inside
+    ROW (CPTPP's Brunei, Malaysia...), which the selection reports as a warning, not a fault."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=r".*not separate regions of this data set", category=KaifangWarning
+        )
+        return run(sc)
 
 
 def _cp(body: str):
@@ -58,7 +68,7 @@ def _cp(body: str):
 def test_cptpp_accession_decomposition_and_first_order_gap():
     """China joining CPTPP: the first-order measure says +9.40 % for China, the exact change is
     +0.41 %; the integrated parts add up to the exact one within 0.01 % of income."""
-    res = run(load_scenario(ROOT / "scenarios" / "cp2015-china-joins-cptpp.toml"))
+    res = _run_library(load_scenario(ROOT / "scenarios" / "cp2015-china-joins-cptpp.toml"))
     chn = res.regions.set_index("region").loc["CHN"]
     assert chn["welfare_pct"] == pytest.approx(0.41, abs=0.01)
     assert chn["welfare_first_order_pct"] > 9
@@ -67,7 +77,7 @@ def test_cptpp_accession_decomposition_and_first_order_gap():
 
 @pytest.mark.data
 def test_embargo_has_a_full_decomposition():
-    res = run(load_scenario(ROOT / "scenarios" / "cp2015-us-china-decoupling.toml"))
+    res = _run_library(load_scenario(ROOT / "scenarios" / "cp2015-us-china-decoupling.toml"))
     reg = res.regions.set_index("region")
     assert reg[PARTS].notna().all().all()
     for code in ("USA", "CHN"):

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from cp_worlds import random_raw, random_world
 from helpers import require_dataset
 from kaifang.baseline import from_raw
-from kaifang.errors import ConvergenceError, UserInputError
+from kaifang.errors import ConvergenceError, KaifangWarning, UserInputError
 from kaifang.models.caliendo_parro import SolverSettings, solve
 from kaifang.models.caliendo_parro.welfare import decompose
 
@@ -351,7 +351,10 @@ def test_embargo_scenario_runs_end_to_end_on_cp2015():
     require_dataset("cp2015")
     from kaifang.models.caliendo_parro.runner import run
 
-    result = run(_cp2015_embargo_scenario(USA_EMBARGO))
+    # an embargo of the USA by everyone is close to autarky for it: the default two- and four-step
+    # decomposition misses the exact welfare change by more than 0.01 % of income, and says so
+    with pytest.warns(KaifangWarning, match="miss the exact welfare change"):
+        result = run(_cp2015_embargo_scenario(USA_EMBARGO))
     d = result.diagnostics
     assert d["converged"] and d["residual"] <= SolverSettings().tol
     assert ["USA"] in d["separate_economies"]["groups"]
