@@ -264,6 +264,40 @@ _HESSIAN_TOL = 1e-6
 _COLLIN_SUSPECT = 1e-4
 
 
+def _validate_design(
+    y: np.ndarray,
+    X: object,
+    names: Sequence[str] | None,
+    fe: Sequence[object],
+    fe_names: Sequence[str] | None,
+    weights: object,
+) -> tuple[np.ndarray, tuple[str, ...], tuple[str, ...], list[np.ndarray], bool, np.ndarray | None]:
+    """Check the regressors, fixed effects and weights shared by the Poisson and least-squares fits.
+
+    Returns the regressor matrix and names, the fixed-effect names and codes (one constant code
+    when there are no fixed effects), whether there are fixed effects, and the weights.
+    """
+    n = y.shape[0]
+    if n == 0:
+        raise HDFEInputError("y is empty: nothing to estimate.")
+    Xa, names = _validate_X(X, n, names)
+    fe = list(fe)
+    fe_names = tuple(fe_names) if fe_names is not None else tuple(f"fe{d}" for d in range(len(fe)))
+    if len(fe_names) != len(fe):
+        raise HDFEInputError(f"fe_names has {len(fe_names)} entries but fe has {len(fe)} dimensions.")
+    codes_in = _validate_codes(fe, n, fe_names)
+    has_fe = bool(codes_in)
+    if not has_fe:
+        codes_in = [np.zeros(n, dtype=np.int64)]
+    w_user = None if weights is None else _as_float_vector(weights, n, "weights")
+    if w_user is not None and (w_user <= 0).any():
+        i = int(np.flatnonzero(w_user <= 0)[0])
+        raise HDFEInputError(
+            f"weights must be > 0; row {i} has {w_user[i]!r}. Drop rows with zero weight first."
+        )
+    return Xa, names, fe_names, codes_in, has_fe, w_user
+
+
 def ppml_hdfe(
     y: np.ndarray,
     X: np.ndarray | None,
@@ -360,32 +394,16 @@ def ppml_hdfe(
     # ---- validation
     y = _as_float_vector(y, None, "y")
     n = y.shape[0]
-    if n == 0:
-        raise HDFEInputError("y is empty: nothing to estimate.")
-    if (y < 0).any():
+    if n and (y < 0).any():
         i = int(np.flatnonzero(y < 0)[0])
         raise HDFEInputError(
             f"y must be >= 0 for Poisson regression; row {i} has {y[i]!r} "
             f"({int((y < 0).sum())} negative value(s) in all)."
         )
-    if not (y > 0).any():
+    if n and not (y > 0).any():
         raise HDFEInputError("y is zero in every row: the Poisson model has no solution (all separated).")
-    Xa, names = _validate_X(X, n, names)
+    Xa, names, fe_names, codes_in, has_fe, w_user = _validate_design(y, X, names, fe, fe_names, weights)
     k_all = Xa.shape[1]
-    fe = list(fe)
-    fe_names = tuple(fe_names) if fe_names is not None else tuple(f"fe{d}" for d in range(len(fe)))
-    if len(fe_names) != len(fe):
-        raise HDFEInputError(f"fe_names has {len(fe_names)} entries but fe has {len(fe)} dimensions.")
-    codes_in = _validate_codes(fe, n, fe_names)
-    has_fe = bool(codes_in)
-    if not has_fe:
-        codes_in = [np.zeros(n, dtype=np.int64)]
-    w_user = None if weights is None else _as_float_vector(weights, n, "weights")
-    if w_user is not None and (w_user <= 0).any():
-        i = int(np.flatnonzero(w_user <= 0)[0])
-        raise HDFEInputError(
-            f"weights must be > 0; row {i} has {w_user[i]!r}. Drop rows with zero weight first."
-        )
     off = None if offset is None else _as_float_vector(offset, n, "offset")
     sep = tuple("relu" if s == "ir" else s for s in separation)
     for s in sep:

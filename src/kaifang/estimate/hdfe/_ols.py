@@ -27,8 +27,7 @@ from ._core import (
     _collinear_columns,
     _compress,
     _validate_clusters,
-    _validate_codes,
-    _validate_X,
+    _validate_design,
 )
 from ._demean import FEStructure, solve_fe
 from ._sample import KEPT, REASONS, drop_singletons_and_fe_separation
@@ -64,24 +63,8 @@ def ols_hdfe(
     t_start = time.perf_counter()
     y = _as_float_vector(y, None, "y")
     n = y.shape[0]
-    if n == 0:
-        raise HDFEInputError("y is empty: nothing to estimate.")
-    Xa, names = _validate_X(X, n, names)
+    Xa, names, fe_names, codes_in, has_fe, w_user = _validate_design(y, X, names, fe, fe_names, weights)
     k_all = Xa.shape[1]
-    fe = list(fe)
-    fe_names = tuple(fe_names) if fe_names is not None else tuple(f"fe{d}" for d in range(len(fe)))
-    if len(fe_names) != len(fe):
-        raise HDFEInputError(f"fe_names has {len(fe_names)} entries but fe has {len(fe)} dimensions.")
-    codes_in = _validate_codes(fe, n, fe_names)
-    has_fe = bool(codes_in)
-    if not has_fe:
-        codes_in = [np.zeros(n, dtype=np.int64)]
-    w_user = None if weights is None else _as_float_vector(weights, n, "weights")
-    if w_user is not None and (w_user <= 0).any():
-        i = int(np.flatnonzero(w_user <= 0)[0])
-        raise HDFEInputError(
-            f"weights must be > 0; row {i} has {w_user[i]!r}. Drop rows with zero weight first."
-        )
     if vcov not in ("iid", "hetero"):
         raise HDFEInputError(f"vcov={vcov!r} is unknown; choose one of ['iid', 'hetero'].")
     clusters_in = _validate_clusters(cluster, n)
