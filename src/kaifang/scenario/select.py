@@ -17,7 +17,7 @@ shock composition turns it into a warning that the shock changes nothing.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidatorFunctionWrapHandler, WrapValidator
@@ -40,6 +40,7 @@ __all__ = [
     "Selection",
     "Selector",
     "SelectorField",
+    "label_resolver",
     "resolve",
     "toml_kind",
 ]
@@ -185,6 +186,7 @@ def resolve(
     groups: Mapping[str, Any] | None = None,
     dataset: str | None = None,
     report: MutableMapping[str, Any] | None = None,
+    aggregates: Mapping[str, Sequence[str]] | None = None,
 ) -> list[int]:
     """Return the positions in ``labels`` chosen by ``selector``.
 
@@ -209,6 +211,9 @@ def resolve(
     report
         When given, filled with one entry per group used: ``{"members", "present",
         "absent", "absent_in"}`` (``absent_in`` is the ROW label or ``None``).
+    aggregates
+        For a world whose regions were aggregated (``[baseline.regions]``): new label -> the
+        original regions it holds, so that messages about a country inside one name it.
 
     Raises
     ------
@@ -233,8 +238,31 @@ def resolve(
         {k.upper(): v for k, v in (groups or {}).items()},
         dataset,
         report,
+        aggregates,
     )
     return sorted(ctx.selector(selector, field))
+
+
+def label_resolver(scenario: Any) -> Callable[[Any, Sequence[str], str, str], list[str]]:
+    """A resolver of the scenario's selectors to labels, for aggregations of a data set's table.
+
+    ``resolver(selector, labels, what, field)`` returns the chosen labels of ``labels`` (in their
+    order), resolving groups as the scenario's shocks do (its own ``[groups]`` first).
+    """
+
+    def resolver(selector: Any, labels: Sequence[str], what: str, fld: str) -> list[str]:
+        idx = resolve(
+            selector,
+            labels,
+            what=what,
+            field=fld,
+            source=scenario.source,
+            groups=scenario.groups,
+            dataset=scenario.dataset,
+        )
+        return [labels[i] for i in idx]
+
+    return resolver
 
 
 def _items(value: Any) -> list[str]:
@@ -242,7 +270,7 @@ def _items(value: Any) -> list[str]:
 
 
 class _Ctx:
-    def __init__(self, labels, what, field, source, user, dataset, report) -> None:
+    def __init__(self, labels, what, field, source, user, dataset, report, aggregates=None) -> None:
         self.labels = list(labels)
         self.index = {lab.lower(): i for i, lab in enumerate(self.labels)}
         self.what = what
@@ -256,6 +284,13 @@ class _Ctx:
             {k.upper(): v for k, v in sector_groups(dataset, self.labels).items()} if what == "sector" else {}
         )
         self.row = _row_label(self.labels) if what == "region" else None
+        #: original region (lower case) -> the aggregated region that holds it
+        self.part_of = {
+            str(m).lower(): new
+            for new, members in (aggregates or {}).items()
+            for m in members
+            if new in self.labels
+        }
 
     # -- selectors -------------------------------------------------------------------
     def selector(self, selector: Any, field: str) -> set[int]:
@@ -373,12 +408,19 @@ class _Ctx:
         if code is not None:
             if code.lower() in self.index:
                 return {self.index[code.lower()]}
-            where = (
-                f"it is part of {self.row!r} in this data set; name {self.row!r} to shock the rest of the "
-                f"world as a whole, or use a data set that has {code} as a region"
-                if self.row
-                else "use a data set that has it as a region"
-            )
+            home = self.part_of.get(code.lower())
+            if home is not None:
+                where = (
+                    f"[baseline.regions] merged it into {home!r}; name {home!r} to select that region as a "
+                    f"whole, or take {code} out of the aggregation"
+                )
+            elif self.row:
+                where = (
+                    f"it is part of {self.row!r} in this data set; name {self.row!r} to shock the rest of the "
+                    f"world as a whole, or use a data set that has {code} as a region"
+                )
+            else:
+                where = "use a data set that has it as a region"
             raise ScenarioError(
                 f"{self.source}: field {self.field!r}: country {item!r} ({code}, {country_name(code)}) is not a "
                 f"separate region of this data set; {where}."
@@ -487,7 +529,20 @@ class _Ctx:
                 f"{self.source}: field {self.field!r}: group {name!r} has no member that is a region of this "
                 f"data set (members: {', '.join(members)}; data set regions: {', '.join(self.labels)})."
             )
-        if absent:
+        homes = []
+        if any(m.lower() in self.part_of for m in absent):
+            homes = sorted({self.part_of.get(m.lower(), self.row) for m in absent} - {None})
+        if absent and homes:
+            what = "exception does not leave out" if self.excepting else "selection does not include"
+            warnings.warn(
+                f"{self.source}: group {name!r}: {len(absent)} of its {len(members)} members are not separate "
+                f"regions of this data set: {_names(absent)}; [baseline.regions] merged them into "
+                f"{', '.join(repr(h) for h in homes)}, which this {what} (name "
+                f"{', '.join(repr(h) for h in homes)} to include the merged region as a whole).",
+                KaifangWarning,
+                stacklevel=5,
+            )
+        elif absent:
             if self.excepting:
                 where = (
                     f"they are part of {self.row!r}, which this exception does not leave out (add {self.row!r} "

@@ -472,6 +472,7 @@ def compose_shocks(
     tariff_base: np.ndarray,
     scenario: Scenario,
     tables: Mapping[str, Callable[[], np.ndarray]] | None = None,
+    aggregates: Mapping[str, Sequence[str]] | None = None,
 ) -> ShockArrays:
     """Compose validated shocks into counterfactual arrays (see the module docstring).
 
@@ -488,6 +489,9 @@ def compose_shocks(
     tables
         Named tariff tables the data set offers for ``from_table`` (loaded lazily), each
         returning fractions of shape ``(N, N, J)``.
+    aggregates
+        New region -> the regions it merges, for a world aggregated by ``[baseline.regions]``
+        (messages then name the merged region that holds a country).
 
     Raises
     ------
@@ -525,7 +529,14 @@ def compose_shocks(
 
     def regions_of(sel: Any, fld: str) -> list[int]:
         return resolve(
-            sel, regions, what="region", field=fld, source=src, groups=scenario.groups, report=report
+            sel,
+            regions,
+            what="region",
+            field=fld,
+            source=src,
+            groups=scenario.groups,
+            report=report,
+            aggregates=aggregates,
         )
 
     def sectors_of(sel: Any, fld: str) -> list[int]:

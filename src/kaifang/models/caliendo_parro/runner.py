@@ -53,7 +53,7 @@ import warnings
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -200,19 +200,9 @@ def load_baseline(
     source = scenario.source if scenario is not None else "<scenario>"
     resolver = None
     if scenario is not None:
-        from kaifang.scenario import resolve
+        from kaifang.scenario.select import label_resolver
 
-        def resolver(selector: Any, labels: Any, what: str, fld: str) -> list[str]:
-            idx = resolve(
-                selector,
-                labels,
-                what=what,
-                field=fld,
-                source=source,
-                groups=scenario.groups,
-                dataset=scenario.dataset,
-            )
-            return [labels[i] for i in idx]
+        resolver = label_resolver(scenario)
 
     spec = TableSpec(
         dataset=dataset,
@@ -492,6 +482,7 @@ def prepare(scenario: Scenario, progress: Progress = null_progress) -> Prepared:
         tariff_base=np.asarray(b0.tariff),
         scenario=scenario,
         tables=tariff_tables,
+        aggregates=(b0.provenance.get("aggregation") or {}).get("regions"),
     )
     _check_traded(shocks, b0, scenario, skip=composed.unchanged)
     if bset.deficits == "zero":

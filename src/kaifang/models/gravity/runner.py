@@ -71,7 +71,7 @@ from kaifang.models.gravity.solver import GESolution, GravitySolution, solve_gra
 from kaifang.results import RunResult, flag_no_trade, package_version
 from kaifang.scenario import Scenario, resolve, validate_section
 from kaifang.scenario.fields import bounded, refuse_sections
-from kaifang.scenario.select import EmptySelectionError, SelectorField
+from kaifang.scenario.select import EmptySelectionError, SelectorField, label_resolver
 from kaifang.scenario.shocks import TariffShock
 
 __all__ = ["OUTCOMES", "WELFARE_MEASURE", "Prepared", "prepare", "run", "solve_prepared"]
@@ -112,10 +112,23 @@ _Level = bounded(float, "level", ge=0.5, le=0.999, description="level of the int
 
 
 class BaselineSection(BaseModel):
+    """The scenario's ``[baseline]`` section.
+
+    ``regions`` aggregates the regions of a world input-output table (``wiod2013``,
+    ``wiod2016``, ``icio``, ``mrio``) before its flows are summed over sectors: new label -> a
+    label, a group or a list of them; unlisted regions go into ``rest_region``.
+    """
+
     model_config = ConfigDict(frozen=True, extra="forbid")
     file: str | None = None
     year: _Year | None = None
     costs: Literal["estimated", "observed"] = "observed"
+    regions: dict[str, str | list[str]] | None = None
+    rest_region: str = Field(default="ROW", min_length=1)
+
+
+#: The world input-output tables whose regions ``[baseline.regions]`` can aggregate.
+TABLE_DATASETS = ("wiod2013", "wiod2016", "icio", "mrio")
 
 
 class EstimationSection(EstimationSpec):
@@ -261,8 +274,21 @@ def _build_baseline(
     file: Path | None = None
     if base.file is not None:
         file = Path(base.file) if panel else _table_file(base.file, scenario)
-    spec = TableSpec(dataset=scenario.dataset, year=base.year, file=file, source=src)
-    bl, tables = onesector_world(spec)
+    if base.regions is not None and scenario.dataset not in TABLE_DATASETS:
+        raise ScenarioError(
+            f"{src}: field 'baseline.regions' aggregates the regions of a world input-output table "
+            f"({', '.join(TABLE_DATASETS)}); data set {scenario.dataset!r} is not one. Remove the field, "
+            f"or define a group in [groups] to shock several regions together."
+        )
+    spec = TableSpec(
+        dataset=scenario.dataset,
+        year=base.year,
+        file=file,
+        regions=base.regions,
+        rest_region=base.rest_region,
+        source=src,
+    )
+    bl, tables = onesector_world(spec, resolve=label_resolver(scenario))
     estimate = None
     if est_spec is not None:
         progress("estimating the gravity equation (PPML)")
@@ -558,9 +584,17 @@ def prepare(scenario: Scenario, progress: Progress = null_progress) -> Prepared:
     bl, estimate, tables = _build_baseline(scenario, base, est_spec, progress)
     regions = list(bl.regions)
     n = len(regions)
+    aggregates = (bl.notes.get("aggregation") or {}).get("regions")  # type: ignore[union-attr]
     ref = None
     if params.reference is not None:
-        ref = resolve(params.reference, regions, what="region", field="parameters.reference", source=src)[0]
+        ref = resolve(
+            params.reference,
+            regions,
+            what="region",
+            field="parameters.reference",
+            source=src,
+            aggregates=aggregates,
+        )[0]
     elif params.normalisation == "reference":
         raise ScenarioError(
             f"{src}: field 'parameters.reference' is required with normalisation = 'reference' (e.g. reference = \"DEU\")."
@@ -580,6 +614,7 @@ def prepare(scenario: Scenario, progress: Progress = null_progress) -> Prepared:
             tariff_base=np.zeros((n, n, 1)),
             scenario=sub,
             tables=tables,
+            aggregates=aggregates,
         )
         # agreement shocks: a policy dummy switching on (join, +1) or off (leave, -1) for the
         # selected pairs, sized by 'estimate' or the named estimated 'coefficient' (so Monte
