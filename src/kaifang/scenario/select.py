@@ -525,9 +525,16 @@ class _Ctx:
                 "absent_in": self.row if absent else None,
             }
         if not present:
+            merged = sorted({self.part_of[m.lower()] for m in members if m.lower() in self.part_of})
+            hint = (
+                f"; [baseline.regions] merged its members into {', '.join(repr(h) for h in merged)}: name "
+                f"{'that region' if len(merged) == 1 else 'those regions'} instead"
+                if merged
+                else ""
+            )
             raise EmptySelectionError(
                 f"{self.source}: field {self.field!r}: group {name!r} has no member that is a region of this "
-                f"data set (members: {', '.join(members)}; data set regions: {', '.join(self.labels)})."
+                f"data set (members: {', '.join(members)}; data set regions: {', '.join(self.labels)}){hint}."
             )
         homes = []
         if any(m.lower() in self.part_of for m in absent):

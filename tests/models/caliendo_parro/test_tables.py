@@ -355,3 +355,24 @@ def test_write_back_of_a_counterfactual_is_consistent(wiod):
     e = solve(b1, tau, None, np.zeros(b1.n_regions), settings=None)
     t = to_table(e.to_baseline())
     np.testing.assert_allclose(t.x, e.gross_output.reshape(-1), rtol=1e-8)
+
+
+@pytest.mark.data
+def test_selections_name_the_aggregate_that_holds_a_merged_country():
+    """After [baseline.regions] merges France into EU, naming France is refused with 'EU' as the
+    fix, and a group whose members were all merged says where they went."""
+    require_dataset("wiod2013")
+    from kaifang.errors import KaifangWarning, ScenarioError
+
+    agg = '[baseline]\nyear = 2011\n[baseline.regions]\nEU = "EU@2011"\nUSA = "USA"\nCHN = "CHN"\n'
+
+    def sc(exporter: str):
+        return parse_scenario(
+            f'name = "t"\nmodel = "caliendo_parro"\ndataset = "wiod2013"\n{agg}'
+            f'[[shocks]]\ntype = "tariff"\nop = "set"\nimporter = "USA"\nexporter = "{exporter}"\nvalue = 10\n'
+        )
+
+    with pytest.raises(ScenarioError, match=r"'FRA'.*\[baseline.regions\] merged it into 'EU'; name 'EU'"):
+        run_scenario(sc("FRA"))
+    with pytest.warns(KaifangWarning, match=r"group 'EU@2004'.*merged its members into 'EU'"):
+        run_scenario(sc("EU@2004"))
