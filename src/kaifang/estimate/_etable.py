@@ -87,5 +87,5 @@ def etable(
         if any(v is not None for v in vals):
             rows[label] = [f"{v:.{digits}f}" if v is not None and np.isfinite(v) else "" for v in vals]
     table = pd.DataFrame.from_dict(rows, orient="index", columns=cols)
-    table.index.name = ""
+    table.index.name = None
     return table
