@@ -15,7 +15,7 @@ Cases (one JSON line each, ``ratio`` = loop time / batch time, both measured her
 Every case checks that the batch and the loop agree (largest relative difference of real income
 and real wages, printed). BLAS threads: ``--threads`` (default 1), set before NumPy loads.
 
-Run: ``KAIFANG_DATA_MIRROR=../shared/data python benchmarks/bench_batch.py [--draws 1000]``
+Run: ``KAIFANG_DATA_MIRROR=/path/to/data python benchmarks/bench_batch.py [--draws 1000]``
 """
 
 from __future__ import annotations

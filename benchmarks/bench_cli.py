@@ -19,7 +19,7 @@ median and the best wall-clock time and the median CPU time of the child process
 system), which is what the machine's load affects least, and ``ratio_cpu`` = target / CPU
 time: on a machine busy with other work the wall-clock ratio understates the command.
 
-Run: ``KAIFANG_DATA_MIRROR=../shared/data python benchmarks/bench_cli.py``
+Run: ``KAIFANG_DATA_MIRROR=/path/to/data python benchmarks/bench_cli.py``
 """
 
 from __future__ import annotations

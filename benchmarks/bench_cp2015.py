@@ -11,7 +11,7 @@ zero deficits, and the same with NAFTA's 2005 tariffs among CAN, MEX, USA. The s
 both give the same counterfactual changes (wages, sectoral prices, real wages; relative
 difference <= 1e-8) and prints one JSON line with both times and the ratio.
 
-Run: ``KAIFANG_DATA_MIRROR=../shared/data python benchmarks/bench_cp2015.py``
+Run: ``KAIFANG_DATA_MIRROR=/path/to/data python benchmarks/bench_cp2015.py``
 """
 
 from __future__ import annotations

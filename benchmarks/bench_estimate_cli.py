@@ -18,7 +18,7 @@ times grow while CPU times do not.
 
 Usage::
 
-    KAIFANG_DATA_MIRROR=../shared/data python benchmarks/bench_estimate_cli.py
+    KAIFANG_DATA_MIRROR=/path/to/data python benchmarks/bench_estimate_cli.py
     python benchmarks/bench_estimate_cli.py --spec estimations/agtpa-traditional-ppml.toml --repeat 5
 """
 
@@ -46,9 +46,6 @@ def _child_cpu() -> float:
 def _run(spec: Path, cache: Path) -> tuple[float, float, dict]:
     env = dict(os.environ, NUMBA_CACHE_DIR=str(cache))
     env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
-    mirror = ROOT.parent / "shared" / "data"
-    if "KAIFANG_DATA_MIRROR" not in env and mirror.is_dir():
-        env["KAIFANG_DATA_MIRROR"] = str(mirror)
     cmd = [sys.executable, "-m", "kaifang", "estimate", str(spec), "--json"]
     c0, t0 = _child_cpu(), time.perf_counter()
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)

@@ -6,7 +6,7 @@ equilibria are solved at once by ``solve_gravity`` on a ``(1000, 44, 44)`` batch
 wall-clock time of that batched solve (target: under 10 s). A loop of single solves over the first
 50 draws is timed for comparison and the batched results are checked against it.
 
-Run: ``KAIFANG_DATA_MIRROR=../shared/data PYTHONPATH=src python benchmarks/bench_gravity_mc.py``.
+Run: ``KAIFANG_DATA_MIRROR=/path/to/data PYTHONPATH=src python benchmarks/bench_gravity_mc.py``.
 Prints one JSON line.
 """
 

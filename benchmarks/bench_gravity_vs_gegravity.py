@@ -10,7 +10,7 @@ gegravity's "full GE" multilateral resistances equal its conditional ones (a kno
 0.3), so the conditional-GE resistances are compared (must agree to 1e-6 relative); kaifang's
 full-endowment results are compared with the book's own procedure (``tests/reference``).
 
-Run: ``KAIFANG_DATA_MIRROR=../shared/data PYTHONPATH=src python benchmarks/bench_gravity_vs_gegravity.py``
+Run: ``KAIFANG_DATA_MIRROR=/path/to/data PYTHONPATH=src python benchmarks/bench_gravity_vs_gegravity.py``
 (needs ``pip install gegravity==0.3``). Prints one JSON line.
 """
 

@@ -29,7 +29,7 @@ runs of (building the map + the Anderson iteration), ``ratio`` = reference time 
 (wall; ``cpu_ratio`` on CPU time), and the largest relative difference of w-hat, P-hat and
 X' between the two fixed points (both at tol 1e-10).
 
-Run: ``KAIFANG_DATA_MIRROR=../shared/data python benchmarks/bench_map.py [--repeats 5]``
+Run: ``KAIFANG_DATA_MIRROR=/path/to/data python benchmarks/bench_map.py [--repeats 5]``
 """
 
 from __future__ import annotations

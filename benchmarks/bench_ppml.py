@@ -144,9 +144,6 @@ def _run(
         env["KAIFANG_HDFE_THREADS"] = kaifang_threads
     env["OPENBLAS_NUM_THREADS"] = str(threads)
     env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
-    mirror = ROOT.parent / "shared" / "data"
-    if "KAIFANG_DATA_MIRROR" not in env and mirror.is_dir():
-        env["KAIFANG_DATA_MIRROR"] = str(mirror)
     cmd = [sys.executable, __file__, "--worker", engine, "--case", case, "--rows", str(rows)]
     cmd += [
         "--zero-share",

@@ -27,7 +27,7 @@ run is this process's (the client's) plus its workers'. The machine's load avera
 before and after: the measurement means something only when the two cores are not busy with
 other work.
 
-Run: ``KAIFANG_DATA_MIRROR=../shared/data PYTHONPATH=src python benchmarks/bench_sweep.py``
+Run: ``KAIFANG_DATA_MIRROR=/path/to/data PYTHONPATH=src python benchmarks/bench_sweep.py``
 (``--case liberation2025-optimal``, ``--points 40`` for a shorter run). Prints one JSON line per case.
 """
 

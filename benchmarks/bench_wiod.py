@@ -15,7 +15,7 @@ Cases (one JSON line each, with ``ratio`` = how many times faster kaifang is tha
    edition (77 regions x 45 industries).
 
 Times are the best of several runs, wall clock and process CPU time (the development machine is
-shared). Run: ``KAIFANG_DATA_MIRROR=../shared/data python benchmarks/bench_wiod.py``
+shared). Run: ``KAIFANG_DATA_MIRROR=/path/to/data python benchmarks/bench_wiod.py``
 """
 
 from __future__ import annotations

@@ -17,5 +17,5 @@ def require_dataset(name: str) -> None:
     if not have_dataset(name):
         pytest.skip(
             f"data set {name!r} not available locally: set KAIFANG_DATA_MIRROR to a folder holding "
-            f"{name}/ (e.g. ../shared/data) or run `kaifang data fetch {name}` with internet access"
+            f"{name}/ (a local copy of the data folder) or run `kaifang data fetch {name}` with internet access"
         )

@@ -1,6 +1,6 @@
 """Published numbers used by the ims2025 tests (sources in README.md of this folder).
 
-Ignatenko, Macedoni, Lashkaripour and Simonovska (2025), "Making America Great Again? The
+Ignatenko, Lashkaripour, Macedoni and Simonovska (2025), "Making America Great Again? The
 Economic Impacts of Liberation Day Tariffs", Journal of International Economics 157, 104138.
 Percent changes. The tables print welfare and employment with two decimals and the deficit and
 consumer prices with one, so a reproduction must lie within half a unit of the last digit:

@@ -1,7 +1,7 @@
 """The calibrated one-sector world of the 2025 tariff model: local-input share ν, transfers,
 domestic sales.
 
-Ignatenko, Macedoni, Lashkaripour and Simonovska (2025), calibration steps 1-3 as written out
+Ignatenko, Lashkaripour, Macedoni and Simonovska (2025), calibration steps 1-3 as written out
 in ``docs/ims2025.md`` ("Calibration"). Arrays use the paper's orientation:
 ``X[j, i]`` is the value of goods from exporter ``j`` to importer ``i``. :func:`calibrate` builds
 the world from plain trade and GDP arrays; :func:`one_sector_baseline` from the

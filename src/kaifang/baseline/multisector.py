@@ -323,7 +323,7 @@ class MultiSectorBaseline:
 
 
 def from_raw(raw: RawMultiSector) -> MultiSectorBaseline:
-    """Build the baseline from raw tables as in ``shared/models/cp2015.md``.
+    """Build the baseline from raw tables (``docs/models/caliendo-parro.md``, "Calibration").
 
     Gross output is raised to exports where the data has less (Y = max(GO, EX)), domestic
     sales are Y - EX; the intermediate shares are the IO coefficients (renormalised to sum to

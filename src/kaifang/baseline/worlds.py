@@ -455,7 +455,7 @@ def onesector_world(
     * ``agtpa``, ``wiod44``: the panel's flows of ``spec.year`` (required), domestic flows
       included; ``spec.file`` names a registered file of the panel; the world keeps the panel
       (``data``) for shocks and estimations that read its pair variables.
-    * ``liberation2025``: the calibrated 2023 world of Ignatenko, Macedoni, Lashkaripour and
+    * ``liberation2025``: the calibrated 2023 world of Ignatenko, Lashkaripour, Macedoni and
       Simonovska (2025), 194 economies; international flows are the data (BACI goods trade,
       thousands of USD), domestic sales come from that model's calibration on GDP (local-input
       share, transfers, ``X_ii = max(E_i - imports_i, 0)``; ``docs/ims2025.md``), so two

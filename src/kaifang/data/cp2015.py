@@ -1,8 +1,9 @@
 """Reader of the Caliendo–Parro (2015) NAFTA data set (``cp2015``).
 
 Returns plain NumPy tables in the documented axis order; the calibrated world is built from
-them by :func:`kaifang.baseline.multisector.from_raw`. Layout of the files: the data README
-(``shared/data/README.md``, section cp2015/).
+them by :func:`kaifang.baseline.multisector.from_raw`. The files are those of the paper's
+replication package (Caliendo and Parro 2015, *Review of Economic Studies* 82(1)); their names
+and checksums are registered in :mod:`kaifang.data.registry`.
 """
 
 from __future__ import annotations

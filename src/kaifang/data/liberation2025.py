@@ -1,5 +1,5 @@
 """Reader of the ``liberation2025`` data set: 2023 goods trade among 194 economies, GDP and the
-2025 US "Liberation Day" tariffs (Ignatenko, Macedoni, Lashkaripour and Simonovska 2025).
+2025 US "Liberation Day" tariffs (Ignatenko, Lashkaripour, Macedoni and Simonovska 2025).
 
 Files (the authors' replication package, ``data/base_data/``), all in the order of ``country_labels.csv``:
 

@@ -215,7 +215,7 @@ _LIBERATION = Dataset(
     name="liberation2025",
     title="2023 trade among 194 economies and the 2025 US 'Liberation Day' tariffs",
     citation=(
-        "Ignatenko, Macedoni, Lashkaripour and Simonovska, 'Making America Great Again? The "
+        "Ignatenko, Lashkaripour, Macedoni and Simonovska, 'Making America Great Again? The "
         "Economic Impacts of Liberation Day Tariffs', Journal of International Economics, 2025."
     ),
     source="the authors' replication package (data/base_data), mirrored at github.com/JoeLoera/liberation-day-replication",

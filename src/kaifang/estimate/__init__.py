@@ -1,10 +1,12 @@
 """Gravity estimation: PPML (and OLS) with high-dimensional fixed effects, panel tools, specs.
 
 ``kaifang.estimate.ppml(data, depvar, regressors, fixed_effects, cluster=None, weights=None,
-offset=None, engine="kaifang") -> PPMLEstimate`` is the entry point; see
+offset=None, engine="kaifang") -> PPMLEstimate`` is the entry point (``est.summary()`` prints a
+coefficient table, :func:`etable` several estimates side by side); see
 :mod:`kaifang.estimate._ppml` for the standard-error conventions and the engine dispatch.
 """
 
+from kaifang.estimate._etable import etable
 from kaifang.estimate._ppml import PPMLEstimate, PPMLSpec, ols, ppml
 from kaifang.estimate.panel import (
     add_border_year_dummies,
@@ -25,6 +27,7 @@ __all__ = [
     "add_border_year_dummies",
     "add_lags",
     "add_pair_id",
+    "etable",
     "filter_years",
     "keep_domestic",
     "load_spec",

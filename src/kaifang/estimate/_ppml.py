@@ -164,6 +164,16 @@ class PPMLEstimate:
             }
         )
 
+    def summary(self, digits: int = 4) -> str:
+        """A coefficient table in the style of R's fixest: estimate, standard error, z, p, stars.
+
+        The header names the method, the dependent variable, the observations, each fixed-effect
+        dimension with its number of categories and the standard errors; the footer gives the
+        significance codes and the fit (pseudo-R2 and log-likelihood for PPML, R2 for least
+        squares). p-values are normal, as in :meth:`table`.
+        """
+        return _summary_text(self, digits)
+
     def __getitem__(self, term: str) -> float:
         """The coefficient of ``term`` (KeyError with suggestions when unknown)."""
         if term not in self.coef.index:
@@ -349,10 +359,45 @@ def ppml(
         "se_convention": se_convention if cluster else "hc1",
         "seconds": seconds,
         "compile_seconds": compile_seconds,
+        **_fit_statistics(data.loc[ok], res.fitted, spec),
     }
     return PPMLEstimate(
         coef=coef, se=se, vcov=vcov, fixed_effects=fes, fitted=fitted, diagnostics=diag, nobs=nobs, spec=spec
     )
+
+
+def _fit_statistics(rows: pd.DataFrame, fitted: np.ndarray, spec: PPMLSpec) -> dict[str, float]:
+    """Goodness of fit on the rows the engine used (finite fitted values).
+
+    PPML: the Poisson log-likelihood ``sum w (y log mu - mu - lgamma(y + 1))``, that of the model
+    with a constant only (``mu = weighted mean of y``) and McFadden's pseudo-R2
+    ``1 - ll / ll_null`` (fixest's ``pseudo_r2``). Least squares: ``r2 = 1 - RSS / TSS`` about the
+    weighted mean.
+    """
+    from scipy.special import gammaln
+
+    used = np.isfinite(fitted)
+    y = rows[spec.depvar].to_numpy(dtype=float)[used]
+    mu = np.asarray(fitted, dtype=float)[used]
+    w = rows[spec.weights].to_numpy(dtype=float)[used] if spec.weights else np.ones_like(y)
+    if y.size == 0 or w.sum() <= 0:
+        return {}
+    ybar = float((w * y).sum() / w.sum())
+    if spec.method == "ols":
+        tss = float((w * (y - ybar) ** 2).sum())
+        rss = float((w * (y - mu) ** 2).sum())
+        return {"r2": 1.0 - rss / tss if tss > 0 else float("nan")}
+
+    def loglik(m: np.ndarray) -> float:
+        ylogm = np.where(y > 0, y * np.log(np.where(m > 0, m, 1.0)), 0.0)
+        return float((w * (ylogm - m - gammaln(y + 1.0))).sum())
+
+    ll, ll0 = loglik(mu), loglik(np.full_like(y, ybar))
+    return {
+        "log_likelihood": ll,
+        "null_log_likelihood": ll0,
+        "pseudo_r2": 1.0 - ll / ll0 if ll0 != 0 else float("nan"),
+    }
 
 
 def _fe_labels(data: pd.DataFrame, fe: str) -> np.ndarray:
@@ -602,3 +647,74 @@ _ENGINES: dict[str, Callable[[pd.DataFrame, PPMLSpec], EngineResult]] = {
     "kaifang": _fit_kaifang,
     "pyfixest": _fit_pyfixest,
 }
+
+
+def significance_stars(p: float) -> str:
+    """fixest's codes: ``***`` p < 0.001, ``**`` < 0.01, ``*`` < 0.05, ``.`` < 0.1, else empty."""
+    if not np.isfinite(p):
+        return ""
+    for cut, mark in ((0.001, "***"), (0.01, "**"), (0.05, "*"), (0.1, ".")):
+        if p < cut:
+            return mark
+    return ""
+
+
+def se_description(est: PPMLEstimate) -> str:
+    """``Clustered (pair_id)`` or ``Heteroskedasticity-robust (HC1)``."""
+    if est.spec.cluster:
+        return f"Clustered ({est.spec.cluster})"
+    return "Heteroskedasticity-robust (HC1)"
+
+
+def _summary_text(est: PPMLEstimate, digits: int) -> str:
+    method = "Least squares" if est.spec.method == "ols" else "PPML"
+    d = est.diagnostics
+    lines = [
+        f"{method} estimation, Dep. Var.: {est.spec.depvar}",
+        f"Observations: {est.nobs:,}",
+    ]
+    if est.fixed_effects:
+        fe = ", ".join(f"{k}: {len(v):,}" for k, v in est.fixed_effects.items())
+        lines.append(f"Fixed-effects: {fe}")
+    conv = f", {d['se_convention']} small-sample correction" if est.spec.cluster else ""
+    lines.append(f"Standard-errors: {se_description(est)}{conv}")
+    tab = est.table()
+    cells = [["", "Estimate", "Std. Error", "z value", "Pr(>|z|)", ""]]
+    for r in tab.itertuples(index=False):
+        cells.append(
+            [
+                str(r.term),
+                f"{r.estimate:.{digits}f}",
+                f"{r.std_error:.{digits}f}",
+                f"{r.z:.{max(digits - 1, 1)}f}",
+                _format_p(r.p_value),
+                significance_stars(r.p_value),
+            ]
+        )
+    widths = [max(len(row[k]) for row in cells) for k in range(len(cells[0]))]
+    for row in cells:
+        left = row[0].ljust(widths[0])
+        rest = " ".join(c.rjust(w) for c, w in zip(row[1:5], widths[1:5], strict=True))
+        lines.append(f"{left} {rest} {row[5]}".rstrip())
+    lines.append("---")
+    lines.append("Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1")
+    fit = []
+    if "pseudo_r2" in d:
+        fit.append(f"Pseudo R2: {d['pseudo_r2']:.{digits}f}")
+    if "log_likelihood" in d:
+        fit.append(f"Log-Likelihood: {d['log_likelihood']:,.2f}")
+    if "r2" in d:
+        fit.append(f"R2: {d['r2']:.{digits}f}")
+    if d.get("iterations") is not None:
+        fit.append(f"Iterations: {d['iterations']}")
+    if fit:
+        lines.append("   ".join(fit))
+    return "\n".join(lines)
+
+
+def _format_p(p: float) -> str:
+    if not np.isfinite(p):
+        return "NA"
+    if p < 2.2e-16:
+        return "< 2.2e-16"
+    return f"{p:.2e}" if p < 1e-4 else f"{p:.4f}"

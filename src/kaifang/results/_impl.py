@@ -2,13 +2,16 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 
 def package_version() -> str:
@@ -136,6 +139,46 @@ class RunResult:
         if table == "regions":
             return self.regions.copy()
         return self.tables[table].copy()
+
+    def to_xarray(self, tables: Sequence[str] | None = None) -> xr.Dataset:
+        """The results as one labelled :class:`xarray.Dataset`.
+
+        Each table's label columns (``region``, ``sector``, ``partner``, ``importer``,
+        ``exporter``, ``flow``, ...) become dimensions, its other columns variables: the
+        per-region outcomes keep their names (``welfare_pct`` over ``region``), the columns of
+        the other tables are prefixed with the table's name (``sectors_gross_output_pct`` over
+        ``region`` x ``sector``, ``bilateral_exports_pct`` over ``region`` x ``partner``); each
+        variable's attributes name its table and column. Dimensions shared by tables share
+        their labels, in order of first appearance; label combinations a table lacks are NaN.
+
+        Parameters
+        ----------
+        tables
+            Table names to include (``"regions"`` and the keys of :attr:`tables`); all by default.
+
+        Returns
+        -------
+        xarray.Dataset
+            Attributes: ``scenario``, ``model``, ``dataset``, ``welfare_measure``, ``synthetic``
+            (0/1) and ``kaifang_version``; ``tables_left_out`` names any table whose label
+            columns do not identify its rows.
+
+        Raises
+        ------
+        KeyError
+            A name in ``tables`` that is not a table of the run.
+        """
+        from kaifang.results._labelled import to_xarray
+
+        return to_xarray(self, tables)
+
+    def summary(self) -> str:
+        """A few lines for a reader: scenario, model and data, the solver's convergence, the
+        largest welfare gain and loss with their regions (with Monte Carlo intervals where the
+        run has them), what the welfare column measures, and every warning."""
+        from kaifang.results._labelled import summary
+
+        return summary(self)
 
     def save(self, folder: str | Path) -> Path:
         """Write ``result.json``, ``regions.csv`` and one CSV per extra table into ``folder``.

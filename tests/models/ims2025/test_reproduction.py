@@ -1,6 +1,6 @@
 """The paper's published numbers: Tables 1, 2, 8 and 9 and the optimal tariff of the abstract.
 
-Source: Ignatenko, Macedoni, Lashkaripour and Simonovska (2025), "Making America Great Again?
+Source: Ignatenko, Lashkaripour, Macedoni and Simonovska (2025), "Making America Great Again?
 The Economic Impacts of Liberation Day Tariffs", Journal of International Economics. The values
 and their sources are in ``tests/reference/ims2025.py`` and ``tests/reference/README.md``; the
 tolerance is half a unit of the last printed digit (0.005 pp for two decimals, 0.05 pp for one).

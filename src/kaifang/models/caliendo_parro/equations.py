@@ -2,8 +2,9 @@
 
 Small pure functions in the paper's notation. Axis order: ``(n, i, j)`` = (importer,
 exporter, sector) for bilateral arrays, ``(n, j)`` for region-by-sector arrays. References are
-to Caliendo and Parro (2015), section 3 ("equilibrium in relative changes") as written out in
-``shared/models/cp2015.md``.
+to Caliendo and Parro (2015), "Estimates of the Trade and Welfare Effects of NAFTA", *Review of
+Economic Studies* 82(1), section 3 ("equilibrium in relative changes"); the equations are written
+out in ``docs/models/caliendo-parro.md``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The tariff-war model of Ignatenko, Macedoni, Lashkaripour and Simonovska (2025), "Making
+"""The tariff-war model of Ignatenko, Lashkaripour, Macedoni and Simonovska (2025), "Making
 America Great Again? The Economic Impacts of Liberation Day Tariffs", JIE.
 
 One sector, 194 economies (data set ``liberation2025``), equilibrium in changes with tariffs,

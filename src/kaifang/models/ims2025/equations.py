@@ -1,4 +1,4 @@
-"""The equilibrium in changes of Ignatenko, Macedoni, Lashkaripour and Simonovska (2025).
+"""The equilibrium in changes of Ignatenko, Lashkaripour, Macedoni and Simonovska (2025).
 
 Small pure functions in the paper's notation, as written out in ``docs/ims2025.md``
 ("Equilibrium in changes" and "Outcomes"). Orientation: ``t[j, i]`` is the tariff on goods

@@ -2,7 +2,7 @@
 
 Orientation as in the model: ``t[j, i]`` is the tariff on goods from exporter ``j`` entering
 importer ``i`` (fractions). Every function returns a new array; none changes its input.
-Formulas: Ignatenko, Macedoni, Lashkaripour and Simonovska (2025), the optimal tariff and
+Formulas: Ignatenko, Lashkaripour, Macedoni and Simonovska (2025), the optimal tariff and
 retaliation formulas of the paper (Tables 1 and 2); written out in ``docs/ims2025.md``.
 """
 
