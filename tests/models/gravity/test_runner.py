@@ -414,3 +414,16 @@ def test_draws_need_a_shock_sized_by_an_estimate(tmp_path, capsys):
     text = BASE + '[output]\ndraws = 10\n[[shocks]]\ntype = "iceberg"\nvalue = -10\n'
     code, err = _run(tmp_path, text, capsys)
     assert code == 2 and "'output.draws' needs at least one shock whose size comes from an estimate" in err
+
+
+@pytest.mark.data
+def test_progress_messages_reach_the_caller_during_estimation():
+    """A run with an [estimation] section reports reading, estimating and solving to the
+    caller's progress callback (the command line prints them while it works)."""
+    require_dataset("agtpa")
+    seen: list[str] = []
+    run_scenario(load_scenario(SC / "agtpa-remove-nafta.toml"), progress=seen.append)
+    assert seen[:2] == ["reading data set agtpa", "estimating the gravity equation (PPML)"]
+    # the estimation's own step (rows, engine) comes through the same callback, before the solve
+    assert any(m.startswith("estimating (PPML, 28,566 rows") for m in seen[2:-1])
+    assert seen[-1] == "solving the general equilibrium"

@@ -292,7 +292,7 @@ def _build_baseline(
     estimate = None
     if est_spec is not None:
         progress("estimating the gravity equation (PPML)")
-        estimate = run_spec(est_spec, bl.data, source=src)  # type: ignore[arg-type]
+        estimate = run_spec(est_spec, bl.data, source=src, progress=progress)  # type: ignore[arg-type]
     notes: dict[str, object] = {"costs": base.costs, **bl.notes}
     if base.costs == "estimated":
         if estimate is None:
