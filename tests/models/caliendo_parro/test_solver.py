@@ -531,6 +531,23 @@ def test_unknown_kernel_is_refused(monkeypatch):
     b = random_world(1, 2, 1)
     monkeypatch.setenv("KAIFANG_CP_KERNEL", "fortran")
     with pytest.raises(
-        UserInputError, match=r"KAIFANG_CP_KERNEL has value 'fortran'; valid values are 'numpy', 'compiled'"
+        UserInputError,
+        match=r"KAIFANG_CP_KERNEL has value 'fortran'; valid values are 'auto', 'numpy', 'compiled'",
     ):
         solve(b, b.tariff)
+
+
+def test_auto_kernel_compiles_the_map_for_large_worlds_only():
+    """The default kernel is the NumPy map for small worlds and the compiled one from
+    COMPILED_FROM_CELLS traded cells (the two are compared on the same equilibria above)."""
+    import kaifang.models.caliendo_parro.solver as sm
+
+    b = random_world(3, 3, 2)
+    n = b.n_regions
+    g = sm._EquilibriumMap(b, b.tariff, np.ones(b.flows.shape), np.zeros(n))
+    assert g.kernel == "numpy"
+    cells = int(b.tradable.sum()) * n * n
+    assert sm._kernel_choice("auto", cells) == "numpy"
+    assert sm._kernel_choice("auto", sm.COMPILED_FROM_CELLS) == "compiled"
+    assert sm._kernel_choice(None, sm.COMPILED_FROM_CELLS) == "compiled"
+    assert sm._kernel_choice("numpy", sm.COMPILED_FROM_CELLS) == "numpy"

@@ -60,8 +60,8 @@ __all__ = ["Equilibrium", "SolverSettings", "solve"]
 #: trade-share array once together; it measures faster per solve from about 100 regions x 50
 #: sectors, but its first use in a process costs about 0.8 s of CPU for numba, see
 #: ``benchmarks/bench_map.py``).
-Kernel = Literal["numpy", "compiled"]
-KERNELS: tuple[str, ...] = ("numpy", "compiled")
+Kernel = Literal["auto", "numpy", "compiled"]
+KERNELS: tuple[str, ...] = ("auto", "numpy", "compiled")
 #: Environment variable choosing the kernel.
 KERNEL_ENV = "KAIFANG_CP_KERNEL"
 
@@ -94,9 +94,21 @@ def sweeps(n_regions: int, n_traded: int) -> tuple[int, int]:
     return PRICE_SWEEPS, EXPENDITURE_SWEEPS
 
 
-def _kernel_choice(kernel: str | None) -> str:
+#: With ``kernel = "auto"`` (the default) the compiled evaluation of the map is used for worlds
+#: whose traded (sector, importer, exporter) arrays have at least this many cells, the NumPy one
+#: below. The compiled map reads the trade shares once per evaluation instead of twice
+#: (benchmarks/bench_map.py, 160 x 65 with tariffs: 20 MB instead of 30 MB an evaluation, 0.11 s
+#: instead of 0.14 s a solve), but the first use on a machine compiles it (about 4 s) and every
+#: new process loads it (about 0.5 s): worth it only where solves take a good part of a second.
+COMPILED_FROM_CELLS = 1_000_000
+
+
+def _kernel_choice(kernel: str | None, cells: int = 0) -> str:
+    """The map evaluation to use: ``kernel``, else ``KAIFANG_CP_KERNEL``, else ``"auto"``;
+    ``"auto"`` is ``"compiled"`` from :data:`COMPILED_FROM_CELLS` traded cells (when numba is
+    there) and ``"numpy"`` below."""
     if kernel is None:
-        kernel = os.environ.get(KERNEL_ENV, "").strip().lower() or "numpy"
+        kernel = os.environ.get(KERNEL_ENV, "").strip().lower() or "auto"
         where = f"environment variable {KERNEL_ENV}"
     else:
         where = "kernel"
@@ -104,6 +116,14 @@ def _kernel_choice(kernel: str | None) -> str:
         raise UserInputError(
             f"{where} has value {kernel!r}; valid values are {', '.join(map(repr, KERNELS))}."
         )
+    if kernel == "auto":
+        if cells < COMPILED_FROM_CELLS:
+            return "numpy"
+        try:
+            import numba  # noqa: F401
+        except ImportError:  # pragma: no cover - numba is a dependency
+            return "numpy"
+        return "compiled"
     return kernel
 
 
@@ -422,7 +442,8 @@ class _EquilibriumMap:
 
     ``embargo`` marks cells whose trade is zero in the counterfactual (pi'_{nij} = 0 exactly);
     ``kernel`` chooses the NumPy evaluation or the compiled one (:mod:`._kernels`), ``None``:
-    the environment variable ``KAIFANG_CP_KERNEL`` (``numpy`` by default).
+    the environment variable ``KAIFANG_CP_KERNEL`` (``auto`` by default: compiled for large
+    worlds, see :data:`COMPILED_FROM_CELLS`).
     """
 
     def __init__(
@@ -495,7 +516,7 @@ class _EquilibriumMap:
         _check_group_deficits(self.comp, self.n_groups, self.deficit, baseline.regions)
         self.size = n * (j + 1) + n * j
         self.mean_weights = np.full(n, 1.0 / n)
-        self.kernel = _kernel_choice(kernel)
+        self.kernel = _kernel_choice(kernel, jt * n * n)
         self._sparse_bytes = 0
         if self.kernel == "compiled":
             self._setup_compiled()
@@ -802,8 +823,9 @@ def solve(
     start
         Optional warm start ``(w_hat, p_hat, X')``.
     kernel
-        ``"numpy"`` or ``"compiled"`` evaluation of the map (same equations; see :data:`Kernel`);
-        ``None``: the environment variable ``KAIFANG_CP_KERNEL``, else ``"numpy"``.
+        ``"numpy"`` or ``"compiled"`` evaluation of the map (same equations; see :data:`Kernel`),
+        or ``"auto"``: compiled from :data:`COMPILED_FROM_CELLS` traded cells, NumPy below;
+        ``None``: the environment variable ``KAIFANG_CP_KERNEL``, else ``"auto"``.
 
     Returns
     -------
