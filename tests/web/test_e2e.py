@@ -395,6 +395,7 @@ def test_uncertainty_bands_value_chains_and_warnings_on_the_demo_world(server, b
     _type(value, "0")
     warning = _wait(d, lambda d: _css(d, '[data-warning-for="shocks[0]"]'), what="shock warning")[0]
     assert "changes nothing" in warning.text
+    assert "--strict" not in warning.text  # a command-line option: the page has no strict mode
     validity = _css(d, "#validity")[0]
     assert validity.get_attribute("data-valid") == "true" and "1 warning" in validity.text
     assert not _css(d, "#errors li") and not _css(d, ".field-error")

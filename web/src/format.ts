@@ -68,3 +68,7 @@ export function uncertaintyNote(diagnostics: Record<string, unknown>, hasBands: 
   if (failed) text += `; ${failed} draw${failed === 1 ? "" : "s"} did not converge and ${failed === 1 ? "is" : "are"} left out of the bands`;
   return text + ".";
 }
+
+/** A warning as the page shows it: without the command line's hint on `--strict` (the web app
+ * has no strict mode). */
+export const warningText = (w: string): string => w.replace(/\s*\(--strict turns (this warning|warnings) into an error\)/, "");

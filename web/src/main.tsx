@@ -5,6 +5,7 @@ import { Builder, formFields, shockSpecs, warningShock } from "./components/Buil
 import { Compare } from "./components/Compare";
 import { Results } from "./components/Results";
 import { Runs } from "./components/Runs";
+import { warningText } from "./format";
 import { fromParsed, toToml, type ScenarioForm } from "./scenario";
 import "./styles.css";
 
@@ -236,7 +237,7 @@ function App() {
           {valid && listed.length > 0 && (
             <ul class="warnings" id="warnings">
               {listed.map((w, i) => (
-                <li key={i}>warning: {w}</li>
+                <li key={i}>warning: {warningText(w)}</li>
               ))}
             </ul>
           )}

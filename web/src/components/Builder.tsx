@@ -2,6 +2,7 @@ import type { ComponentChildren } from "preact";
 import type { Dataset, FieldError, Meta } from "../api";
 import { useRef, useState } from "preact/hooks";
 import { display, isTableArray, kindOf, newShock, parseLike, sectionPaths, type ScenarioForm, type ShockForm, type ShockSpecs } from "../scenario";
+import { warningText } from "../format";
 import { plain, Rich } from "../text";
 
 interface Props {
@@ -417,7 +418,7 @@ function ShockEditor({ k, shock, meta, errors, warnings, regionHint, onChange, o
       {warnings.length > 0 && (
         <div class="field-warning" data-warning-for={`shocks[${k}]`}>
           {warnings.map((w, i) => (
-            <div key={i}>warning: {w}</div>
+            <div key={i}>warning: {warningText(w)}</div>
           ))}
         </div>
       )}

@@ -1,7 +1,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, type Row, type RunDoc, type Table } from "../api";
-import { bandColumns, fmt, label, notApplicable, numericColumns, tableColumns, uncertaintyNote, welfareColumn } from "../format";
+import { bandColumns, fmt, label, notApplicable, numericColumns, tableColumns, uncertaintyNote, warningText, welfareColumn } from "../format";
 import type { Series } from "./BarChart";
 import { RegionBars } from "./RegionBars";
 import { SortableTable } from "./SortableTable";
@@ -117,7 +117,7 @@ export function Results({ doc, runId, onRendered }: { doc: RunDoc; runId: string
       {warnings.length > 0 && (
         <ul class="warnings" id="run-warnings">
           {warnings.map((w, i) => (
-            <li key={i}>warning: {w}</li>
+            <li key={i}>warning: {warningText(w)}</li>
           ))}
         </ul>
       )}
