@@ -252,3 +252,81 @@ def test_a_data_set_file_name_is_accepted_but_a_path_is_not(client):
     bad = text.replace('file = "agtpa_applications.csv.gz"', 'file = "../agtpa/agtpa_applications.csv.gz"')
     r = client.post("/api/validate", json={"text": bad}).json()
     assert not r["valid"] and r["errors"][0]["field"] == "baseline.file"
+
+
+# -- /api/validate runs the command line's validation (kaifang.models.validate_scenario) ------------
+
+
+def _cli_validate(tmp_path: Path, text: str) -> dict:
+    """What `kaifang validate --json FILE` prints for ``text`` (the command line's verdict)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from kaifang.cli import app
+
+    f = tmp_path / "scenario.toml"
+    f.write_text(text)
+    out = CliRunner().invoke(app, ["validate", "--json", str(f)])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_validate_returns_the_warnings_of_kaifang_validate(client, tmp_path):
+    """A shock that changes nothing is valid with a warning, the same sentence as on the command
+    line (its file name replaced by what the user made)."""
+    noop = DEMO.replace('value = 25\nlabel = "XBB retaliates"', 'value = 0\nlabel = "XBB retaliates"', 1)
+    assert noop != DEMO
+    cli = _cli_validate(tmp_path, noop)
+    assert cli["valid"] and len(cli["warnings"]) == 1
+    r = client.post("/api/validate", json={"text": noop, "origin": "form"}).json()
+    assert r["valid"] and r["errors"] == []
+    source = str(tmp_path / "scenario.toml")
+    assert r["warnings"] == [w.replace(source, "the scenario form") for w in cli["warnings"]]
+    assert "shocks[1]" in r["warnings"][0] and "changes nothing" in r["warnings"][0]
+    assert r["complete"] is True
+    # the summary of the command line: 5 regions and 4 sectors of the demo world, 2 shocks
+    assert r["summary"] == cli["summary"] == {"regions": 5, "sectors": 4, "shocks": 2, "shocked_cells": 8}
+    assert client.post("/api/validate", json={"text": DEMO}).json()["warnings"] == []
+
+
+def test_validate_checks_what_follows_an_estimation(client, tmp_path):
+    """A gravity scenario's policy shock naming a coefficient the estimation does not have is
+    refused by /api/validate as by `kaifang validate` (the estimation runs during validation)."""
+    import time
+
+    text = (ROOT / "scenarios" / "agtpa-remove-nafta.toml").read_text()
+    bad = text.replace('coefficient = "rta"', 'coefficient = "rtaa"')
+    assert bad != text
+    cli = _cli_validate(tmp_path, bad)
+    assert not cli["valid"] and "'rtaa'" in cli["errors"][0]
+    t0 = time.monotonic()
+    r = client.post("/api/validate", json={"text": bad, "origin": "editor"}).json()
+    first = time.monotonic() - t0
+    assert not r["valid"]
+    assert (
+        r["errors"][0]["field"] == "shocks[0].coefficient"
+        and "Did you mean 'rta'" in r["errors"][0]["message"]
+    )
+    assert r["errors"][0]["message"] == cli["errors"][0].replace(
+        str(tmp_path / "scenario.toml"), "the TOML editor"
+    )
+    # a valid text is validated once: checking it again (as a submission does) is immediate
+    assert client.post("/api/validate", json={"text": text}).json()["valid"]
+    t0 = time.monotonic()
+    assert client.post("/api/validate", json={"text": text}).json()["valid"]
+    again = time.monotonic() - t0
+    assert again < 0.2, (
+        f"validating the same valid text again took {again:.2f} s (first, invalid: {first:.2f} s)"
+    )
+
+
+def test_a_model_without_a_prepare_step_is_validated_on_the_common_fields(make_client, slow_model):
+    """A plug-in model without ``prepare`` is never run to validate it; ``complete`` says so."""
+    client = make_client(runners={slow_model: "kaifang_web_testmodels:run"})
+    text = f'name = "s"\nmodel = "{slow_model}"\ndataset = "demo"\n\n[parameters]\nseconds = 60\n'
+    import time
+
+    t0 = time.monotonic()
+    r = client.post("/api/validate", json={"text": text}).json()
+    assert time.monotonic() - t0 < 5
+    assert r["valid"] and r["complete"] is False

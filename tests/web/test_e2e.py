@@ -369,3 +369,123 @@ def test_a_failed_run_never_shows_valid_and_names_the_editor(slow_server, browse
     li = _wait(d, lambda d: [e for e in _css(d, "#errors li") if "dmeo" in e.text], what="error")[0]
     assert li.text.startswith("dataset: the TOML editor: ") and "scenario.toml" not in li.text
     _shot(d, "13-failed-run.png")
+
+
+def _num3(v: float) -> str:
+    """A number as the page shows it (three decimals, thousands separated)."""
+    return f"{v:,.3f}"
+
+
+def _cell(d, table_id: str, row_label: str, col: str) -> str:
+    heads = [h.get_attribute("data-col") for h in _css(d, f"#{table_id} th")]
+    for r in _css(d, f"#{table_id} tbody tr"):
+        tds = r.find_elements(By.TAG_NAME, "td")
+        if tds[0].text == row_label:
+            return tds[heads.index(col)].text
+    raise AssertionError(f"no row {row_label!r} in #{table_id}")
+
+
+def test_uncertainty_bands_value_chains_and_warnings_on_the_demo_world(server, browser):
+    d = browser
+    d.get(server + "/")
+    _wait(d, lambda d: _css(d, "#f-name"), what="the builder")
+    _type(_css(d, "#f-name")[0], "e2e-bands")
+    # a shock that changes nothing: valid, with the warning beside the shock (not an error)
+    value = _css(d, '[data-shock="0"] .s-value')[0]
+    _type(value, "0")
+    warning = _wait(d, lambda d: _css(d, '[data-warning-for="shocks[0]"]'), what="shock warning")[0]
+    assert "changes nothing" in warning.text
+    assert "--strict" not in warning.text  # a command-line option: the page has no strict mode
+    validity = _css(d, "#validity")[0]
+    assert validity.get_attribute("data-valid") == "true" and "1 warning" in validity.text
+    assert not _css(d, "#errors li") and not _css(d, ".field-error")
+    _shot(d, "14-shock-warning.png")
+    _type(value, "25")
+    _wait(
+        d,
+        lambda d: "✓" in _css(d, "#validity")[0].text and "warning" not in _css(d, "#validity")[0].text,
+        what="valid without warning",
+    )
+    # the [uncertainty] section and the value-chain tables from the form
+    _type(_css(d, "#u-draws")[0], "16")
+    _type(_css(d, "#u-seed")[0], "3")
+    _type(_css(d, "#u-level")[0], "0.9")
+    _css(d, "#o-value-chains")[0].click()
+    _wait(d, lambda d: "✓" in _css(d, "#validity")[0].text, what="valid with bands")
+    _css(d, "#mode-toml")[0].click()
+    toml = _css(d, "#toml")[0].get_attribute("value")
+    assert (
+        "[uncertainty]\ndraws = 16\nseed = 3\nlevel = 0.9\n" in toml
+        and "[output]\nvalue_chains = true" in toml
+    ), toml
+    _css(d, "#mode-form")[0].click()
+    assert _css(d, "#u-level")[0].get_attribute("value") == "0.9"
+    assert _css(d, "#o-value-chains")[0].is_selected()
+    _shot(d, "15-uncertainty-form.png")
+
+    _wait_workers(server)
+    _css(d, "#run")[0].click()
+    _wait(d, lambda d: _rows(d, "results-table") == 5, what="results table")
+    run_id = _wait(d, lambda d: _css(d, ".results")[0].get_attribute("data-run"), what="saved run")
+    doc = httpx.get(f"{server}/api/runs/{run_id}").json()["document"]
+    xaa = next(r for r in doc["regions"] if r["region"] == "XAA")
+    # "x [lo, hi]" cells, the band's ends as the document has them
+    head = _css(d, '#results-table th[data-col="welfare_pct"]')[0].text
+    assert "[lo, hi]" in head
+    assert not _css(d, '#results-table th[data-col="welfare_pct_lo"]')
+    want = f"{_num3(xaa['welfare_pct'])} [{_num3(xaa['welfare_pct_lo'])}, {_num3(xaa['welfare_pct_hi'])}]"
+    assert _cell(d, "results-table", "XAA", "welfare_pct") == want
+    # whiskers: one per region on the welfare chart, one per region and series on the trade chart
+    canvas = _wait(d, lambda d: _css(d, "#chart-welfare canvas[data-whiskers]"), what="welfare whiskers")[0]
+    assert canvas.get_attribute("data-whiskers") == "5"
+    assert _css(d, "#chart-trade canvas")[0].get_attribute("data-whiskers") == "10"
+    note = _css(d, "#uncertainty-note")[0].text
+    assert "central 90 % of 16 draws" in note and "log-normal" in note and "did not converge" not in note
+    assert "central 90 % of 16 draws" in _css(d, "#chart-welfare .band-note")[0].text
+    # the stacked decomposition: the parts of the exact change, no residual, no first-order measure
+    caption = _css(d, "#chart-decomposition figcaption")[0].text
+    assert "Exact welfare change" in caption and "terms of trade" in caption
+    assert "residual (%)" not in caption and "first order" not in caption
+    _shot(d, "16-bands-results.png")
+
+    # value chains: participation chart and indicators by region
+    _wait(d, lambda d: _css(d, "#chart-gvc canvas"), what="GVC chart")
+    assert _rows(d, "gvc-table") == 5
+    base = next(
+        r for r in doc["value_chains"]["value_chains"] if r["region"] == "XAA" and r["stage"] == "baseline"
+    )
+    assert _cell(d, "gvc-table", "XAA", "gvc_participation_before") == f"{base['gvc_participation']:,.4f}"
+    d.execute_script("document.getElementById('value-chains').scrollIntoView()")
+    _shot(d, "17-value-chains.png")
+
+    # sector detail: the demo world has no trade in services, shown as "no trade"
+    Select(_css(d, "#sectors-region")[0]).select_by_visible_text("XAA")
+    _wait(d, lambda d: _rows(d, "sectors-table") == 4, what="sector table")
+    assert _cell(d, "sectors-table", "Services", "exports_pct") == "no trade"
+    assert _cell(d, "sectors-table", "Farming", "exports_pct") not in ("no trade", "—")
+
+
+def test_columns_not_applicable_and_run_warnings_in_the_results(server, browser):
+    d = browser
+    d.get(server + "/")
+    _wait(d, lambda d: _css(d, "#mode-toml"), what="the builder")
+    _css(d, "#mode-toml")[0].click()
+    text = (
+        'name = "e2e-na"\nmodel = "caliendo_parro"\ndataset = "demo"\n\n[solver]\nwelfare_steps = []\n\n'
+        '[[shocks]]\ntype = "tariff"\nop = "add"\nimporter = "XAA"\nexporter = "XBB"\nvalue = 25\n\n'
+        '[[shocks]]\ntype = "tariff"\nop = "add"\nimporter = "XBB"\nexporter = "XAA"\nvalue = 0\n'
+    )
+    _type(_css(d, "#toml")[0], text)
+    _wait(d, lambda d: "1 warning" in _css(d, "#validity")[0].text, what="valid with a warning")
+    assert "changes nothing" in _css(d, "#warnings li")[0].text  # the editor has no form: listed below
+    _wait_workers(server)
+    _css(d, "#run")[0].click()
+    _wait(d, lambda d: _rows(d, "results-table") == 5, what="results table")
+    assert "changes nothing" in _css(d, "#run-warnings li")[0].text
+    assert "n/a" in _css(d, '#results-table th[data-col="terms_of_trade_pct"]')[0].text
+    assert _cell(d, "results-table", "XAA", "terms_of_trade_pct") == "n/a"
+    assert _cell(d, "results-table", "XAA", "welfare_pct") not in ("n/a", "—")
+    assert "terms of trade (%)" in _css(d, "#not-applicable")[0].text
+    # without parts, the welfare chart is the exact change alone
+    assert "Welfare: welfare (%)" in _css(d, "#chart-welfare figcaption")[0].text
+    _shot(d, "18-not-applicable.png")

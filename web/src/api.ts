@@ -31,7 +31,11 @@ export interface Meta {
 export interface Validation {
   valid: boolean;
   errors: FieldError[];
+  /** Warnings of `kaifang validate` (a shock that changes nothing ...): the scenario is valid anyway. */
   warnings: string[];
+  /** False when only the common fields could be checked (a model without a prepare step). */
+  complete?: boolean;
+  summary?: Record<string, unknown>;
   scenario: Record<string, unknown> | null;
 }
 
@@ -79,6 +83,12 @@ export interface RunDoc {
     diagnostics: Record<string, unknown>;
     provenance: Record<string, unknown>;
     note?: string;
+    /** Every warning of the run, each once. */
+    warnings?: string[];
+    /** Labels of the rows flagged no_trade, by table. */
+    no_trade?: Record<string, Row[]>;
+    /** Value-chain tables (`[output] value_chains = true`): value_chains, value_chains_sectors, value_added_origin. */
+    value_chains?: Record<string, Row[]>;
   };
   tables: { name: string; rows: number; columns: string[] }[];
 }

@@ -26,3 +26,49 @@ export function welfareColumn(cols: string[]): string | undefined {
   const w = cols.filter((c) => c.includes("welfare"));
   return w.find((c) => c === "welfare_pct") ?? w.sort((a, b) => a.length - b.length)[0];
 }
+
+/** Columns `x` of rows that come with an uncertainty band `x_lo`, `x_hi` (docs/uncertainty.md). */
+export function bandColumns(rows: Record<string, unknown>[]): string[] {
+  if (!rows.length) return [];
+  const keys = new Set(Object.keys(rows[0]));
+  return [...keys].filter((c) => keys.has(`${c}_lo`) && keys.has(`${c}_hi`));
+}
+
+/** The columns of a table as the user thinks of them: `x_lo`/`x_hi` belong to `x` (shown as
+ * "x [lo, hi]"), and the `no_trade` flag shows in the cells it explains, not as a column. */
+export function tableColumns(rows: Record<string, unknown>[]): string[] {
+  if (!rows.length) return [];
+  const cols = Object.keys(rows[0]).filter((c) => c !== "no_trade");
+  const present = new Set(cols);
+  return cols.filter((c) => !((c.endsWith("_lo") || c.endsWith("_hi")) && present.has(c.slice(0, -3))));
+}
+
+/** A number with its band, "x [lo, hi]". */
+export const fmtBand = (v: unknown, lo: unknown, hi: unknown, digits = 3): string =>
+  typeof v === "number" && Number.isFinite(v) ? `${fmt(v, digits)} [${fmt(lo, digits)}, ${fmt(hi, digits)}]` : fmt(v, digits);
+
+/** The columns a run cannot define (`diagnostics.not_applicable`, table -> columns). */
+export function notApplicable(diagnostics: Record<string, unknown>, table = "regions"): string[] {
+  const na = diagnostics.not_applicable;
+  if (!na || typeof na !== "object") return [];
+  const cols = (na as Record<string, unknown>)[table];
+  return Array.isArray(cols) ? cols.map(String) : [];
+}
+
+/** One sentence on a run's uncertainty bands: level, draws, failed draws and distribution (the
+ * HTML report's note), or null when the run has no bands. */
+export function uncertaintyNote(diagnostics: Record<string, unknown>, hasBands: boolean): string | null {
+  const unc = (diagnostics.uncertainty ?? {}) as Record<string, unknown>;
+  if (!Object.keys(unc).length && !hasBands) return null;
+  const draws = unc.draws ?? diagnostics.draws;
+  const level = Number(unc.level ?? diagnostics.level ?? 0.95);
+  const failed = Number(unc.failed_draws ?? 0);
+  let text = `Bands ([lo, hi] in the tables, whiskers in the charts) hold the central ${+(100 * level).toPrecision(6)} % of ${String(draws)} draws`;
+  if (unc.distribution) text += ` (${String(unc.distribution)})`;
+  if (failed) text += `; ${failed} draw${failed === 1 ? "" : "s"} did not converge and ${failed === 1 ? "is" : "are"} left out of the bands`;
+  return text + ".";
+}
+
+/** A warning as the page shows it: without the command line's hint on `--strict` (the web app
+ * has no strict mode). */
+export const warningText = (w: string): string => w.replace(/\s*\(--strict turns (this warning|warnings) into an error\)/, "");

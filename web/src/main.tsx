@@ -1,10 +1,11 @@
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, type FieldError, type Job, type Meta, type RunDoc } from "./api";
-import { Builder, formFields, shockSpecs } from "./components/Builder";
+import { Builder, formFields, shockSpecs, warningShock } from "./components/Builder";
 import { Compare } from "./components/Compare";
 import { Results } from "./components/Results";
 import { Runs } from "./components/Runs";
+import { warningText } from "./format";
 import { fromParsed, toToml, type ScenarioForm } from "./scenario";
 import "./styles.css";
 
@@ -37,7 +38,8 @@ function App() {
   const [form, setForm] = useState<ScenarioForm>(DEFAULT_FORM);
   const [text, setText] = useState<string>(toToml(DEFAULT_FORM, {}));
   const [errors, setErrors] = useState<FieldError[]>([]);
-  const [warnings, setWarnings] = useState<string[]>([]);
+  const [warnings, setWarnings] = useState<string[]>([]); // of the last valid verdict (never beside an error)
+  const [complete, setComplete] = useState(true); // false: only the common fields could be checked
   // true: the server's complete validation passed for the text as it is now; false: it failed (or
   // the run did); null: not checked yet (cleared on every edit)
   const [valid, setValid] = useState<boolean | null>(null);
@@ -77,12 +79,14 @@ function App() {
           if (seq !== checkSeq.current) return;
           setValid(v.valid);
           setErrors(v.errors);
-          setWarnings(v.warnings ?? []);
+          setWarnings(v.valid ? (v.warnings ?? []) : []);
+          setComplete(v.complete !== false);
           if (v.valid && v.scenario && mode === "toml" && meta) setForm(fromParsed(v.scenario, shockSpecs(meta)));
         })
         .catch((e: ApiError) => {
           if (seq !== checkSeq.current) return;
           setValid(false);
+          setWarnings([]);
           setErrors(e.errors.length ? e.errors : [{ field: null, message: e.message }]);
         });
     }, 250);
@@ -106,6 +110,7 @@ function App() {
   };
   const failed = (errs: FieldError[]) => {
     setValid(false); // never "✓ valid" beside an error
+    setWarnings([]);
     setRunFailed(true);
     setErrors(errs);
   };
@@ -159,6 +164,8 @@ function App() {
   if (!meta) return <p class="muted">loading…</p>;
   const shown = mode === "form" ? formFields(form) : new Set<string>();
   const other = errors.filter((e) => e.field === null || !shown.has(e.field));
+  // warnings about a shock show beside it in the form; the others (and all, in the editor) below
+  const listed = mode === "form" ? warnings.filter((w) => { const k = warningShock(w); return k === null || k >= form.shocks.length; }) : warnings;
   const busy = job !== null && (job.state === "queued" || job.state === "running" || job.state === "saving");
   const openRun = (id: string) =>
     api
@@ -212,21 +219,25 @@ function App() {
               </label>
             )}
             <span id="validity" class={valid ? "ok" : valid === false ? "bad" : "muted"} data-valid={valid === null ? "" : String(valid)}>
-              {valid === null ? "checking…" : valid ? "✓ valid" : runFailed ? "✗ the run failed" : `✗ ${errors.length} problem${errors.length === 1 ? "" : "s"}`}
+              {valid === null
+                ? "checking…"
+                : valid
+                  ? `✓ valid${complete ? "" : " (common fields only: this model has no prepare step)"}${warnings.length ? ` · ${warnings.length} warning${warnings.length === 1 ? "" : "s"}` : ""}`
+                  : runFailed ? "✗ the run failed" : `✗ ${errors.length} problem${errors.length === 1 ? "" : "s"}`}
             </span>
           </div>
 
           {mode === "form" ? (
-            <Builder meta={meta} form={form} onChange={editForm} errors={errors} />
+            <Builder meta={meta} form={form} onChange={editForm} errors={errors} warnings={valid ? warnings : []} />
           ) : (
             <div class="toml">
               <textarea id="toml" spellcheck={false} value={text} onInput={(e) => setText(e.currentTarget.value)} rows={24} />
             </div>
           )}
-          {valid && warnings.length > 0 && (
+          {valid && listed.length > 0 && (
             <ul class="warnings" id="warnings">
-              {warnings.map((w, i) => (
-                <li key={i}>warning: {w}</li>
+              {listed.map((w, i) => (
+                <li key={i}>warning: {warningText(w)}</li>
               ))}
             </ul>
           )}

@@ -515,15 +515,18 @@ def create_app(
 
     @app.post("/api/validate", response_model=ValidationOut, tags=["scenarios"])
     def validate(body: ScenarioIn) -> ValidationOut:
-        """Validate scenario TOML completely, as a run does up to its solve (the model's sections,
-        the shocks' regions and sectors against the data set); errors name the field at fault.
-        Fields that name a file are refused: the web app never opens a path from a request."""
+        """Validate scenario TOML completely, as `kaifang validate` does (the model's sections, the
+        shocks' regions and sectors against the data set, an estimation); errors name the field at
+        fault, warnings (valid anyway) are listed. Fields that name a file are refused: the web app
+        never opens a path from a request."""
         checked = validate_text(body.text, body.origin)
         sc = checked.scenario
         return ValidationOut(
             valid=sc is not None,
             errors=[FieldErrorOut(**e.__dict__) for e in checked.errors],
             warnings=checked.warnings,
+            complete=checked.complete,
+            summary=_finite_tree(checked.summary),
             scenario=None if sc is None else _finite_tree(sc.model_dump(exclude={"text", "source"})),
         )
 

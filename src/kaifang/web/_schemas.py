@@ -105,7 +105,17 @@ class ScenarioIn(BaseModel):
 class ValidationOut(_Out):
     valid: bool
     errors: list[FieldErrorOut]
-    warnings: list[str] = Field(default_factory=list, description="warnings the checks raised (valid anyway)")
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="warnings of the validation (valid anyway): a shock that changes nothing, group members "
+        "outside the data set ... (the warnings of `kaifang validate`)",
+    )
+    complete: bool = Field(
+        True, description="false when the model has no prepare step, so only the common fields were checked"
+    )
+    summary: dict[str, Any] = Field(
+        default_factory=dict, description="what validation found: regions, sectors, shocked cells ..."
+    )
     scenario: dict[str, Any] | None = Field(
         None, description="the parsed scenario (fields of the TOML file) when valid"
     )

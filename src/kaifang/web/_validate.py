@@ -10,8 +10,11 @@ A scenario from the browser goes through, in order:
    exception is a field that *chooses* among a data set's registered files by name and is read
    through the data registry, never from disk by path (the gravity model's ``baseline.file``
    and ``estimation.file``);
-3. :func:`complete_validation`: the model's own validation of its sections, shocks and region
-   and sector selections against the data set, without solving.
+3. :func:`complete_validation`: :func:`kaifang.models.validate_scenario`, the validation of
+   ``kaifang validate`` and ``kaifang run`` (the model's sections, the shocks' regions and
+   sectors against the data set, an estimation and what uses it), without solving; its
+   warnings (a shock that changes nothing, group members outside the data set ...) come back
+   with the verdict.
 
 Messages name what the user made: "the scenario form", "the TOML editor" or, for other API
 clients, "the submitted scenario".
@@ -22,14 +25,14 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import warnings
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from kaifang.data import DATASETS
 from kaifang.errors import ScenarioError, UserInputError, suggest
-from kaifang.models import RUNNERS, run_scenario
+from kaifang.models import RUNNERS, ValidationReport, validate_scenario
 from kaifang.scenario import Scenario, parse_scenario
 
 __all__ = [
@@ -96,6 +99,8 @@ class Checked:
     scenario: Scenario | None
     errors: list[FieldError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    complete: bool = True
+    summary: dict[str, Any] = field(default_factory=dict)
 
 
 def split_errors(message: str) -> list[FieldError]:
@@ -233,53 +238,44 @@ def web_checks(sc: Scenario) -> None:
         )
 
 
-# -- the complete validation (the model's own checks, without the solve) ----------------------------
+# -- the complete validation: the command line's, kaifang.models.validate_scenario ---------------
+
+_VALIDATE_LOCK = threading.Lock()  # the warnings filters that collect warnings are process-wide
+_CACHE_SIZE = 64
+_cache: OrderedDict[tuple[str, str, str], ValidationReport] = OrderedDict()
+_cache_lock = threading.Lock()
 
 
-class _BeforeSolve(BaseException):
-    """Raised by the progress callback when the runner announces its solve (or estimation).
+def complete_validation(sc: Scenario) -> ValidationReport:
+    """Validate ``sc`` completely without solving it: :func:`kaifang.models.validate_scenario`.
 
-    A BaseException, so that no ``except Exception`` in a runner takes it for a failure.
-    """
+    The same function ``kaifang validate`` runs (one code path with ``kaifang run``): the model's
+    own sections, the data set, every shock composed onto its regions and sectors, groups
+    resolved and, for the gravity model with an ``[estimation]`` section, the estimation and the
+    policy variables and coefficients that use it. Its warnings are returned, not emitted.
 
-
-_PRE_SOLVE = ("reading", "loading")
-_DRY_RUN = threading.Lock()
-
-
-def _stop_at_solve(message: str) -> None:
-    if not str(message).startswith(_PRE_SOLVE):
-        raise _BeforeSolve(message)
-
-
-def complete_validation(sc: Scenario) -> list[str]:
-    """Validate ``sc`` completely without solving it; return the warnings it raises.
-
-    The one place the web app's run-time validation lives. It runs the model's runner up to its
-    solve: the runner validates its own sections (``[baseline]``, ``[parameters]``, ``[solver]``,
-    ``[policy]``...), reads the data set (cached) and resolves every shock's regions, sectors and
-    tables against it, announcing each step as a progress message; at the first message that is
-    not a data read ("solving …", "estimating …") the run is stopped. For the gravity model with
-    an ``[estimation]`` section the checks that follow the estimation (the policy variables and
-    coefficients) are left to the run.
+    The reports of valid scenarios are kept (the last :data:`_CACHE_SIZE`, by scenario text and
+    source): the browser validates the same text again when it is submitted, and an estimation
+    takes a second or two.
 
     Raises
     ------
     UserInputError
-        The first problem found, as the run would report it.
+        The first problem found, as the command line reports it.
     """
-    with _DRY_RUN, warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            run_scenario(sc, progress=_stop_at_solve)
-        except _BeforeSolve:
-            pass
-    seen: list[str] = []
-    for w in caught:
-        text = str(w.message)
-        if text not in seen:
-            seen.append(text)
-    return seen
+    key = (sc.source, sc.text, sc.dataset)
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+            return hit
+    with _VALIDATE_LOCK:
+        report = validate_scenario(sc)
+    with _cache_lock:
+        _cache[key] = report
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return report
 
 
 def validate_text(text: str, origin: Origin = "api") -> Checked:
@@ -337,7 +333,7 @@ def validate_text(text: str, origin: Origin = "api") -> Checked:
         )
     try:
         web_checks(sc)
-        found = complete_validation(sc)
+        report = complete_validation(sc)
     except UserInputError as exc:
         return Checked(None, split_errors(str(exc)))
     except RecursionError:
@@ -354,4 +350,4 @@ def validate_text(text: str, origin: Origin = "api") -> Checked:
                 )
             ],
         )
-    return Checked(sc, [], found)
+    return Checked(sc, [], list(report.warnings), complete=report.complete, summary=dict(report.summary))

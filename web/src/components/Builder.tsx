@@ -1,7 +1,8 @@
 import type { ComponentChildren } from "preact";
 import type { Dataset, FieldError, Meta } from "../api";
-import { useRef } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { display, isTableArray, kindOf, newShock, parseLike, sectionPaths, type ScenarioForm, type ShockForm, type ShockSpecs } from "../scenario";
+import { warningText } from "../format";
 import { plain, Rich } from "../text";
 
 interface Props {
@@ -9,7 +10,18 @@ interface Props {
   form: ScenarioForm;
   onChange: (f: ScenarioForm) => void;
   errors: FieldError[];
+  /** Warnings of the validation (the scenario is valid): those about a shock show beside it. */
+  warnings?: string[];
 }
+
+/** The shock a warning is about (`shocks[k]` in its sentence), or null. */
+export function warningShock(w: string): number | null {
+  const m = w.match(/\bshocks\[(\d+)\]/);
+  return m ? Number(m[1]) : null;
+}
+
+/** Models that read the `[uncertainty]` section and `[output] value_chains` (multi-sector). */
+export const MULTI_SECTOR_MODELS = ["caliendo_parro"];
 
 /** Messages for one field path (exact, or nested below it when `prefix`). */
 export function errorsFor(errors: FieldError[], field: string, prefix = false): FieldError[] {
@@ -27,6 +39,7 @@ export function formFields(f: ScenarioForm): Set<string> {
     for (const x of Object.keys(sh.extra ?? {})) s.add(`shocks[${k}].${x}`);
   });
   for (const [sec, v] of Object.entries(f.other)) sectionPaths(sec, v, s);
+  if (MULTI_SECTOR_MODELS.includes(f.model)) for (const x of ["uncertainty", ...UNCERTAINTY_FIELDS.map((u) => `uncertainty.${u.name}`), "output.value_chains"]) s.add(x);
   return s;
 }
 
@@ -54,7 +67,7 @@ function Field({ label, field, errors, children, hint }: { label: string; field:
   );
 }
 
-export function Builder({ meta, form, onChange, errors }: Props) {
+export function Builder({ meta, form, onChange, errors, warnings = [] }: Props) {
   const ds: Dataset | undefined = meta.datasets.find((d) => d.name === form.dataset);
   const set = (patch: Partial<ScenarioForm>) => onChange({ ...form, ...patch });
   const specs = shockSpecs(meta);
@@ -151,7 +164,7 @@ export function Builder({ meta, form, onChange, errors }: Props) {
       <fieldset class="shocks">
         <legend>Shocks</legend>
         {form.shocks.map((s, k) => (
-          <ShockEditor key={k} k={k} shock={s} meta={meta} errors={errors} regionHint={k === 0 ? regionHint : undefined} onChange={(x) => setShock(k, x)} onRemove={() => set({ shocks: form.shocks.filter((_, i) => i !== k) })} />
+          <ShockEditor key={k} k={k} shock={s} meta={meta} errors={errors} warnings={warnings.filter((w) => warningShock(w) === k)} regionHint={k === 0 ? regionHint : undefined} onChange={(x) => setShock(k, x)} onRemove={() => set({ shocks: form.shocks.filter((_, i) => i !== k) })} />
         ))}
         <label class="add-shock">
           Add a shock:{" "}
@@ -170,8 +183,110 @@ export function Builder({ meta, form, onChange, errors }: Props) {
         </label>
       </fieldset>
 
-      <OtherSections other={form.other} errors={errors} onChange={(other) => set({ other })} />
+      {MULTI_SECTOR_MODELS.includes(form.model) && <MultiSectorOutputs other={form.other} errors={errors} onChange={(other) => set({ other })} />}
+
+      <OtherSections other={MULTI_SECTOR_MODELS.includes(form.model) ? withoutFormSections(form.other) : form.other} errors={errors} onChange={(o) => set({ other: MULTI_SECTOR_MODELS.includes(form.model) ? withFormSections(o, form.other) : o })} />
     </div>
+  );
+}
+
+/** The fields of `[uncertainty]` (kaifang.models.caliendo_parro.uncertainty.UncertaintySettings;
+ * docs/uncertainty.md). `se` (standard errors by sector) is edited in the TOML editor. */
+export const UNCERTAINTY_FIELDS = [
+  { name: "draws", hint: "draws of the trade elasticities θ_j (0 = none; at most 100,000)", placeholder: "0" },
+  { name: "seed", hint: "random seed (non-negative integer)", placeholder: "1" },
+  { name: "level", hint: "share of the draws inside each band, in (0, 1)", placeholder: "0.95" },
+  { name: "cv", hint: "coefficient of variation of θ_j for sectors without a standard error", placeholder: "0.2" },
+] as const;
+
+const isObj = (v: unknown): v is Record<string, unknown> => Boolean(v) && typeof v === "object" && !Array.isArray(v);
+
+/** `other` without what the uncertainty and value-chain fields edit (so it is not shown twice). */
+function withoutFormSections(other: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(other)) {
+    if (k === "uncertainty") continue;
+    if (k === "output" && isObj(v)) {
+      const { value_chains: _, ...rest } = v;
+      if (Object.keys(rest).length) out[k] = rest;
+      continue;
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
+/** `edited` (sections edited without the uncertainty and value-chain fields) with those fields
+ * put back from `other`. */
+function withFormSections(edited: Record<string, unknown>, other: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...edited };
+  if (other.uncertainty !== undefined) out.uncertainty = other.uncertainty;
+  const o = other.output;
+  if (isObj(o) && "value_chains" in o) out.output = { ...(isObj(edited.output) ? edited.output : {}), value_chains: o.value_chains };
+  return out;
+}
+
+/** The value typed in an uncertainty field: a number stays a TOML number; what is not a number is
+ * sent as text, so that the server names the field. */
+function uncertaintyValue(text: string): unknown {
+  const t = text.trim();
+  const n = Number(t);
+  return t === "" || !Number.isFinite(n) ? t : n;
+}
+
+/** The `[uncertainty]` section (bands from draws of the trade elasticities) and the value-chain
+ * tables of `[output]`, for the multi-sector model. */
+function MultiSectorOutputs({ other, errors, onChange }: { other: Record<string, unknown>; errors: FieldError[]; onChange: (o: Record<string, unknown>) => void }) {
+  const unc = isObj(other.uncertainty) ? other.uncertainty : {};
+  const out = isObj(other.output) ? other.output : {};
+  // what was typed, so that "0." stays as typed while it means the number 0
+  const [typed, setTyped] = useState<Record<string, string>>({});
+  const text = (name: string) => {
+    const t = typed[name];
+    const v = unc[name];
+    return t !== undefined && (uncertaintyValue(t) === v || (t.trim() === "" && v === undefined)) ? t : display(v);
+  };
+  const setUnc = (name: string, text: string) => {
+    setTyped({ ...typed, [name]: text });
+    const next: Record<string, unknown> = { ...unc };
+    if (text.trim() === "") delete next[name];
+    else next[name] = uncertaintyValue(text);
+    const o = { ...other };
+    if (Object.keys(next).length) o.uncertainty = next;
+    else delete o.uncertainty;
+    onChange(o);
+  };
+  const setChains = (on: boolean) => {
+    const next: Record<string, unknown> = { ...out };
+    if (on) next.value_chains = true;
+    else delete next.value_chains;
+    const o = { ...other };
+    if (Object.keys(next).length) o.output = next;
+    else delete o.output;
+    onChange(o);
+  };
+  const se = isObj(unc.se) ? Object.keys(unc.se) : [];
+  return (
+    <fieldset class="uncertainty" id="uncertainty-section" data-field="uncertainty">
+      <legend>Uncertainty bands and value chains</legend>
+      <p class="hint">
+        <code>[uncertainty]</code>: the scenario is solved again for draws of the sectoral trade elasticities θ_j (log-normal around the data's values); every regional outcome gets a band (
+        <code>x_lo</code>, <code>x_hi</code>). Leave draws empty or 0 for none. {se.length > 0 ? `Standard errors given for ${se.join(", ")} (edit them in the TOML editor).` : "Standard errors by sector ([uncertainty.se]) go in the TOML editor."}
+      </p>
+      <FieldMsg errors={errors} field="uncertainty" />
+      <div class="grid4">
+        {UNCERTAINTY_FIELDS.map((u) => (
+          <Field key={u.name} label={u.name} field={`uncertainty.${u.name}`} errors={errors} hint={u.hint}>
+            <input id={`u-${u.name}`} inputMode="decimal" placeholder={u.placeholder} value={text(u.name)} onInput={(e) => setUnc(u.name, e.currentTarget.value)} />
+          </Field>
+        ))}
+      </div>
+      <Field label="value chains" field="output.value_chains" errors={errors} hint="[output] value_chains: GVC participation and value-added indicators of the baseline and the counterfactual (docs/valuechains.md)">
+        <span>
+          <input type="checkbox" id="o-value-chains" checked={out.value_chains === true} onChange={(e) => setChains(e.currentTarget.checked)} /> add the value-chain tables
+        </span>
+      </Field>
+    </fieldset>
   );
 }
 
@@ -271,11 +386,12 @@ export function shockSpecs(meta: Meta): ShockSpecs {
 
 const REGION_FIELDS = new Set(["importer", "exporter", "members", "region"]);
 
-function ShockEditor({ k, shock, meta, errors, regionHint, onChange, onRemove }: {
+function ShockEditor({ k, shock, meta, errors, warnings, regionHint, onChange, onRemove }: {
   k: number;
   shock: ShockForm;
   meta: Meta;
   errors: FieldError[];
+  warnings: string[];
   regionHint?: string;
   onChange: (s: ShockForm) => void;
   onRemove: () => void;
@@ -299,6 +415,13 @@ function ShockEditor({ k, shock, meta, errors, regionHint, onChange, onRemove }:
       </div>
       <FieldMsg errors={errors} field={`shocks[${k}]`} />
       <FieldMsg errors={errors} field={f("type")} />
+      {warnings.length > 0 && (
+        <div class="field-warning" data-warning-for={`shocks[${k}]`}>
+          {warnings.map((w, i) => (
+            <div key={i}>warning: {warningText(w)}</div>
+          ))}
+        </div>
+      )}
       <div class="grid4">
         {fields.map((fd) => {
           const v = shock.values[fd.name];

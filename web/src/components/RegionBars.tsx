@@ -58,7 +58,10 @@ export function RegionBars({ id, title, labels, series, stacked = false, yLabel,
   );
   const picked = useMemo(() => pickBars(labels, key, { query, all, order, top }), [labels, key, query, all, order, top]);
   const shownLabels = useMemo(() => picked.map((i) => (i === "gap" ? "⋯" : labels[i])), [picked, labels]);
-  const shownSeries = useMemo(() => series.map((s) => ({ ...s, values: picked.map((i) => (i === "gap" ? null : s.values[i])) })), [picked, series]);
+  const shownSeries = useMemo(() => {
+    const pick = (v: (number | null)[]) => picked.map((i) => (i === "gap" ? null : v[i]));
+    return series.map((s) => ({ ...s, values: pick(s.values), ...(s.lo && s.hi ? { lo: pick(s.lo), hi: pick(s.hi) } : {}) }));
+  }, [picked, series]);
   const long = labels.length > 2 * top + 4;
   const count = picked.filter((i) => i !== "gap").length;
   const what = query.trim()

@@ -1,43 +1,94 @@
+import type { ComponentChildren } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { api, type RunDoc, type Table } from "../api";
-import { fmt, label, numericColumns, welfareColumn } from "../format";
+import { api, type Row, type RunDoc, type Table } from "../api";
+import { bandColumns, fmt, label, notApplicable, numericColumns, tableColumns, uncertaintyNote, warningText, welfareColumn } from "../format";
+import type { Series } from "./BarChart";
 import { RegionBars } from "./RegionBars";
 import { SortableTable } from "./SortableTable";
 import { WorldMap } from "./WorldMap";
 
-// Components of a welfare decomposition (Caliendo and Parro 2015, eq. 29: terms of trade, volume
-// of trade and, with input-output links, technical efficiency), plus any welfare_*_pct column.
-const COMPONENTS = ["terms_of_trade_pct", "volume_of_trade_pct", "technical_efficiency_pct"];
+// The parts of the exact welfare change (docs/welfare.md, the integrated Caliendo and Parro 2015
+// decomposition): they add up to welfare_pct but for welfare_residual_pct. The residual and the
+// paper's first-order measures (*_first_order_pct) are not parts of it.
+const COMPONENTS = ["terms_of_trade_pct", "volume_of_trade_pct", "technical_efficiency_pct", "productivity_pct", "deficit_pct"];
 
-function decomposition(cols: string[], total: string | undefined): string[] {
-  return cols.filter((c) => c !== total && (COMPONENTS.includes(c) || (c.startsWith("welfare_") && c.endsWith("_pct"))));
+/** The columns of the stacked welfare decomposition: the parts of the exact change (and any
+ * other model's welfare_*_pct part), never the residual nor a first-order measure. */
+export function decomposition(cols: string[], total: string | undefined): string[] {
+  return cols.filter(
+    (c) =>
+      c !== total &&
+      c !== "welfare_residual_pct" &&
+      !c.endsWith("_first_order_pct") &&
+      (COMPONENTS.includes(c) || (c.startsWith("welfare_") && c.endsWith("_pct"))),
+  );
 }
 
 const TRADE = /^(exports|imports|trade)(_|$)/;
 
+const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+
+/** A chart series of column `c`, with its band when the run has one. */
+function series(rows: Row[], c: string, bands: Set<string>): Series {
+  const s: Series = { label: label(c), values: rows.map((r) => num(r[c])) };
+  if (bands.has(c)) {
+    s.lo = rows.map((r) => num(r[`${c}_lo`]));
+    s.hi = rows.map((r) => num(r[`${c}_hi`]));
+  }
+  return s;
+}
+
 /** The results of one run: `doc` (from the job as soon as it is solved, or from the store); `runId`
  * once the store has saved it (downloads and extra tables need it). */
 export function Results({ doc, runId, onRendered }: { doc: RunDoc; runId: string | null; onRendered?: () => void }) {
-  const cols0 = numericColumns(doc.document.regions);
-  const [mapCol, setMapCol] = useState<string>(welfareColumn(cols0) ?? cols0[0] ?? "");
+  const d = doc.document;
+  const rows = d.regions;
+  const diag = d.diagnostics;
+  const na = notApplicable(diag);
+  const bands = new Set(bandColumns(rows));
+  // chart and map candidates: numeric outcomes the run defines, not the ends of bands
+  const cols = numericColumns(rows).filter((c) => !na.includes(c) && !/_(lo|hi)$/.test(c));
+  const [mapCol, setMapCol] = useState<string>(welfareColumn(cols) ?? cols[0] ?? "");
   useEffect(() => {
     if (onRendered) onRendered();
   }, [doc]);
-  const d = doc.document;
-  const rows = d.regions;
-  const cols = numericColumns(rows);
   const regions = rows.map((r) => String(r.region));
   const welfare = welfareColumn(cols);
   const parts = decomposition(cols, welfare);
   const trade = cols.filter((c) => TRADE.test(c) && c.endsWith("_pct"));
-  const mapValues = Object.fromEntries(rows.map((r) => [String(r.region), typeof r[mapCol] === "number" ? (r[mapCol] as number) : null]));
-  const diag = d.diagnostics;
+  const mapValues = Object.fromEntries(rows.map((r) => [String(r.region), num(r[mapCol])]));
   const measure = typeof diag.welfare_measure === "string" ? diag.welfare_measure : null;
+  const bandNote = uncertaintyNote(diag, bands.size > 0);
+  const warnings = d.warnings ?? [];
+  const noTrade = Object.entries(d.no_trade ?? {}).filter(([, v]) => v.length > 0);
   const welfareNote = welfare && measure ? (
     <span class="welfare-measure">
       <strong>{label(welfare)}</strong>: {measure}
     </span>
   ) : null;
+  const withBand = (note: ComponentChildren) =>
+    bandNote ? (
+      <>
+        {note}
+        {note ? " " : null}
+        <span class="band-note">{bandNote}</span>
+      </>
+    ) : (
+      note
+    );
+  const sortWelfare = welfare ? rows.map((r) => num(r[welfare])) : undefined;
+  const decompositionChart = (id: string) => (
+    <RegionBars
+      id={id}
+      title={`Exact welfare change (${label(welfare!)}) and its parts: ${parts.map(label).join(" + ")} (stacked; they add up to the exact change but for the residual)`}
+      labels={regions}
+      stacked
+      yLabel="%"
+      note={welfareNote}
+      sortBy={sortWelfare}
+      series={parts.map((c) => series(rows, c, new Set()))}
+    />
+  );
   return (
     <section class="results" data-run={runId ?? ""}>
       <header class="run-head">
@@ -63,49 +114,81 @@ export function Results({ doc, runId, onRendered }: { doc: RunDoc; runId: string
         )}
       </header>
 
+      {warnings.length > 0 && (
+        <ul class="warnings" id="run-warnings">
+          {warnings.map((w, i) => (
+            <li key={i}>warning: {warningText(w)}</li>
+          ))}
+        </ul>
+      )}
+
       <SortableTable
         rows={rows}
         id="results-table"
         caption={`Change by region (${rows.length} regions) — click a header to sort`}
         titles={welfare && measure ? { [welfare]: `${label(welfare)}: ${measure}` } : undefined}
+        notApplicable={na}
       />
       {welfareNote && <p class="muted table-note">{welfareNote}</p>}
+      {bandNote && (
+        <p class="muted table-note" id="uncertainty-note">
+          {bandNote}
+        </p>
+      )}
+      {na.length > 0 && (
+        <p class="muted table-note" id="not-applicable">
+          Not applicable in this run (n/a): {na.map(label).join(", ")}
+          {na.includes("tariff_revenue_pct") ? " — the baseline has no tariff revenue to compare with" : ""}
+          {na.includes("terms_of_trade_pct") ? " — the welfare decomposition was skipped ([solver] welfare_steps = [])" : ""}.
+        </p>
+      )}
+      {noTrade.length > 0 && (
+        <p class="muted table-note" id="no-trade-note">
+          “no trade”: cells relative to a baseline trade flow that is zero, where a change is not defined ({noTrade.map(([t, v]) => `${v.length} row${v.length === 1 ? "" : "s"} of ${t}`).join(", ")}).
+        </p>
+      )}
 
       <div class="charts">
-        {welfare && parts.length > 0 && (
+        {welfare && bands.has(welfare) && (
           <RegionBars
             id="chart-welfare"
-            title={`Welfare decomposition (${parts.map(label).join(" + ")}); total ${label(welfare)}`}
+            title={`Welfare: ${label(welfare)} with its band`}
             labels={regions}
-            stacked
             yLabel="%"
-            note={welfareNote}
-            sortBy={rows.map((r) => r[welfare] as number | null)}
-            series={parts.map((c) => ({ label: label(c), values: rows.map((r) => r[c] as number | null) }))}
+            note={withBand(welfareNote)}
+            sortBy={sortWelfare}
+            series={[series(rows, welfare, bands)]}
           />
         )}
-        {welfare && parts.length === 0 && (
+        {welfare && bands.has(welfare) && parts.length > 0 && decompositionChart("chart-decomposition")}
+        {welfare && !bands.has(welfare) && parts.length > 0 && decompositionChart("chart-welfare")}
+        {welfare && !bands.has(welfare) && parts.length === 0 && (
           <RegionBars
             id="chart-welfare"
             title={`Welfare: ${label(welfare)}`}
             labels={regions}
             yLabel="%"
             note={welfareNote}
-            series={[{ label: label(welfare), values: rows.map((r) => r[welfare] as number | null) }]}
+            series={[series(rows, welfare, bands)]}
           />
         )}
         {trade.length > 0 && (
           <RegionBars
             id="chart-trade"
-            title="Trade changes by region"
+            title={`Trade changes by region${trade.some((c) => bands.has(c)) ? ", with bands" : ""}`}
             labels={regions}
             yLabel="%"
-            sortBy={rows.map((r) => r[trade[0]] as number | null)}
-            series={trade.map((c) => ({ label: label(c), values: rows.map((r) => r[c] as number | null) }))}
+            note={trade.some((c) => bands.has(c)) ? withBand(null) : undefined}
+            sortBy={rows.map((r) => num(r[trade[0]]))}
+            series={trade.map((c) => series(rows, c, bands))}
           />
         )}
         {runId && <Diversion runId={runId} doc={doc} />}
       </div>
+
+      {runId && <SectorDetail runId={runId} doc={doc} />}
+
+      {d.value_chains?.value_chains && d.value_chains.value_chains.length > 0 && <ValueChains doc={doc} />}
 
       <div class="map-controls">
         <label>
@@ -122,6 +205,122 @@ export function Results({ doc, runId, onRendered }: { doc: RunDoc; runId: string
       {mapCol && <WorldMap values={mapValues} column={mapCol} />}
 
       {doc.tables.length > 0 && <p class="muted">Further tables in the downloads: {doc.tables.map((t) => `${t.name} (${t.rows} rows)`).join(", ")}.</p>}
+    </section>
+  );
+}
+
+/** The `sectors` table of one region (fetched from the store): sector outcomes, "no trade" where
+ * the sector has no baseline trade to compare with, "n/a" for columns the run cannot define. */
+function SectorDetail({ runId, doc }: { runId: string; doc: RunDoc }) {
+  const info = doc.tables.find((t) => t.name === "sectors" && t.columns.includes("region") && t.columns.includes("sector"));
+  const regions = doc.document.regions.map((r) => String(r.region));
+  const [region, setRegion] = useState<string>(regions.includes("USA") ? "USA" : regions[0] ?? "");
+  const [table, setTable] = useState<Table | null>(null);
+  useEffect(() => {
+    if (!info || !region) return;
+    let live = true;
+    api.table(runId, "sectors", [`region=${region}`]).then((t) => live && setTable(t)).catch(() => live && setTable(null));
+    return () => {
+      live = false;
+    };
+  }, [runId, info?.name, region]);
+  if (!info) return null;
+  const na = notApplicable(doc.document.diagnostics, "sectors");
+  const flagged = table ? table.rows.filter((r) => r.no_trade === true).length : 0;
+  return (
+    <section class="sector-detail" id="sector-detail">
+      <label>
+        Sector detail of{" "}
+        <select id="sectors-region" value={region} onChange={(e) => setRegion(e.currentTarget.value)}>
+          {regions.map((r) => (
+            <option key={r}>{r}</option>
+          ))}
+        </select>
+      </label>
+      {table && (
+        <>
+          <SortableTable rows={table.rows} columns={tableColumns(table.rows).filter((c) => c !== "region")} id="sectors-table" caption={`Change by sector in ${region} (${table.rows.length} sectors)`} notApplicable={na} />
+          {flagged > 0 && (
+            <p class="muted table-note">
+              “no trade”: {flagged} sector{flagged === 1 ? "" : "s"} of {region} had no baseline trade, so {flagged === 1 ? "its" : "their"} changes in trade are not defined.
+            </p>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+// Indicators of the value-chain table shown before, after and as the change (the HTML report's
+// choice): shares of gross exports, docs/valuechains.md.
+const GVC_COLS = ["vax_ratio", "fva_share", "dvx_share", "gvc_participation", "gvc_position"];
+
+/** Rows of the `value_chains` table (one per region and stage) as one row per region: each
+ * indicator before, after and its change, ordered by the largest change in GVC participation. */
+export function valueChainRows(table: Row[]): Row[] {
+  const by = new Map<string, Row>();
+  for (const r of table) {
+    const region = String(r.region);
+    const out = by.get(region) ?? { region };
+    const stage = { baseline: "before", counterfactual: "after", change: "change" }[String(r.stage)];
+    if (!stage) continue;
+    for (const c of GVC_COLS) out[`${c}_${stage}`] = num(r[c]);
+    if (r.no_trade === true) out.no_trade = true;
+    by.set(region, out);
+  }
+  const rows = [...by.values()];
+  const key = (r: Row) => Math.abs(num(r.gvc_participation_change) ?? -1);
+  return rows.sort((a, b) => key(b) - key(a));
+}
+
+/** The value-chain section (`[output] value_chains = true`): GVC participation before and after
+ * (backward + forward, % of gross exports) and the indicators by region. */
+function ValueChains({ doc }: { doc: RunDoc }) {
+  const table = doc.document.value_chains?.value_chains ?? [];
+  const rows = useMemo(() => valueChainRows(table), [table]);
+  const info = (doc.document.diagnostics.value_chains ?? {}) as Record<string, unknown>;
+  const focus = Array.isArray(info.focus) ? info.focus.map(String) : [];
+  const byStage = (stage: string, c: string) => {
+    const m = new Map(table.filter((r) => r.stage === stage).map((r) => [String(r.region), num(r[c])]));
+    return (region: string) => (m.get(region) == null ? null : 100 * (m.get(region) as number));
+  };
+  const regions = rows.map((r) => String(r.region));
+  const after = byStage("counterfactual", "gvc_participation");
+  const chartSeries: Series[] = [];
+  for (const [stage, when, alpha] of [
+    ["baseline", "before", "8c"],
+    ["counterfactual", "after", ""],
+  ] as const) {
+    for (const [part, colour] of [
+      ["gvc_backward", "#4c78a8"],
+      ["gvc_forward", "#f58518"],
+    ] as const) {
+      const get = byStage(stage, part);
+      chartSeries.push({ label: `${part.replace("gvc_", "")} (${when})`, values: regions.map(get), stack: stage, color: colour + alpha });
+    }
+  }
+  const shown = ["region", ...GVC_COLS.flatMap((c) => [`${c}_before`, `${c}_after`, `${c}_change`])];
+  return (
+    <section class="value-chains" id="value-chains">
+      <h3>Value chains before and after the shock</h3>
+      <div class="charts">
+        <RegionBars
+          id="chart-gvc"
+          title="GVC participation before (light) and after: backward + forward (% of gross exports)"
+          labels={regions}
+          stacked
+          yLabel="% of gross exports"
+          sortBy={regions.map(after)}
+          series={chartSeries}
+        />
+      </div>
+      <SortableTable rows={rows} columns={shown} digits={4} id="gvc-table" caption={`Value-chain indicators by region (${rows.length} regions; shares of gross exports; change = after − before)`} />
+      <p class="muted table-note" id="gvc-note">
+        Value chains of the baseline equilibrium and of the counterfactual, each rebuilt as a world input-output table under proportional sourcing (every use of a good in a country buys from each origin in
+        the country's trade shares, as in the model). Backward participation: foreign value added in a region's exports (fva share); forward: its value added in intermediates that partners re-export to
+        third countries (dvx share), Koopman et al. (2010).
+        {focus.length > 0 ? ` Regions the shocks name: ${focus.join(", ")}.` : ""} By sector and by source of value added: the tables value_chains_sectors and value_added_origin of the downloads.
+      </p>
     </section>
   );
 }

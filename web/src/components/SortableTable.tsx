@@ -1,5 +1,5 @@
 import { useMemo, useState } from "preact/hooks";
-import { fmt, label } from "../format";
+import { fmt, fmtBand, label, tableColumns } from "../format";
 import type { Row } from "../api";
 
 interface Props {
@@ -9,11 +9,31 @@ interface Props {
   caption?: string;
   /** Tooltips of column headers (e.g. what a welfare column measures). */
   titles?: Record<string, string>;
+  /** Columns the run cannot define (`diagnostics.not_applicable`): shown as "n/a". */
+  notApplicable?: string[];
+  /** Decimals of numbers (default 3). */
+  digits?: number;
 }
 
-/** A table sorted by clicking a column header (again to reverse). */
-export function SortableTable({ rows, columns, id, caption, titles }: Props) {
-  const cols = columns ?? (rows.length ? Object.keys(rows[0]) : []);
+const NA_TITLE = "not applicable in this run (diagnostics.not_applicable)";
+
+/** The text of one cell: "x [lo, hi]" for a column with a band, "no trade" for an empty cell of
+ * a row flagged `no_trade` (no baseline trade to compare with), "n/a" for a column the run
+ * cannot define. */
+export function cellText(r: Row, c: string, banded: boolean, na: boolean, digits = 3): string {
+  const v = r[c];
+  if (na) return "n/a";
+  if ((v === null || v === undefined) && r.no_trade === true) return "no trade";
+  return banded ? fmtBand(v, r[`${c}_lo`], r[`${c}_hi`], digits) : fmt(v, digits);
+}
+
+/** A table sorted by clicking a column header (again to reverse). Columns `x_lo`/`x_hi` are shown
+ * with `x` as "x [lo, hi]"; the `no_trade` flag in the cells it explains. */
+export function SortableTable({ rows, columns, id, caption, titles, notApplicable = [], digits = 3 }: Props) {
+  const cols = columns ?? tableColumns(rows);
+  const keys = new Set(rows.length ? Object.keys(rows[0]) : []);
+  const banded = new Set(cols.filter((c) => keys.has(`${c}_lo`) && keys.has(`${c}_hi`)));
+  const na = new Set(notApplicable);
   const [sort, setSort] = useState<{ col: string; desc: boolean } | null>(null);
   const sorted = useMemo(() => {
     if (!sort) return rows;
@@ -39,11 +59,14 @@ export function SortableTable({ rows, columns, id, caption, titles }: Props) {
               <th
                 key={c}
                 data-col={c}
+                class={na.has(c) ? "na" : banded.has(c) ? "band" : ""}
                 onClick={() => click(c)}
                 aria-sort={sort?.col === c ? (sort.desc ? "descending" : "ascending") : "none"}
-                title={titles?.[c] ? `${titles[c]} (click to sort)` : "sort"}
+                title={na.has(c) ? NA_TITLE : titles?.[c] ? `${titles[c]} (click to sort)` : "sort"}
               >
                 {label(c)}
+                {banded.has(c) ? " [lo, hi]" : ""}
+                {na.has(c) ? " — n/a" : ""}
                 {sort?.col === c ? (sort.desc ? " ▼" : " ▲") : ""}
               </th>
             ))}
@@ -51,12 +74,15 @@ export function SortableTable({ rows, columns, id, caption, titles }: Props) {
         </thead>
         <tbody>
           {sorted.map((r, i) => (
-            <tr key={i}>
-              {cols.map((c) => (
-                <td key={c} class={typeof r[c] === "number" ? "num" : ""}>
-                  {fmt(r[c])}
-                </td>
-              ))}
+            <tr key={i} class={r.no_trade === true ? "no-trade" : undefined}>
+              {cols.map((c) => {
+                const text = cellText(r, c, banded.has(c), na.has(c), digits);
+                return (
+                  <td key={c} class={(typeof r[c] === "number" ? "num" : "") + (banded.has(c) ? " band" : "") + (text === "no trade" ? " no-trade" : text === "n/a" ? " na" : "")} title={text === "no trade" ? "no baseline trade: a change relative to it is not defined" : text === "n/a" ? NA_TITLE : undefined}>
+                    {text}
+                  </td>
+                );
+              })}
             </tr>
           ))}
         </tbody>
