@@ -551,3 +551,24 @@ def test_auto_kernel_compiles_the_map_for_large_worlds_only():
     assert sm._kernel_choice("auto", sm.COMPILED_FROM_CELLS) == "compiled"
     assert sm._kernel_choice(None, sm.COMPILED_FROM_CELLS) == "compiled"
     assert sm._kernel_choice("numpy", sm.COMPILED_FROM_CELLS) == "numpy"
+
+
+def test_trade_components_agree_with_scipy_graph_routines():
+    """The separate economies come from the strongly and weakly connected components of the
+    trade graph; they must be the partitions scipy.sparse.csgraph finds (random graphs)."""
+    from scipy.sparse.csgraph import connected_components
+
+    import kaifang.models.caliendo_parro.solver as sm
+
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        n = int(rng.integers(1, 25))
+        link = rng.uniform(size=(n, n)) < rng.uniform(0, 0.3)
+        np.fill_diagonal(link, False)
+        for connection, graph in (("strong", link), ("weak", link | link.T)):
+            k_ref, ref = connected_components(link, directed=True, connection=connection)
+            k, got = sm._components(graph)
+            assert k == k_ref
+            assert len(set(zip(ref.tolist(), got.tolist(), strict=True))) == k  # the same partition
+            firsts = [int(np.flatnonzero(got == g)[0]) for g in range(k)]
+            assert firsts == sorted(firsts)  # labelled in the order of their first region

@@ -164,6 +164,25 @@ def _check_group_deficits(
         )
 
 
+def _components(link: np.ndarray) -> tuple[int, np.ndarray]:
+    """Strongly connected components of the directed graph ``link`` (``(N, N)`` booleans; for a
+    symmetric ``link`` the connected components), labelled 0, 1, ... in the order of their first
+    region. Reachability by repeated squaring of the adjacency matrix (at most log2 N products
+    of N x N matrices: fast for the few hundred regions of a trade data set, and it spares the
+    command line the import of scipy's graph routines)."""
+    n = link.shape[0]
+    reach = (link | np.eye(n, dtype=bool)).astype(np.float64)
+    while True:
+        nxt = ((reach @ reach) > 0).astype(np.float64)
+        if np.array_equal(nxt, reach):
+            break
+        reach = nxt
+    both = (reach > 0) & (reach > 0).T
+    first = both.argmax(axis=1)  # the first region of each region's component
+    roots, labels = np.unique(first, return_inverse=True)
+    return int(roots.size), labels.astype(np.int64)
+
+
 def numeraire_groups(
     pk: np.ndarray, va: np.ndarray, regions: tuple[str, ...]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -187,13 +206,11 @@ def numeraire_groups(
         When a group sells to the others but buys nothing from them, or the reverse (a one-way
         embargo on all its imports, say): its trade cannot balance, and no equilibrium exists.
     """
-    from scipy.sparse.csgraph import connected_components
-
     n = pk.shape[1]
     link = (pk != 0.0).any(axis=0) if pk.shape[0] else np.zeros((n, n), dtype=bool)
     np.fill_diagonal(link, False)
-    n_groups, comp = connected_components(link, directed=True, connection="weak")
-    n_strong, strong = connected_components(link, directed=True, connection="strong")
+    n_groups, comp = _components(link | link.T)
+    n_strong, strong = _components(link)
     if n_strong != n_groups:
         # a strongly connected part with trade in one direction only across its border
         imports_in = np.zeros(n_strong, dtype=bool)
