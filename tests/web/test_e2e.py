@@ -464,6 +464,34 @@ def test_uncertainty_bands_value_chains_and_warnings_on_the_demo_world(server, b
     assert _cell(d, "sectors-table", "Services", "exports_pct") == "no trade"
     assert _cell(d, "sectors-table", "Farming", "exports_pct") not in ("no trade", "—")
 
+    # compare this run with another: bands are part of their outcome, not outcomes of their own
+    _css(d, "#tab-build")[0].click()
+    _type(_wait(d, lambda d: _css(d, "#f-name"), what="the builder")[0], "e2e-bands-again")
+    _wait(d, lambda d: "✓" in _css(d, "#validity")[0].text, what="valid again")
+    _css(d, "#run")[0].click()
+    _wait(
+        d,
+        lambda d: _css(d, ".results h2") and "e2e-bands-again" in _css(d, ".results h2")[0].text,
+        what="second run",
+    )
+    _css(d, "#tab-runs")[0].click()
+    _wait(d, lambda d: _css(d, f'#runs-table tr[data-run="{run_id}"] .pick'), what="runs list")
+    _css(d, f'#runs-table tr[data-run="{run_id}"] .pick')[0].click()
+    other = next(
+        r for r in _css(d, "#runs-table tbody tr[data-run]") if r.get_attribute("data-run") != run_id
+    )
+    other.find_element(By.CSS_SELECTOR, ".pick").click()
+    _css(d, "#compare-selected")[0].click()
+    _wait(d, lambda d: _rows(d, "compare-table") == 5, what="comparison")
+    options = [o.get_attribute("value") for o in _css(d, "#compare-column option")]
+    assert "welfare_pct" in options and not [o for o in options if o.endswith(("_lo", "_hi"))]
+    Select(_css(d, "#compare-column")[0]).select_by_value("welfare_pct")
+    heads = [h.text for h in _css(d, "#compare-table th")]
+    banded = [h for h in heads if "e2e-bands" in h]
+    assert len(banded) == 2 and all("[lo, hi]" in h for h in banded), heads
+    texts = [td.text for r in _css(d, "#compare-table tbody tr") for td in r.find_elements(By.TAG_NAME, "td")]
+    assert want in texts  # XAA's "x [lo, hi]" as in the run's own table
+
 
 def test_columns_not_applicable_and_run_warnings_in_the_results(server, browser):
     d = browser

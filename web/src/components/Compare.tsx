@@ -23,10 +23,26 @@ export function Compare({ ids }: { ids: string[] }) {
   if (!data) return <p class="muted">loading…</p>;
   if (!data.columns.length) return <p class="muted">These runs share no numeric outcome column.</p>;
   const names = data.runs.map((r, i) => `${i + 1}. ${r.scenario} (${r.model})`);
+  // an outcome's band columns x_lo / x_hi go with x: not offered on their own, shown as "x [lo, hi]"
+  const present = new Set(data.columns);
+  const outcomes = data.columns.filter(
+    (c) => !((c.endsWith("_lo") || c.endsWith("_hi")) && present.has(c.slice(0, -3))),
+  );
   const vals = data.values[col] ?? {};
+  const lo = data.values[`${col}_lo`] ?? {};
+  const hi = data.values[`${col}_hi`] ?? {};
   const rows: Row[] = data.regions.map((reg) => {
     const r: Row = { region: reg };
-    (vals[reg] ?? []).forEach((v, i) => (r[names[i] ?? `run ${i + 1}`] = v));
+    (vals[reg] ?? []).forEach((v, i) => {
+      const name = names[i] ?? `run ${i + 1}`;
+      r[name] = v;
+      const l = (lo[reg] ?? [])[i];
+      const h = (hi[reg] ?? [])[i];
+      if (typeof l === "number" && typeof h === "number") {
+        r[`${name}_lo`] = l;
+        r[`${name}_hi`] = h;
+      }
+    });
     return r;
   });
   // what each run's welfare column measures (diagnostics.welfare_measure), beside welfare columns
@@ -55,7 +71,7 @@ export function Compare({ ids }: { ids: string[] }) {
       <label>
         Outcome:{" "}
         <select id="compare-column" value={col} onChange={(e) => setCol(e.currentTarget.value)}>
-          {data.columns.map((c) => (
+          {outcomes.map((c) => (
             <option key={c} value={c}>
               {label(c)}
             </option>
