@@ -488,9 +488,10 @@ def ppml_hdfe(
     # r = (y - mu) / mu on [X, D] with weights W = w mu. By Frisch-Waugh-Lovell only r has to
     # be partialled out every step (one column instead of 1 + k): the score X~'W r~ is exact
     # for any representative X~ = X - D a_X because r~ is W-orthogonal to D, while the
-    # Hessian X~'W X~ and a_X are refreshed (all columns, warm-started) in the first steps,
-    # whenever progress slows, and in the step that ends the iterations -- so the last step
-    # is an exact Newton step and the fixed point is the maximum-likelihood estimate.
+    # Hessian X~'W X~ and a_X come from the first step and are refreshed (all columns,
+    # warm-started) whenever progress slows; in between they get BFGS updates. The last step's
+    # r is partialled out at fe_tol, so its score is exact and the fixed point is the
+    # maximum-likelihood estimate whatever Hessian steered the steps.
     ylogy = K.ylogy_minus_y(yk)
     mean_y = float(np.average(yk, weights=wk))
     start = (
@@ -558,7 +559,6 @@ def ppml_hdfe(
     dev, S_next, inv_next = K.step_and_deviance(
         eta, V, beta, fes.cg, fe_coef, 1.0, yk, ylogy, wk, W, r_view, True, nt, fes.n_groups
     )
-    fresh = True  # W and r hold the weights and working residual at eta
     alpha_x = np.ascontiguousarray(alpha[:, 1:])
     hess = gram[1:, 1:]
     del alpha, gram
@@ -574,18 +574,19 @@ def ppml_hdfe(
     g_prev = s_prev = None
     while it < maxiter:
         it += 1
-        if fresh:
-            dev_old = dev
-        else:
-            dev_old = K.poisson_working_residual(yk, ylogy, eta, wk, W, r_view, nt)
-        # Refresh the Hessian in the second step and whenever the coefficients converge slowly
-        # (the quasi-Newton rate is then poor); not near the end, where rounding sets the ratio.
+        dev_old = dev  # W and r hold the weights and working residual at eta (the step pass wrote them)
+        # Refresh the Hessian whenever the coefficients converge slowly (the quasi-Newton rate is
+        # then poor); not near the end, where rounding sets the ratio. Otherwise the Hessian of the
+        # first step is reused with BFGS updates.
         refresh = (
             kk > 0
             and not finishing
-            and (it <= 2 or (len(bsteps) > 1 and bsteps[-1] > 1e-6 and bsteps[-1] > 0.2 * bsteps[-2]))
+            and len(bsteps) > 1
+            and bsteps[-1] > 1e-6
+            and bsteps[-1] > 0.2 * bsteps[-2]
         )
-        tol_now = fe_tol if finishing else inner_tol
+        # once the deviance criterion is met, any step may be the last: solve it at fe_tol
+        tol_now = fe_tol if finishing or crit < tol else inner_tol
         if refresh:
             S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, V, fes.n_groups, nt)
             a0 = np.zeros((fes.n_groups, kk + 1))
@@ -601,12 +602,7 @@ def ppml_hdfe(
             g = gram[1:, 0]
         else:
             R = V[:, :1]
-            if fresh and S_next is not None:  # summed by the pass that took the last step
-                S, inv_w = S_next, inv_next
-            else:  # (a contiguous copy: one compiled variant of the kernel serves every call)
-                S, inv_w = K.group_sums_and_inverse_weights(
-                    fes.cg, W, np.ascontiguousarray(R), fes.n_groups, nt
-                )
+            S, inv_w = S_next, inv_next  # summed by the pass that took the last step
             res = solve_fe(fes, W, R, None, tol=tol_now, maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt)
             alpha_r = res.alpha[:, 0]
             if kk:
@@ -625,14 +621,12 @@ def ppml_hdfe(
         dbeta = np.linalg.solve(hess, g) if kk else np.zeros(0)
         dfe = alpha_r - alpha_x @ dbeta if kk else alpha_r.copy()
         eta_prev = eta.copy()
-        # Unless this may be the last step (whose weights the covariance uses, as pyfixest), the
-        # pass that takes the step also computes the next step's weights and working residual.
-        fresh = not finishing and tol_now > fe_tol
-
+        # the pass that takes the step also computes the next step's weights, working residual
+        # and their group sums (after the last step: the weights at the estimate, for the covariance)
         step = 1.0
         while True:
             dev, S_next, inv_next = K.step_and_deviance(
-                eta, V, dbeta, fes.cg, dfe, step, yk, ylogy, wk, W, r_view, fresh, nt, fes.n_groups
+                eta, V, dbeta, fes.cg, dfe, step, yk, ylogy, wk, W, r_view, True, nt, fes.n_groups
             )
             # step-halving when the deviance is not finite or rises (rare; guards overflow)
             if (np.isfinite(dev) and dev <= dev_old * (1 + 1e-6) + 1e-10) or step <= 1e-6:
@@ -654,6 +648,13 @@ def ppml_hdfe(
         still = kk > 0 and bool(np.any(np.abs(step * dbeta) > tol * (0.1 + np.abs(beta))))
         if kk:
             bsteps.append(float(np.max(np.abs(step * dbeta) / (0.1 + np.abs(beta)))))
+            if still and not refresh and len(bsteps) > 1:
+                # the quasi-Newton steps converge superlinearly: with the last ratio q of step
+                # sizes the coefficients' remaining error is about b q / (1 - q); accept the step
+                # when that is below tol / 100 (the rule above asks b < tol, leaving about q tol)
+                q = bsteps[-1] / bsteps[-2]
+                if q < 0.1 and bsteps[-1] * q / (1.0 - q) < 0.01 * tol:
+                    still = False
         if crit < tol and not still:
             if tol_now <= fe_tol:
                 converged = True
@@ -674,11 +675,11 @@ def ppml_hdfe(
         )
     t_irls = time.perf_counter() - t_start - t_sample
 
-    # ---- covariance: as pyfixest, with the weights and partialled-out regressors of the last
-    # (exact, fe_tol) Newton step; the scores use the final fitted values.
+    # ---- covariance at the estimate: bread and scores with the weights W = w mu at the final
+    # eta (the last step pass wrote them), the regressors partialled out under those weights
     mu = np.empty(nk)
     if kk:
-        # regressors partialled out under the weights of the last step (as pyfixest), warm-started
+        # regressors partialled out under the final weights, warm-started from the last Hessian's
         Xt = V[:, 1:]  # a view: the regressors' columns are reused for X~ and then the scores
         # group sums of all of V (C-ordered, the kernel variant every other call uses), X's kept
         S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, V, fes.n_groups, nt)
