@@ -737,7 +737,7 @@ def ppml_hdfe(
     mu_full = np.full(n, np.nan)
     eta_full[keep] = eta
     mu_full[keep] = mu
-    loglik = K.poisson_loglik(yk, eta, wk, nt)
+    loglik = K.poisson_loglik(yk, eta, wk, nt, mu=mu, ylogy=ylogy)
     return HDFEFit(
         coef=coef,
         se=se,
