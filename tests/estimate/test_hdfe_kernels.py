@@ -16,7 +16,7 @@ from kaifang.estimate.hdfe import _kernels as K
 from kaifang.estimate.hdfe._demean import FEStructure
 
 
-def _problem(n: int, dims: int, m: int, seed: int = 0):
+def _problem(n: int, dims: int, m: int, seed: int = 0, codes_dtype=None):
     rng = np.random.default_rng(seed)
     sizes = [7, 11, 13, 5][:dims]
     codes = [rng.integers(0, s, n) for s in sizes]
@@ -27,6 +27,8 @@ def _problem(n: int, dims: int, m: int, seed: int = 0):
     order = np.argsort(codes[-1], kind="stable")
     codes = [c[order] for c in codes]
     fe = FEStructure.from_codes(codes)
+    if codes_dtype is not None:  # the uint32 codes of problems with more than 65,535 groups
+        fe = FEStructure(cg=fe.cg.astype(codes_dtype), bounds=fe.bounds)
     w = rng.uniform(0.5, 2.0, n)
     V = np.ascontiguousarray(rng.normal(size=(n, m)))
     alpha = rng.normal(size=(fe.n_groups, m))
@@ -161,3 +163,39 @@ def test_log_factorial_matches_scipy_on_both_branches():
     ylogy = K.ylogy_minus_y(y)
     got = np.array([K._log_factorial(a, b) for a, b in zip(y, ylogy, strict=True)])
     np.testing.assert_allclose(got, gammaln(y + 1.0), rtol=1e-14, atol=1e-14)
+
+
+def test_code_width_follows_the_number_of_groups():
+    """uint16 codes up to 65,535 groups in all, uint32 beyond (no wraparound of the indices)."""
+    small = FEStructure.from_codes([np.arange(65_000), np.zeros(65_000, dtype=np.int64)])
+    assert small.cg.dtype == np.uint16 and small.n_groups == 65_001
+    big = FEStructure.from_codes([np.arange(65_535), np.zeros(65_535, dtype=np.int64)])
+    assert big.cg.dtype == np.uint32 and big.n_groups == 65_536
+    assert int(big.cg[1].max()) == 65_535  # the last group's global index, not wrapped to 0
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("m", [1, 5, 17])
+def test_uint32_codes_give_the_same_kernels_as_uint16(m, threads):
+    """The same sweep, Gram, score and step results with uint32 codes as with uint16 ones."""
+    fe16, w, V, alpha = _problem(3_000, 3, m, seed=40 + m)
+    fe32 = FEStructure(cg=fe16.cg.astype(np.uint32), bounds=fe16.bounds)
+    assert fe16.cg.dtype == np.uint16
+    outs = []
+    for fe in (fe16, fe32):
+        S, inv_w = K.group_sums_and_inverse_weights(fe.cg, w, V, fe.n_groups, threads)
+        out = np.empty_like(alpha)
+        change = K.gauss_seidel_sweep(
+            fe.cg, w, S, inv_w, fe.bounds, alpha, out, np.empty_like(alpha), threads
+        )
+        gram = K.weighted_resid_gram(fe.cg, w, V, alpha, threads)
+        res = [S, inv_w, out, change, gram]
+        if m > 1:
+            a_r = np.ascontiguousarray(alpha[:, 0])
+            a_x = np.ascontiguousarray(alpha[:, 1:])
+            res.append(K.weighted_resid_score(fe.cg, w, V, a_r, a_x, threads))
+        outs.append(res)
+    ref = _sweep_reference(fe16, w, *outs[0][:2], alpha)
+    np.testing.assert_allclose(outs[1][2], ref, rtol=1e-10, atol=1e-12)
+    for a, b in zip(outs[0], outs[1], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

@@ -1,6 +1,6 @@
 """Compiled loops of the HDFE engine (numba, no Python objects) and their thread dispatch.
 
-Layout used throughout: ``cg`` is a ``(D, n)`` uint32 array of *global* group indices
+Layout used throughout: ``cg`` is a ``(D, n)`` uint16 or uint32 array of *global* group indices
 (the codes of dimension ``d`` are shifted by the number of groups of dimensions
 ``0 .. d-1``), so the fixed-effect coefficients of all dimensions live in one array
 ``alpha`` of shape ``(G, m)``, one column per variable being partialled out. ``V`` is an
