@@ -477,7 +477,19 @@ def ppml_hdfe(
         V[:, 1:] = Xa if full else Xa[keep]
     clusters: list[np.ndarray] = []
     for j, c in enumerate(clusters_in):
-        dc, g = dense_codes(c if full else c[keep])
+        # clustering by a fixed-effect dimension (pairs, usually): its dense codes exist already
+        same = next(
+            (
+                d
+                for d, ci in enumerate(codes_in)
+                if has_fe and c.dtype.kind in "iu" and c.shape == ci.shape and np.array_equal(c, ci)
+            ),
+            None,
+        )
+        if same is not None:
+            dc, g = fes.cg[same] - fes.bounds[same], fe_sizes[same]
+        else:
+            dc, g = dense_codes(c if full else c[keep])
         if g < 2:
             raise ClusterError(
                 f"cluster variable {j} has {g} distinct value(s) in the estimation sample; "
@@ -736,10 +748,13 @@ def ppml_hdfe(
             fe_out.append(arr)
     else:
         intercept = float(fe_coef[0])
-    eta_full = np.full(n, np.nan)
-    mu_full = np.full(n, np.nan)
-    eta_full[keep] = eta
-    mu_full[keep] = mu
+    if full:  # the engine's own arrays: no copies
+        eta_full, mu_full = eta, mu
+    else:
+        eta_full = np.full(n, np.nan)
+        mu_full = np.full(n, np.nan)
+        eta_full[keep] = eta
+        mu_full[keep] = mu
     loglik = K.poisson_loglik(yk, eta, wk, nt, mu=mu, ylogy=ylogy)
     return HDFEFit(
         coef=coef,
