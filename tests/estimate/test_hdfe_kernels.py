@@ -199,3 +199,45 @@ def test_uint32_codes_give_the_same_kernels_as_uint16(m, threads):
     np.testing.assert_allclose(outs[1][2], ref, rtol=1e-10, atol=1e-12)
     for a, b in zip(outs[0], outs[1], strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def _ipf_reference(fe: FEStructure, base, sy, A_in):
+    """One sweep of iterative proportional fitting written with numpy: each dimension in turn."""
+    A = A_in.copy()
+    cg = fe.cg.astype(np.int64)
+    for d in range(fe.n_dims):
+        prod = base * np.prod([A[cg[e]] for e in range(fe.n_dims) if e != d], axis=0)
+        acc = np.zeros_like(A)
+        np.add.at(acc, cg[d], prod)
+        lo, hi = fe.bounds[d], fe.bounds[d + 1]
+        A[lo:hi] = sy[lo:hi] / acc[lo:hi]
+    return A
+
+
+@pytest.mark.parametrize("dims", [2, 3, 4])
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_ipf_sweep_and_covariance_pass_match_numpy(dims, threads):
+    fe, w, V, alpha = _problem(4_000, dims, 4, seed=60 + dims)
+    rng = np.random.default_rng(61)
+    # iterative proportional fitting (the fixed-effects start)
+    base = rng.uniform(0.5, 2.0, 4_000)
+    sy = rng.uniform(1.0, 3.0, fe.n_groups)
+    A_in = rng.uniform(0.5, 1.5, fe.n_groups)
+    A_out = np.empty_like(A_in)
+    acc = np.empty_like(A_in)
+    if threads > 1:
+        K.ipf_sweep_par(fe.cg, base, sy, fe.bounds, A_in, A_out, acc, threads)
+    else:
+        K.ipf_sweep(fe.cg, base, sy, fe.bounds, A_in, A_out, acc)
+    np.testing.assert_allclose(A_out, _ipf_reference(fe, base, sy, A_in), rtol=1e-12)
+    # the covariance pass: X~, H = X~' W X~, mu = exp(eta) and the scores w (y - mu) x~ in place of X
+    cg = fe.cg.astype(np.int64)
+    Xt_ref = V - sum(alpha[cg[d]] for d in range(dims))
+    y = rng.gamma(2.0, 3.0, 4_000)
+    eta = rng.normal(1.0, 0.5, 4_000)
+    X = V.copy()
+    mu = np.empty(4_000)
+    H = K.residualise_gram_and_scores(fe.cg, X, alpha, w, w, y, eta, mu, threads)
+    np.testing.assert_allclose(mu, np.exp(eta), rtol=1e-15)
+    np.testing.assert_allclose(H, (Xt_ref * w[:, None]).T @ Xt_ref, rtol=1e-11)
+    np.testing.assert_allclose(X, Xt_ref * (w * (y - mu))[:, None], rtol=1e-11, atol=1e-13)

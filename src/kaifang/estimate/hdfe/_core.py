@@ -515,6 +515,7 @@ def ppml_hdfe(
             yk,
             None if w_user is None else wk,
             None if off is None else np.ascontiguousarray(ok_),
+            threads=nt,
         )
         if has_fe
         else None
@@ -706,7 +707,7 @@ def ppml_hdfe(
         sweeps.append(res.sweeps)
         # memory: one (n, k) array is partialled out, then turned into the scores, in place, in
         # the pass that sums the Hessian X~' W X~ and computes mu
-        hess = K.residualise_gram_and_scores(fes.cg, Xt, res.alpha, W, wk, yk, eta, mu)
+        hess = K.residualise_gram_and_scores(fes.cg, Xt, res.alpha, W, wk, yk, eta, mu, nt)
         bread = np.linalg.inv(hess)
         scores = Xt
         vtype = "cluster" if clusters else vcov

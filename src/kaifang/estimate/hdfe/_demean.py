@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _kernels as K
+from ._threads import use_threads
 
 #: largest total number of groups stored as uint16 codes
 _UINT16_GROUPS = 65_535
@@ -207,6 +208,7 @@ def poisson_fe_start(
     *,
     tol: float = 1e-3,
     maxiter: int = 200,
+    threads: int = 1,
 ) -> np.ndarray | None:
     """Log fixed effects of the fixed-effects-only Poisson model (all coefficients zero).
 
@@ -215,7 +217,8 @@ def poisson_fe_start(
     which otherwise spends many iterations moving the effects of small groups (pairs that
     trade little) about one log point per step from the usual start ``mu = (y + mean y) / 2``.
     ``w`` and ``offset`` may be ``None`` (unit weights, no offset). Returns ``None`` when some
-    group has no positive ``y`` (its effect is minus infinity).
+    group has no positive ``y`` (its effect is minus infinity). ``threads`` splits the rows of
+    the sweeps (see ``_threads``).
     """
     G = fe.n_groups
     sy = K.group_totals(fe.cg, y if w is None else w * y, G)
@@ -231,16 +234,27 @@ def poisson_fe_start(
             base *= w
     acc = np.empty(G)
     A = np.ones(G)
+    if threads > 1:
+        use_threads(threads)
+
+        def sweep(A_in: np.ndarray, A_out: np.ndarray) -> None:
+            K.ipf_sweep_par(fe.cg, base, sy, fe.bounds, A_in, A_out, acc, threads)
+
+    else:
+
+        def sweep(A_in: np.ndarray, A_out: np.ndarray) -> None:
+            K.ipf_sweep(fe.cg, base, sy, fe.bounds, A_in, A_out, acc)
+
     GA = np.empty(G)
     GGA = np.empty(G)
     x = np.zeros(G)
     for _ in range(maxiter):
-        K.ipf_sweep(fe.cg, base, sy, fe.bounds, A, GA, acc)
+        sweep(A, GA)
         gx = np.log(GA)
         if np.max(np.abs(gx - x) / (0.1 + np.abs(x))) <= tol:
             x = gx
             break
-        K.ipf_sweep(fe.cg, base, sy, fe.bounds, GA, GGA, acc)
+        sweep(GA, GGA)
         ggx = np.log(GGA)
         if np.max(np.abs(ggx - gx) / (0.1 + np.abs(gx))) <= tol:
             x = ggx

@@ -36,6 +36,7 @@ __all__ = [
     "group_sums_and_inverse_weights",
     "group_totals",
     "ipf_sweep",
+    "ipf_sweep_par",
     "irons_tuck",
     "mark_singletons_and_fe_separated",
     "max_threads",
@@ -381,17 +382,20 @@ def _residualise_gram_and_scores(
     w_user: np.ndarray,
     y: np.ndarray,
     mu: np.ndarray,
-) -> np.ndarray:
-    D, n = cg.shape
+    out: np.ndarray,
+    i0: int,
+    i1: int,
+) -> None:
+    """Rows ``i0 .. i1 - 1`` of the covariance pass; adds the upper triangle of ``H`` to ``out``."""
+    D = cg.shape[0]
     k = X.shape[1]
-    out = np.zeros((k, k))
     buf = np.empty((k, _BLOCK))
     wb = np.empty(_BLOCK)
     c0 = cg[0]
     c1 = cg[1 % D]
     c2 = cg[2 % D]
-    for s0 in range(0, n, _BLOCK):
-        nb = min(_BLOCK, n - s0)
+    for s0 in range(i0, i1, _BLOCK):
+        nb = min(_BLOCK, i1 - s0)
         for ii in range(nb):
             i = s0 + ii
             u = w_user[i] * (y[i] - mu[i])
@@ -412,10 +416,40 @@ def _residualise_gram_and_scores(
                     X[i, c] = u * v
             wb[ii] = W[i]
         _block_gram(buf, wb, nb, out)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _residualise_gram_and_scores_par(
+    cg: np.ndarray,
+    X: np.ndarray,
+    alpha: np.ndarray,
+    W: np.ndarray,
+    w_user: np.ndarray,
+    y: np.ndarray,
+    mu: np.ndarray,
+    nt: int,
+) -> np.ndarray:
+    n = cg.shape[1]
+    k = X.shape[1]
+    parts = np.zeros((nt, k, k))
+    for t in prange(nt):
+        _residualise_gram_and_scores(cg, X, alpha, W, w_user, y, mu, parts[t], t * n // nt, (t + 1) * n // nt)
+    out = np.zeros((k, k))
+    for t in range(nt):
+        for a in range(k):
+            for b in range(k):
+                out[a, b] += parts[t, a, b]
+    return _symmetrise(out)
+
+
+@njit(cache=True, nogil=True)
+def _symmetrise(upper: np.ndarray) -> np.ndarray:
+    """Copy the upper triangle into the lower one (in place) and return the matrix."""
+    k = upper.shape[0]
     for a in range(k):
         for b in range(a):
-            out[a, b] = out[b, a]
-    return out
+            upper[a, b] = upper[b, a]
+    return upper
 
 
 def residualise_gram_and_scores(
@@ -427,13 +461,19 @@ def residualise_gram_and_scores(
     y: np.ndarray,
     eta: np.ndarray,
     mu_out: np.ndarray,
+    nt: int = 1,
 ) -> np.ndarray:
     """The covariance stage's pass: ``X~ = X - sum_d alpha[g_d]``, ``H = sum_i W_i x~_i x~_i'``,
     ``mu = exp(eta)`` (numpy's vectorised ``exp``, into ``mu_out``) and, in place of ``X``, the
     scores ``w_i (y_i - mu_i) x~_i``. Returns ``H``.
     """
     np.exp(eta, out=mu_out)
-    return _residualise_gram_and_scores(cg, X, alpha, W, w_user, y, mu_out)
+    if nt > 1:
+        use_threads(nt)
+        return _residualise_gram_and_scores_par(cg, X, alpha, W, w_user, y, mu_out, nt)
+    out = np.zeros((X.shape[1], X.shape[1]))
+    _residualise_gram_and_scores(cg, X, alpha, W, w_user, y, mu_out, out, 0, cg.shape[1])
+    return _symmetrise(out)
 
 
 @njit(cache=True, nogil=True)
@@ -932,6 +972,39 @@ def step_and_deviance(
 
 
 @njit(cache=True, nogil=True)
+def _ipf_rows(
+    cg: np.ndarray, base: np.ndarray, A: np.ndarray, d: int, acc: np.ndarray, lo: int, i0: int, i1: int
+) -> None:
+    """``acc[g - lo] += base_i prod_{e != d} A[g_e(i)]`` over rows ``i0 .. i1 - 1`` of dimension ``d``."""
+    D = cg.shape[0]
+    if i1 <= i0:
+        return
+    gd = cg[d]
+    o1 = cg[(d + 1) % D]
+    o2 = cg[(d + 2) % D]
+    # runs of rows of one group are summed in a register (as in the sweeps)
+    cur = gd[i0]
+    run = 0.0
+    for i in range(i0, i1):
+        gi = gd[i]
+        if gi != cur:
+            acc[cur - lo] += run
+            run = 0.0
+            cur = gi
+        p = base[i]
+        if D == 3:
+            p *= A[o1[i]] * A[o2[i]]
+        elif D == 2:
+            p *= A[o1[i]]
+        else:
+            for e in range(D):
+                if e != d:
+                    p *= A[cg[e, i]]
+        run += p
+    acc[cur - lo] += run
+
+
+@njit(cache=True, nogil=True)
 def ipf_sweep(
     cg: np.ndarray,
     base: np.ndarray,
@@ -954,35 +1027,39 @@ def ipf_sweep(
     for d in range(D):
         lo = bounds[d]
         hi = bounds[d + 1]
-        for g in range(lo, hi):
+        for g in range(hi - lo):
             acc[g] = 0.0
-        if n == 0:
-            continue
-        gd = cg[d]
-        o1 = cg[(d + 1) % D]
-        o2 = cg[(d + 2) % D]
-        # runs of rows of one group are summed in a register (as in the sweeps)
-        cur = gd[0]
-        run = 0.0
-        for i in range(n):
-            gi = gd[i]
-            if gi != cur:
-                acc[cur] += run
-                run = 0.0
-                cur = gi
-            p = base[i]
-            if D == 3:
-                p *= A_out[o1[i]] * A_out[o2[i]]
-            elif D == 2:
-                p *= A_out[o1[i]]
-            else:
-                for e in range(D):
-                    if e != d:
-                        p *= A_out[cg[e, i]]
-            run += p
-        acc[cur] += run
+        _ipf_rows(cg, base, A_out, d, acc, lo, 0, n)
         for g in range(lo, hi):
-            A_out[g] = sy[g] / acc[g] if acc[g] > 0.0 else 0.0
+            A_out[g] = sy[g] / acc[g - lo] if acc[g - lo] > 0.0 else 0.0
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def ipf_sweep_par(
+    cg: np.ndarray,
+    base: np.ndarray,
+    sy: np.ndarray,
+    bounds: np.ndarray,
+    A_in: np.ndarray,
+    A_out: np.ndarray,
+    acc: np.ndarray,
+    nt: int,
+) -> None:
+    """:func:`ipf_sweep` with the rows of every dimension split over ``nt`` threads."""
+    D, n = cg.shape
+    for g in range(A_in.shape[0]):
+        A_out[g] = A_in[g]
+    for d in range(D):
+        lo = bounds[d]
+        hi = bounds[d + 1]
+        priv = np.zeros((nt, hi - lo))
+        for t in prange(nt):
+            _ipf_rows(cg, base, A_out, d, priv[t], lo, t * n // nt, (t + 1) * n // nt)
+        for g in range(hi - lo):
+            s = 0.0
+            for t in range(nt):
+                s += priv[t, g]
+            A_out[lo + g] = sy[lo + g] / s if s > 0.0 else 0.0
 
 
 @njit(cache=True, nogil=True)
