@@ -260,6 +260,9 @@ def _collinear_columns(gram_x: np.ndarray, scale: np.ndarray, tol: float) -> np.
 _FIRST_STEP_TOL = 1e-4
 #: tolerance of the regressors' fixed-effect solves when the Hessian is refreshed
 _HESSIAN_TOL = 1e-6
+#: the working residual's fixed-effect tolerance of the second step; later steps tighten it to
+#: 0.1 times the deviance criterion (ppmlhdfe's adaptive rule, which starts at 1e-4)
+_INNER_TOL_START = 1e-3
 #: regressors with less than this share of their variance left after the (loose) first-step
 #: fixed-effect solve are re-solved tightly before the collinearity check: the loose solve's
 #: error in that share is second order, about (1e-4 / (1 - rate))^2, far below 1e-2 even at a
@@ -583,7 +586,7 @@ def ppml_hdfe(
     refreshed: list[bool] = [True]
     crit = abs(dev - dev_old) / (0.1 + abs(dev))
     history.append(crit)
-    inner_tol = max(fe_tol, min(1e-4, 0.1 * crit))
+    inner_tol = max(fe_tol, min(_INNER_TOL_START, 0.1 * crit))
     converged = False
     finishing = False
     it = 1
