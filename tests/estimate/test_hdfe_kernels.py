@@ -87,6 +87,13 @@ def test_row_kernels_match_numpy_with_any_thread_count(threads, dims):
     alpha_x = np.ascontiguousarray(alpha[:, 1:])
     g = K.weighted_resid_score(fe.cg, w, V, alpha_r, alpha_x, threads)
     np.testing.assert_allclose(g, (resid[:, 1:] * (w * resid[:, 0])[:, None]).sum(axis=0), rtol=1e-11)
+    # the same score once the regressors' columns are partialled out in place
+    Vx = V.copy()
+    K.residualise_columns(fe.cg, Vx, alpha_x, 1, threads)
+    np.testing.assert_allclose(Vx[:, 1:], resid[:, 1:], rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(Vx[:, 0], V[:, 0])
+    g2 = K.weighted_score_partialled(fe.cg, w, Vx, alpha_r, threads)
+    np.testing.assert_allclose(g2, (resid[:, 1:] * (w * resid[:, 0])[:, None]).sum(axis=0), rtol=1e-11)
     # Poisson pieces: working residual, deviance, step, log-likelihood
     y = np.where(rng.random(5_000) < 0.3, 0.0, rng.gamma(2.0, 3.0, 5_000))
     eta = rng.normal(1.0, 0.5, 5_000)

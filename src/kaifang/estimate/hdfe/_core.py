@@ -579,6 +579,12 @@ def ppml_hdfe(
         eta, V, beta, fes.cg, fe_coef, 1.0, yk, ylogy, wk, W, r_view, True, nt, fes.n_groups
     )
     alpha_x = np.ascontiguousarray(alpha[:, 1:])
+    # From here on V[:, 1:] holds X~ = X - D alpha_x (partialled out in place, no copy): by
+    # Frisch-Waugh-Lovell any such representative gives the exact score X~' W r~, which the
+    # score pass then reads without gathering alpha_x (one column's fixed effects instead of 1 + k),
+    # and X b + D a = X~ b + D (a + alpha_x b) keeps the steps in terms of X~.
+    if kk:
+        K.residualise_columns(fes.cg, V, alpha_x, 1, nt)
     hess = gram[1:, 1:]
     del alpha, gram
     history: list[float] = []
@@ -606,15 +612,14 @@ def ppml_hdfe(
         )
         # once the deviance criterion is met, any step may be the last: solve it at fe_tol
         tol_now = fe_tol if finishing or crit < tol else inner_tol
+        ax_new = None  # the refresh's further fixed effects of X~ (V holds X~ = X - D alpha_x)
         if refresh:
             S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, V, fes.n_groups, nt)
-            a0 = np.zeros((fes.n_groups, kk + 1))
-            a0[:, 1:] = alpha_x
             # the Hessian only steers the step: its regressors need a loose tolerance
             tols = np.full(kk + 1, max(tol_now, _HESSIAN_TOL))
             tols[0] = tol_now
-            res = solve_fe(fes, W, V, a0, tol=tols, maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt)
-            alpha_x = np.ascontiguousarray(res.alpha[:, 1:])
+            res = solve_fe(fes, W, V, None, tol=tols, maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt)
+            ax_new = np.ascontiguousarray(res.alpha[:, 1:])
             alpha_r = res.alpha[:, 0]
             gram = K.weighted_resid_gram(fes.cg, W, V, res.alpha, nt)
             hess = gram[1:, 1:]
@@ -625,7 +630,7 @@ def ppml_hdfe(
             res = solve_fe(fes, W, R, None, tol=tol_now, maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt)
             alpha_r = res.alpha[:, 0]
             if kk:
-                g = K.weighted_resid_score(fes.cg, W, V, alpha_r, alpha_x, nt)
+                g = K.weighted_score_partialled(fes.cg, W, V, alpha_r, nt)
                 if g_prev is not None:
                     # BFGS update of the reused Hessian from the change of the score over the last
                     # step (secant condition H s = g_prev - g): superlinear instead of linear steps
@@ -638,6 +643,10 @@ def ppml_hdfe(
         sweeps.append(res.sweeps)
         refreshed.append(bool(refresh))
         dbeta = np.linalg.solve(hess, g) if kk else np.zeros(0)
+        # the step in terms of X~ (what V holds) and the fixed effects' change in terms of X
+        dfe_v = alpha_r.copy() if ax_new is None else alpha_r - ax_new @ dbeta
+        if ax_new is not None:
+            alpha_x = alpha_x + ax_new
         dfe = alpha_r - alpha_x @ dbeta if kk else alpha_r.copy()
         eta_prev = eta.copy()
         # the pass that takes the step also computes the next step's weights, working residual
@@ -645,7 +654,7 @@ def ppml_hdfe(
         step = 1.0
         while True:
             dev, S_next, inv_next = K.step_and_deviance(
-                eta, V, dbeta, fes.cg, dfe, step, yk, ylogy, wk, W, r_view, True, nt, fes.n_groups
+                eta, V, dbeta, fes.cg, dfe_v, step, yk, ylogy, wk, W, r_view, True, nt, fes.n_groups
             )
             # step-halving when the deviance is not finite or rises (rare; guards overflow)
             if (np.isfinite(dev) and dev <= dev_old * (1 + 1e-6) + 1e-10) or step <= 1e-6:
@@ -654,6 +663,8 @@ def ppml_hdfe(
             eta[:] = eta_prev
         beta = beta + step * dbeta
         fe_coef = fe_coef + step * dfe
+        if ax_new is not None:  # keep V[:, 1:] = X - D alpha_x
+            K.residualise_columns(fes.cg, V, ax_new, 1, nt)
         if kk:
             g_prev, s_prev = g, step * dbeta
         del eta_prev
@@ -698,14 +709,14 @@ def ppml_hdfe(
     # eta (the last step pass wrote them), the regressors partialled out under those weights
     mu = np.empty(nk)
     if kk:
-        # regressors partialled out under the final weights, warm-started from the last Hessian's
+        # regressors partialled out under the final weights, from the X~ of the last Hessian
         Xt = V[:, 1:]  # a view: the regressors' columns are reused for X~ and then the scores
         # group sums of all of V (C-ordered, the kernel variant every other call uses), X's kept
         S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, V, fes.n_groups, nt)
         S = np.ascontiguousarray(S[:, 1:])
         V = r_view = R = None
         res = solve_fe(
-            fes, W, Xt, alpha_x, tol=max(fe_tol, se_fe_tol), maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt
+            fes, W, Xt, None, tol=max(fe_tol, se_fe_tol), maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt
         )
         sweeps.append(res.sweeps)
         # memory: one (n, k) array is partialled out, then turned into the scores, in place, in

@@ -46,11 +46,13 @@ __all__ = [
     "poisson_loglik",
     "poisson_working_residual",
     "residualise_and_gram",
+    "residualise_columns",
     "residualise_gram_and_scores",
     "step_and_deviance",
     "weighted_centred_squares",
     "weighted_resid_gram",
     "weighted_resid_score",
+    "weighted_score_partialled",
     "ylogy_minus_y",
 ]
 
@@ -711,6 +713,89 @@ def weighted_resid_score(
     g = np.zeros(V.shape[1] - 1)
     _score_rows(cg, w, V, alpha_r, alpha_x, g, 0, cg.shape[1])
     return g
+
+
+@njit(cache=True, nogil=True)
+def _score_partialled_rows(
+    cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha_r: np.ndarray, g: np.ndarray, i0: int, i1: int
+) -> None:
+    D = cg.shape[0]
+    k = V.shape[1] - 1
+    loc = np.zeros(k)  # thread-local: no false sharing with the other threads' blocks
+    c0 = cg[0]
+    c1 = cg[1 % D]
+    c2 = cg[2 % D]
+    for i in range(i0, i1):
+        if D == 3:
+            r = V[i, 0] - alpha_r[c0[i]] - alpha_r[c1[i]] - alpha_r[c2[i]]
+        else:
+            r = V[i, 0]
+            for d in range(D):
+                r -= alpha_r[cg[d, i]]
+        wr = w[i] * r
+        for j in range(k):
+            loc[j] += wr * V[i, 1 + j]
+    for j in range(k):
+        g[j] += loc[j]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _score_partialled_par(
+    cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha_r: np.ndarray, nt: int
+) -> np.ndarray:
+    n = cg.shape[1]
+    k = V.shape[1] - 1
+    parts = np.zeros((nt, k))
+    for t in prange(nt):
+        _score_partialled_rows(cg, w, V, alpha_r, parts[t], t * n // nt, (t + 1) * n // nt)
+    g = np.zeros(k)
+    for t in range(nt):
+        for j in range(k):
+            g[j] += parts[t, j]
+    return g
+
+
+def weighted_score_partialled(
+    cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha_r: np.ndarray, nt: int = 1
+) -> np.ndarray:
+    """``g = X~' W r~`` with ``r~ = V[:, 0] - sum_d alpha_r[g_d]`` when ``V[:, 1:]`` already holds
+    partialled-out regressors ``X~`` (see :func:`residualise_columns`)."""
+    if nt > 1:
+        use_threads(nt)
+        return _score_partialled_par(cg, w, V, alpha_r, nt)
+    g = np.zeros(V.shape[1] - 1)
+    _score_partialled_rows(cg, w, V, alpha_r, g, 0, cg.shape[1])
+    return g
+
+
+@njit(cache=True, nogil=True)
+def _residualise_columns_rows(
+    cg: np.ndarray, V: np.ndarray, alpha: np.ndarray, c0: int, i0: int, i1: int
+) -> None:
+    D = cg.shape[0]
+    k = alpha.shape[1]
+    for i in range(i0, i1):
+        for c in range(k):
+            v = V[i, c0 + c]
+            for d in range(D):
+                v -= alpha[cg[d, i], c]
+            V[i, c0 + c] = v
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _residualise_columns_par(cg: np.ndarray, V: np.ndarray, alpha: np.ndarray, c0: int, nt: int) -> None:
+    n = cg.shape[1]
+    for t in prange(nt):
+        _residualise_columns_rows(cg, V, alpha, c0, t * n // nt, (t + 1) * n // nt)
+
+
+def residualise_columns(cg: np.ndarray, V: np.ndarray, alpha: np.ndarray, c0: int, nt: int = 1) -> None:
+    """``V[:, c0 + c] -= sum_d alpha[g_d, c]`` in place for every column ``c`` of ``alpha``."""
+    if nt > 1:
+        use_threads(nt)
+        _residualise_columns_par(cg, V, alpha, c0, nt)
+    else:
+        _residualise_columns_rows(cg, V, alpha, c0, 0, cg.shape[1])
 
 
 @njit(cache=True, nogil=True)
