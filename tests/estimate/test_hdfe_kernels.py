@@ -16,7 +16,7 @@ from kaifang.estimate.hdfe import _kernels as K
 from kaifang.estimate.hdfe._demean import FEStructure
 
 
-def _problem(n: int, dims: int, m: int, seed: int = 0):
+def _problem(n: int, dims: int, m: int, seed: int = 0, codes_dtype=None):
     rng = np.random.default_rng(seed)
     sizes = [7, 11, 13, 5][:dims]
     codes = [rng.integers(0, s, n) for s in sizes]
@@ -27,6 +27,8 @@ def _problem(n: int, dims: int, m: int, seed: int = 0):
     order = np.argsort(codes[-1], kind="stable")
     codes = [c[order] for c in codes]
     fe = FEStructure.from_codes(codes)
+    if codes_dtype is not None:  # the uint32 codes of problems with more than 65,535 groups
+        fe = FEStructure(cg=fe.cg.astype(codes_dtype), bounds=fe.bounds)
     w = rng.uniform(0.5, 2.0, n)
     V = np.ascontiguousarray(rng.normal(size=(n, m)))
     alpha = rng.normal(size=(fe.n_groups, m))
@@ -85,6 +87,13 @@ def test_row_kernels_match_numpy_with_any_thread_count(threads, dims):
     alpha_x = np.ascontiguousarray(alpha[:, 1:])
     g = K.weighted_resid_score(fe.cg, w, V, alpha_r, alpha_x, threads)
     np.testing.assert_allclose(g, (resid[:, 1:] * (w * resid[:, 0])[:, None]).sum(axis=0), rtol=1e-11)
+    # the same score once the regressors' columns are partialled out in place
+    Vx = V.copy()
+    K.residualise_columns(fe.cg, Vx, alpha_x, 1, threads)
+    np.testing.assert_allclose(Vx[:, 1:], resid[:, 1:], rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(Vx[:, 0], V[:, 0])
+    g2 = K.weighted_score_partialled(fe.cg, w, Vx, alpha_r, threads)
+    np.testing.assert_allclose(g2, (resid[:, 1:] * (w * resid[:, 0])[:, None]).sum(axis=0), rtol=1e-11)
     # Poisson pieces: working residual, deviance, step, log-likelihood
     y = np.where(rng.random(5_000) < 0.3, 0.0, rng.gamma(2.0, 3.0, 5_000))
     eta = rng.normal(1.0, 0.5, 5_000)
@@ -149,3 +158,93 @@ def test_unweighted_fits_use_read_only_broadcasts_and_match_explicit_ones():
     np.testing.assert_allclose(a.coef, b.coef, rtol=1e-12)
     np.testing.assert_allclose(a.se, b.se, rtol=1e-10)
     assert a.loglik == pytest.approx(b.loglik, rel=1e-12)
+
+
+def test_log_factorial_matches_scipy_on_both_branches():
+    """``log y!`` of the log-likelihood: ``math.lgamma`` below 10, the Stirling series above
+    (truncated after the ``y^-11`` term, error below 1e-15 relative); reference
+    ``scipy.special.gammaln(y + 1)``, to 1e-14 relative (1e-14 absolute near ``log y! = 0``)."""
+    from scipy.special import gammaln
+
+    y = np.concatenate([np.linspace(0.0, 40.0, 4_001), np.geomspace(9.5, 1e12, 2_000), [10.0, 1e15]])
+    ylogy = K.ylogy_minus_y(y)
+    got = np.array([K._log_factorial(a, b) for a, b in zip(y, ylogy, strict=True)])
+    np.testing.assert_allclose(got, gammaln(y + 1.0), rtol=1e-14, atol=1e-14)
+
+
+def test_code_width_follows_the_number_of_groups():
+    """uint16 codes up to 65,535 groups in all, uint32 beyond (no wraparound of the indices)."""
+    small = FEStructure.from_codes([np.arange(65_000), np.zeros(65_000, dtype=np.int64)])
+    assert small.cg.dtype == np.uint16 and small.n_groups == 65_001
+    big = FEStructure.from_codes([np.arange(65_535), np.zeros(65_535, dtype=np.int64)])
+    assert big.cg.dtype == np.uint32 and big.n_groups == 65_536
+    assert int(big.cg[1].max()) == 65_535  # the last group's global index, not wrapped to 0
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("m", [1, 5, 17])
+def test_uint32_codes_give_the_same_kernels_as_uint16(m, threads):
+    """The same sweep, Gram, score and step results with uint32 codes as with uint16 ones."""
+    fe16, w, V, alpha = _problem(3_000, 3, m, seed=40 + m)
+    fe32 = FEStructure(cg=fe16.cg.astype(np.uint32), bounds=fe16.bounds)
+    assert fe16.cg.dtype == np.uint16
+    outs = []
+    for fe in (fe16, fe32):
+        S, inv_w = K.group_sums_and_inverse_weights(fe.cg, w, V, fe.n_groups, threads)
+        out = np.empty_like(alpha)
+        change = K.gauss_seidel_sweep(
+            fe.cg, w, S, inv_w, fe.bounds, alpha, out, np.empty_like(alpha), threads
+        )
+        gram = K.weighted_resid_gram(fe.cg, w, V, alpha, threads)
+        res = [S, inv_w, out, change, gram]
+        if m > 1:
+            a_r = np.ascontiguousarray(alpha[:, 0])
+            a_x = np.ascontiguousarray(alpha[:, 1:])
+            res.append(K.weighted_resid_score(fe.cg, w, V, a_r, a_x, threads))
+        outs.append(res)
+    ref = _sweep_reference(fe16, w, *outs[0][:2], alpha)
+    np.testing.assert_allclose(outs[1][2], ref, rtol=1e-10, atol=1e-12)
+    for a, b in zip(outs[0], outs[1], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def _ipf_reference(fe: FEStructure, base, sy, A_in):
+    """One sweep of iterative proportional fitting written with numpy: each dimension in turn."""
+    A = A_in.copy()
+    cg = fe.cg.astype(np.int64)
+    for d in range(fe.n_dims):
+        prod = base * np.prod([A[cg[e]] for e in range(fe.n_dims) if e != d], axis=0)
+        acc = np.zeros_like(A)
+        np.add.at(acc, cg[d], prod)
+        lo, hi = fe.bounds[d], fe.bounds[d + 1]
+        A[lo:hi] = sy[lo:hi] / acc[lo:hi]
+    return A
+
+
+@pytest.mark.parametrize("dims", [2, 3, 4])
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_ipf_sweep_and_covariance_pass_match_numpy(dims, threads):
+    fe, w, V, alpha = _problem(4_000, dims, 4, seed=60 + dims)
+    rng = np.random.default_rng(61)
+    # iterative proportional fitting (the fixed-effects start)
+    base = rng.uniform(0.5, 2.0, 4_000)
+    sy = rng.uniform(1.0, 3.0, fe.n_groups)
+    A_in = rng.uniform(0.5, 1.5, fe.n_groups)
+    A_out = np.empty_like(A_in)
+    acc = np.empty_like(A_in)
+    if threads > 1:
+        K.ipf_sweep_par(fe.cg, base, sy, fe.bounds, A_in, A_out, acc, threads)
+    else:
+        K.ipf_sweep(fe.cg, base, sy, fe.bounds, A_in, A_out, acc)
+    np.testing.assert_allclose(A_out, _ipf_reference(fe, base, sy, A_in), rtol=1e-12)
+    # the covariance pass: X~, H = X~' W X~, mu = exp(eta) and the scores w (y - mu) x~ in place of X
+    cg = fe.cg.astype(np.int64)
+    Xt_ref = V - sum(alpha[cg[d]] for d in range(dims))
+    y = rng.gamma(2.0, 3.0, 4_000)
+    eta = rng.normal(1.0, 0.5, 4_000)
+    X = V.copy()
+    mu = np.empty(4_000)
+    H = K.residualise_gram_and_scores(fe.cg, X, alpha, w, w, y, eta, mu, threads)
+    np.testing.assert_allclose(mu, np.exp(eta), rtol=1e-15)
+    np.testing.assert_allclose(H, (Xt_ref * w[:, None]).T @ Xt_ref, rtol=1e-11)
+    np.testing.assert_allclose(X, Xt_ref * (w * (y - mu))[:, None], rtol=1e-11, atol=1e-13)

@@ -255,13 +255,19 @@ def _collinear_columns(gram_x: np.ndarray, scale: np.ndarray, tol: float) -> np.
 
 # ---------------------------------------------------------------------------- engine
 
-#: tolerance of the fixed-effect solves of the first IRLS step (a direction, not the answer)
-_FIRST_STEP_TOL = 1e-6
+#: tolerance of the fixed-effect solves of the first IRLS step (a direction, not the answer;
+#: the covariance re-solves the regressors at se_fe_tol under the final weights anyway)
+_FIRST_STEP_TOL = 1e-4
 #: tolerance of the regressors' fixed-effect solves when the Hessian is refreshed
 _HESSIAN_TOL = 1e-6
-#: regressors with less than this share of their variance left after the fixed effects are
-#: re-solved tightly before the collinearity check
-_COLLIN_SUSPECT = 1e-4
+#: the working residual's fixed-effect tolerance of the second step; later steps tighten it to
+#: 0.1 times the deviance criterion (ppmlhdfe's adaptive rule, which starts at 1e-4)
+_INNER_TOL_START = 1e-3
+#: regressors with less than this share of their variance left after the (loose) first-step
+#: fixed-effect solve are re-solved tightly before the collinearity check: the loose solve's
+#: error in that share is second order, about (1e-4 / (1 - rate))^2, far below 1e-2 even at a
+#: convergence rate of 0.99 per sweep
+_COLLIN_SUSPECT = 1e-2
 
 
 def _validate_design(
@@ -474,7 +480,19 @@ def ppml_hdfe(
         V[:, 1:] = Xa if full else Xa[keep]
     clusters: list[np.ndarray] = []
     for j, c in enumerate(clusters_in):
-        dc, g = dense_codes(c if full else c[keep])
+        # clustering by a fixed-effect dimension (pairs, usually): its dense codes exist already
+        same = next(
+            (
+                d
+                for d, ci in enumerate(codes_in)
+                if has_fe and c.dtype.kind in "iu" and c.shape == ci.shape and np.array_equal(c, ci)
+            ),
+            None,
+        )
+        if same is not None:
+            dc, g = fes.cg[same] - fes.bounds[same], fe_sizes[same]
+        else:
+            dc, g = dense_codes(c if full else c[keep])
         if g < 2:
             raise ClusterError(
                 f"cluster variable {j} has {g} distinct value(s) in the estimation sample; "
@@ -488,9 +506,10 @@ def ppml_hdfe(
     # r = (y - mu) / mu on [X, D] with weights W = w mu. By Frisch-Waugh-Lovell only r has to
     # be partialled out every step (one column instead of 1 + k): the score X~'W r~ is exact
     # for any representative X~ = X - D a_X because r~ is W-orthogonal to D, while the
-    # Hessian X~'W X~ and a_X are refreshed (all columns, warm-started) in the first steps,
-    # whenever progress slows, and in the step that ends the iterations -- so the last step
-    # is an exact Newton step and the fixed point is the maximum-likelihood estimate.
+    # Hessian X~'W X~ and a_X come from the first step and are refreshed (all columns,
+    # warm-started) whenever progress slows; in between they get BFGS updates. The last step's
+    # r is partialled out at fe_tol, so its score is exact and the fixed point is the
+    # maximum-likelihood estimate whatever Hessian steered the steps.
     ylogy = K.ylogy_minus_y(yk)
     mean_y = float(np.average(yk, weights=wk))
     start = (
@@ -499,6 +518,7 @@ def ppml_hdfe(
             yk,
             None if w_user is None else wk,
             None if off is None else np.ascontiguousarray(ok_),
+            threads=nt,
         )
         if has_fe
         else None
@@ -558,8 +578,13 @@ def ppml_hdfe(
     dev, S_next, inv_next = K.step_and_deviance(
         eta, V, beta, fes.cg, fe_coef, 1.0, yk, ylogy, wk, W, r_view, True, nt, fes.n_groups
     )
-    fresh = True  # W and r hold the weights and working residual at eta
     alpha_x = np.ascontiguousarray(alpha[:, 1:])
+    # From here on V[:, 1:] holds X~ = X - D alpha_x (partialled out in place, no copy): by
+    # Frisch-Waugh-Lovell any such representative gives the exact score X~' W r~, which the
+    # score pass then reads without gathering alpha_x (one column's fixed effects instead of 1 + k),
+    # and X b + D a = X~ b + D (a + alpha_x b) keeps the steps in terms of X~.
+    if kk:
+        K.residualise_columns(fes.cg, V, alpha_x, 1, nt)
     hess = gram[1:, 1:]
     del alpha, gram
     history: list[float] = []
@@ -567,50 +592,45 @@ def ppml_hdfe(
     refreshed: list[bool] = [True]
     crit = abs(dev - dev_old) / (0.1 + abs(dev))
     history.append(crit)
-    inner_tol = max(fe_tol, min(1e-4, 0.1 * crit))
+    inner_tol = max(fe_tol, min(_INNER_TOL_START, 0.1 * crit))
     converged = False
     finishing = False
     it = 1
     g_prev = s_prev = None
     while it < maxiter:
         it += 1
-        if fresh:
-            dev_old = dev
-        else:
-            dev_old = K.poisson_working_residual(yk, ylogy, eta, wk, W, r_view, nt)
-        # Refresh the Hessian in the second step and whenever the coefficients converge slowly
-        # (the quasi-Newton rate is then poor); not near the end, where rounding sets the ratio.
+        dev_old = dev  # W and r hold the weights and working residual at eta (the step pass wrote them)
+        # Refresh the Hessian whenever the coefficients converge slowly (the quasi-Newton rate is
+        # then poor); not near the end, where rounding sets the ratio. Otherwise the Hessian of the
+        # first step is reused with BFGS updates.
         refresh = (
             kk > 0
             and not finishing
-            and (it <= 2 or (len(bsteps) > 1 and bsteps[-1] > 1e-6 and bsteps[-1] > 0.2 * bsteps[-2]))
+            and len(bsteps) > 1
+            and bsteps[-1] > 1e-6
+            and bsteps[-1] > 0.2 * bsteps[-2]
         )
-        tol_now = fe_tol if finishing else inner_tol
+        # once the deviance criterion is met, any step may be the last: solve it at fe_tol
+        tol_now = fe_tol if finishing or crit < tol else inner_tol
+        ax_new = None  # the refresh's further fixed effects of X~ (V holds X~ = X - D alpha_x)
         if refresh:
             S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, V, fes.n_groups, nt)
-            a0 = np.zeros((fes.n_groups, kk + 1))
-            a0[:, 1:] = alpha_x
             # the Hessian only steers the step: its regressors need a loose tolerance
             tols = np.full(kk + 1, max(tol_now, _HESSIAN_TOL))
             tols[0] = tol_now
-            res = solve_fe(fes, W, V, a0, tol=tols, maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt)
-            alpha_x = np.ascontiguousarray(res.alpha[:, 1:])
+            res = solve_fe(fes, W, V, None, tol=tols, maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt)
+            ax_new = np.ascontiguousarray(res.alpha[:, 1:])
             alpha_r = res.alpha[:, 0]
             gram = K.weighted_resid_gram(fes.cg, W, V, res.alpha, nt)
             hess = gram[1:, 1:]
             g = gram[1:, 0]
         else:
             R = V[:, :1]
-            if fresh and S_next is not None:  # summed by the pass that took the last step
-                S, inv_w = S_next, inv_next
-            else:  # (a contiguous copy: one compiled variant of the kernel serves every call)
-                S, inv_w = K.group_sums_and_inverse_weights(
-                    fes.cg, W, np.ascontiguousarray(R), fes.n_groups, nt
-                )
+            S, inv_w = S_next, inv_next  # summed by the pass that took the last step
             res = solve_fe(fes, W, R, None, tol=tol_now, maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt)
             alpha_r = res.alpha[:, 0]
             if kk:
-                g = K.weighted_resid_score(fes.cg, W, V, alpha_r, alpha_x, nt)
+                g = K.weighted_score_partialled(fes.cg, W, V, alpha_r, nt)
                 if g_prev is not None:
                     # BFGS update of the reused Hessian from the change of the score over the last
                     # step (secant condition H s = g_prev - g): superlinear instead of linear steps
@@ -623,16 +643,18 @@ def ppml_hdfe(
         sweeps.append(res.sweeps)
         refreshed.append(bool(refresh))
         dbeta = np.linalg.solve(hess, g) if kk else np.zeros(0)
+        # the step in terms of X~ (what V holds) and the fixed effects' change in terms of X
+        dfe_v = alpha_r.copy() if ax_new is None else alpha_r - ax_new @ dbeta
+        if ax_new is not None:
+            alpha_x = alpha_x + ax_new
         dfe = alpha_r - alpha_x @ dbeta if kk else alpha_r.copy()
         eta_prev = eta.copy()
-        # Unless this may be the last step (whose weights the covariance uses, as pyfixest), the
-        # pass that takes the step also computes the next step's weights and working residual.
-        fresh = not finishing and tol_now > fe_tol
-
+        # the pass that takes the step also computes the next step's weights, working residual
+        # and their group sums (after the last step: the weights at the estimate, for the covariance)
         step = 1.0
         while True:
             dev, S_next, inv_next = K.step_and_deviance(
-                eta, V, dbeta, fes.cg, dfe, step, yk, ylogy, wk, W, r_view, fresh, nt, fes.n_groups
+                eta, V, dbeta, fes.cg, dfe_v, step, yk, ylogy, wk, W, r_view, True, nt, fes.n_groups
             )
             # step-halving when the deviance is not finite or rises (rare; guards overflow)
             if (np.isfinite(dev) and dev <= dev_old * (1 + 1e-6) + 1e-10) or step <= 1e-6:
@@ -641,6 +663,8 @@ def ppml_hdfe(
             eta[:] = eta_prev
         beta = beta + step * dbeta
         fe_coef = fe_coef + step * dfe
+        if ax_new is not None:  # keep V[:, 1:] = X - D alpha_x
+            K.residualise_columns(fes.cg, V, ax_new, 1, nt)
         if kk:
             g_prev, s_prev = g, step * dbeta
         del eta_prev
@@ -654,6 +678,13 @@ def ppml_hdfe(
         still = kk > 0 and bool(np.any(np.abs(step * dbeta) > tol * (0.1 + np.abs(beta))))
         if kk:
             bsteps.append(float(np.max(np.abs(step * dbeta) / (0.1 + np.abs(beta)))))
+            if still and not refresh and len(bsteps) > 1:
+                # the quasi-Newton steps converge superlinearly: with the last ratio q of step
+                # sizes the coefficients' remaining error is about b q / (1 - q); accept the step
+                # when that is below tol / 100 (the rule above asks b < tol, leaving about q tol)
+                q = bsteps[-1] / bsteps[-2]
+                if q < 0.1 and bsteps[-1] * q / (1.0 - q) < 0.01 * tol:
+                    still = False
         if crit < tol and not still:
             if tol_now <= fe_tol:
                 converged = True
@@ -674,23 +705,23 @@ def ppml_hdfe(
         )
     t_irls = time.perf_counter() - t_start - t_sample
 
-    # ---- covariance: as pyfixest, with the weights and partialled-out regressors of the last
-    # (exact, fe_tol) Newton step; the scores use the final fitted values.
+    # ---- covariance at the estimate: bread and scores with the weights W = w mu at the final
+    # eta (the last step pass wrote them), the regressors partialled out under those weights
     mu = np.empty(nk)
     if kk:
-        # regressors partialled out under the weights of the last step (as pyfixest), warm-started
+        # regressors partialled out under the final weights, from the X~ of the last Hessian
         Xt = V[:, 1:]  # a view: the regressors' columns are reused for X~ and then the scores
         # group sums of all of V (C-ordered, the kernel variant every other call uses), X's kept
         S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, V, fes.n_groups, nt)
         S = np.ascontiguousarray(S[:, 1:])
         V = r_view = R = None
         res = solve_fe(
-            fes, W, Xt, alpha_x, tol=max(fe_tol, se_fe_tol), maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt
+            fes, W, Xt, None, tol=max(fe_tol, se_fe_tol), maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt
         )
         sweeps.append(res.sweeps)
         # memory: one (n, k) array is partialled out, then turned into the scores, in place, in
         # the pass that sums the Hessian X~' W X~ and computes mu
-        hess = K.residualise_gram_and_scores(fes.cg, Xt, res.alpha, W, wk, yk, eta, mu)
+        hess = K.residualise_gram_and_scores(fes.cg, Xt, res.alpha, W, wk, yk, eta, mu, nt)
         bread = np.linalg.inv(hess)
         scores = Xt
         vtype = "cluster" if clusters else vcov
@@ -732,11 +763,14 @@ def ppml_hdfe(
             fe_out.append(arr)
     else:
         intercept = float(fe_coef[0])
-    eta_full = np.full(n, np.nan)
-    mu_full = np.full(n, np.nan)
-    eta_full[keep] = eta
-    mu_full[keep] = mu
-    loglik = K.poisson_loglik(yk, eta, wk, nt)
+    if full:  # the engine's own arrays: no copies
+        eta_full, mu_full = eta, mu
+    else:
+        eta_full = np.full(n, np.nan)
+        mu_full = np.full(n, np.nan)
+        eta_full[keep] = eta
+        mu_full[keep] = mu
+    loglik = K.poisson_loglik(yk, eta, wk, nt, mu=mu, ylogy=ylogy)
     return HDFEFit(
         coef=coef,
         se=se,

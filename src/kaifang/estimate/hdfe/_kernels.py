@@ -1,6 +1,6 @@
 """Compiled loops of the HDFE engine (numba, no Python objects) and their thread dispatch.
 
-Layout used throughout: ``cg`` is a ``(D, n)`` uint32 array of *global* group indices
+Layout used throughout: ``cg`` is a ``(D, n)`` uint16 or uint32 array of *global* group indices
 (the codes of dimension ``d`` are shifted by the number of groups of dimensions
 ``0 .. d-1``), so the fixed-effect coefficients of all dimensions live in one array
 ``alpha`` of shape ``(G, m)``, one column per variable being partialled out. ``V`` is an
@@ -36,6 +36,7 @@ __all__ = [
     "group_sums_and_inverse_weights",
     "group_totals",
     "ipf_sweep",
+    "ipf_sweep_par",
     "irons_tuck",
     "mark_singletons_and_fe_separated",
     "max_threads",
@@ -45,11 +46,13 @@ __all__ = [
     "poisson_loglik",
     "poisson_working_residual",
     "residualise_and_gram",
+    "residualise_columns",
     "residualise_gram_and_scores",
     "step_and_deviance",
     "weighted_centred_squares",
     "weighted_resid_gram",
     "weighted_resid_score",
+    "weighted_score_partialled",
     "ylogy_minus_y",
 ]
 
@@ -244,40 +247,71 @@ def gauss_seidel_sweep(
 # ---------------------------------------------------------------- one-pass row kernels
 
 
+#: rows per block of the Gram kernels: residuals of a block are written to a small buffer,
+#: then every pair of columns is summed over the block in registers
+_BLOCK = 256
+
+
+@njit(cache=True, nogil=True)
+def _block_gram(buf: np.ndarray, wb: np.ndarray, nb: int, loc: np.ndarray) -> None:
+    """``loc[a, b] += sum_{i < nb} wb[i] buf[a, i] buf[b, i]`` for ``a <= b`` (four partial sums)."""
+    m = buf.shape[0]
+    for a in range(m):
+        ba = buf[a]
+        for b in range(a, m):
+            bb = buf[b]
+            s0 = 0.0
+            s1 = 0.0
+            s2 = 0.0
+            s3 = 0.0
+            i = 0
+            while i + 4 <= nb:
+                s0 += wb[i] * ba[i] * bb[i]
+                s1 += wb[i + 1] * ba[i + 1] * bb[i + 1]
+                s2 += wb[i + 2] * ba[i + 2] * bb[i + 2]
+                s3 += wb[i + 3] * ba[i + 3] * bb[i + 3]
+                i += 4
+            while i < nb:
+                s0 += wb[i] * ba[i] * bb[i]
+                i += 1
+            loc[a, b] += (s0 + s1) + (s2 + s3)
+
+
 @njit(cache=True, nogil=True)
 def _gram_rows(
     cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha: np.ndarray, out: np.ndarray, i0: int, i1: int
 ) -> None:
     D = cg.shape[0]
     m = V.shape[1]
-    r = np.empty(m)
+    buf = np.empty((m, _BLOCK))
+    wb = np.empty(_BLOCK)
     loc = np.zeros((m, m))  # thread-local: no false sharing with the other threads' blocks
     c0 = cg[0]
     c1 = cg[1 % D]
     c2 = cg[2 % D]
-    for i in range(i0, i1):
-        if D == 3:  # the codes of a row read once (the usual three-way specification)
-            p = c0[i]
-            q = c1[i]
-            t = c2[i]
-            for c in range(m):
-                r[c] = V[i, c] - alpha[p, c] - alpha[q, c] - alpha[t, c]
-        elif D == 2:
-            p = c0[i]
-            q = c1[i]
-            for c in range(m):
-                r[c] = V[i, c] - alpha[p, c] - alpha[q, c]
-        else:
-            for c in range(m):
-                v = V[i, c]
-                for d in range(D):
-                    v -= alpha[cg[d, i], c]
-                r[c] = v
-        wi = w[i]
-        for a in range(m):
-            wa = wi * r[a]
-            for b in range(a, m):
-                loc[a, b] += wa * r[b]
+    for s0 in range(i0, i1, _BLOCK):
+        nb = min(_BLOCK, i1 - s0)
+        for ii in range(nb):
+            i = s0 + ii
+            if D == 3:  # the codes of a row read once (the usual three-way specification)
+                p = c0[i]
+                q = c1[i]
+                t = c2[i]
+                for c in range(m):
+                    buf[c, ii] = V[i, c] - alpha[p, c] - alpha[q, c] - alpha[t, c]
+            elif D == 2:
+                p = c0[i]
+                q = c1[i]
+                for c in range(m):
+                    buf[c, ii] = V[i, c] - alpha[p, c] - alpha[q, c]
+            else:
+                for c in range(m):
+                    v = V[i, c]
+                    for d in range(D):
+                        v -= alpha[cg[d, i], c]
+                    buf[c, ii] = v
+            wb[ii] = w[i]
+        _block_gram(buf, wb, nb, loc)
     for a in range(m):
         for b in range(m):
             out[a, b] += loc[a, b]
@@ -321,17 +355,20 @@ def residualise_and_gram(cg: np.ndarray, V: np.ndarray, alpha: np.ndarray, w: np
     D, n = cg.shape
     m = V.shape[1]
     out = np.zeros((m, m))
-    for i in range(n):
-        for c in range(m):
-            s = V[i, c]
-            for d in range(D):
-                s -= alpha[cg[d, i], c]
-            V[i, c] = s
-        wi = w[i]
-        for a in range(m):
-            wa = wi * V[i, a]
-            for b in range(a, m):
-                out[a, b] += wa * V[i, b]
+    buf = np.empty((m, _BLOCK))
+    wb = np.empty(_BLOCK)
+    for s0 in range(0, n, _BLOCK):
+        nb = min(_BLOCK, n - s0)
+        for ii in range(nb):
+            i = s0 + ii
+            for c in range(m):
+                v = V[i, c]
+                for d in range(D):
+                    v -= alpha[cg[d, i], c]
+                V[i, c] = v
+                buf[c, ii] = v
+            wb[ii] = w[i]
+        _block_gram(buf, wb, nb, out)
     for a in range(m):
         for b in range(a):
             out[a, b] = out[b, a]
@@ -339,6 +376,84 @@ def residualise_and_gram(cg: np.ndarray, V: np.ndarray, alpha: np.ndarray, w: np
 
 
 @njit(cache=True, nogil=True)
+def _residualise_gram_and_scores(
+    cg: np.ndarray,
+    X: np.ndarray,
+    alpha: np.ndarray,
+    W: np.ndarray,
+    w_user: np.ndarray,
+    y: np.ndarray,
+    mu: np.ndarray,
+    out: np.ndarray,
+    i0: int,
+    i1: int,
+) -> None:
+    """Rows ``i0 .. i1 - 1`` of the covariance pass; adds the upper triangle of ``H`` to ``out``."""
+    D = cg.shape[0]
+    k = X.shape[1]
+    buf = np.empty((k, _BLOCK))
+    wb = np.empty(_BLOCK)
+    c0 = cg[0]
+    c1 = cg[1 % D]
+    c2 = cg[2 % D]
+    for s0 in range(i0, i1, _BLOCK):
+        nb = min(_BLOCK, i1 - s0)
+        for ii in range(nb):
+            i = s0 + ii
+            u = w_user[i] * (y[i] - mu[i])
+            if D == 3:
+                p = c0[i]
+                q = c1[i]
+                t = c2[i]
+                for c in range(k):
+                    v = X[i, c] - alpha[p, c] - alpha[q, c] - alpha[t, c]
+                    buf[c, ii] = v
+                    X[i, c] = u * v
+            else:
+                for c in range(k):
+                    v = X[i, c]
+                    for d in range(D):
+                        v -= alpha[cg[d, i], c]
+                    buf[c, ii] = v
+                    X[i, c] = u * v
+            wb[ii] = W[i]
+        _block_gram(buf, wb, nb, out)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _residualise_gram_and_scores_par(
+    cg: np.ndarray,
+    X: np.ndarray,
+    alpha: np.ndarray,
+    W: np.ndarray,
+    w_user: np.ndarray,
+    y: np.ndarray,
+    mu: np.ndarray,
+    nt: int,
+) -> np.ndarray:
+    n = cg.shape[1]
+    k = X.shape[1]
+    parts = np.zeros((nt, k, k))
+    for t in prange(nt):
+        _residualise_gram_and_scores(cg, X, alpha, W, w_user, y, mu, parts[t], t * n // nt, (t + 1) * n // nt)
+    out = np.zeros((k, k))
+    for t in range(nt):
+        for a in range(k):
+            for b in range(k):
+                out[a, b] += parts[t, a, b]
+    return _symmetrise(out)
+
+
+@njit(cache=True, nogil=True)
+def _symmetrise(upper: np.ndarray) -> np.ndarray:
+    """Copy the upper triangle into the lower one (in place) and return the matrix."""
+    k = upper.shape[0]
+    for a in range(k):
+        for b in range(a):
+            upper[a, b] = upper[b, a]
+    return upper
+
+
 def residualise_gram_and_scores(
     cg: np.ndarray,
     X: np.ndarray,
@@ -348,34 +463,19 @@ def residualise_gram_and_scores(
     y: np.ndarray,
     eta: np.ndarray,
     mu_out: np.ndarray,
+    nt: int = 1,
 ) -> np.ndarray:
     """The covariance stage's pass: ``X~ = X - sum_d alpha[g_d]``, ``H = sum_i W_i x~_i x~_i'``,
-    ``mu = exp(eta)`` and, in place of ``X``, the scores ``w_i (y_i - mu_i) x~_i``. Returns ``H``.
+    ``mu = exp(eta)`` (numpy's vectorised ``exp``, into ``mu_out``) and, in place of ``X``, the
+    scores ``w_i (y_i - mu_i) x~_i``. Returns ``H``.
     """
-    D, n = cg.shape
-    k = X.shape[1]
-    out = np.zeros((k, k))
-    r = np.empty(k)
-    for i in range(n):
-        for c in range(k):
-            s = X[i, c]
-            for d in range(D):
-                s -= alpha[cg[d, i], c]
-            r[c] = s
-        Wi = W[i]
-        for a in range(k):
-            wa = Wi * r[a]
-            for b in range(a, k):
-                out[a, b] += wa * r[b]
-        mu = np.exp(eta[i])
-        mu_out[i] = mu
-        u = w_user[i] * (y[i] - mu)
-        for c in range(k):
-            X[i, c] = u * r[c]
-    for a in range(k):
-        for b in range(a):
-            out[a, b] = out[b, a]
-    return out
+    np.exp(eta, out=mu_out)
+    if nt > 1:
+        use_threads(nt)
+        return _residualise_gram_and_scores_par(cg, X, alpha, W, w_user, y, mu_out, nt)
+    out = np.zeros((X.shape[1], X.shape[1]))
+    _residualise_gram_and_scores(cg, X, alpha, W, w_user, y, mu_out, out, 0, cg.shape[1])
+    return _symmetrise(out)
 
 
 @njit(cache=True, nogil=True)
@@ -392,6 +492,26 @@ def fe_sum(cg: np.ndarray, fe: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
+def _irls_update_rows(
+    y: np.ndarray,
+    ylogy: np.ndarray,
+    eta: np.ndarray,
+    offset: np.ndarray,
+    w_user: np.ndarray,
+    z_out: np.ndarray,
+    mu_w: np.ndarray,
+) -> float:
+    dev = 0.0
+    for i in range(y.shape[0]):
+        e = eta[i]
+        mu = mu_w[i]
+        yi = y[i]
+        z_out[i] = e - offset[i] + (yi - mu) / mu
+        mu_w[i] = w_user[i] * mu
+        dev += w_user[i] * (ylogy[i] - yi * e + mu)
+    return dev
+
+
 def poisson_irls_update(
     y: np.ndarray,
     ylogy: np.ndarray,
@@ -405,17 +525,11 @@ def poisson_irls_update(
 
     ``mu = exp(eta)``, ``z = eta - offset + (y - mu) / mu``, ``W = w_user * mu``
     (McCullagh and Nelder 1989, sec. 2.5; Correia, Guimarães and Zylkin 2020, eq. 8); returns
-    the deviance as :func:`poisson_deviance` (one ``exp`` per row for all three).
+    the deviance as :func:`poisson_deviance` (numpy's vectorised ``exp`` into ``w_out``, then
+    one compiled pass for all three).
     """
-    dev = 0.0
-    for i in range(y.shape[0]):
-        e = eta[i]
-        mu = np.exp(e)
-        yi = y[i]
-        z_out[i] = e - offset[i] + (yi - mu) / mu
-        w_out[i] = w_user[i] * mu
-        dev += w_user[i] * (ylogy[i] - yi * e + mu)
-    return 2.0 * dev
+    np.exp(eta, out=w_out)
+    return 2.0 * _irls_update_rows(y, ylogy, eta, offset, w_user, z_out, w_out)
 
 
 @njit(cache=True, nogil=True)
@@ -602,6 +716,89 @@ def weighted_resid_score(
 
 
 @njit(cache=True, nogil=True)
+def _score_partialled_rows(
+    cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha_r: np.ndarray, g: np.ndarray, i0: int, i1: int
+) -> None:
+    D = cg.shape[0]
+    k = V.shape[1] - 1
+    loc = np.zeros(k)  # thread-local: no false sharing with the other threads' blocks
+    c0 = cg[0]
+    c1 = cg[1 % D]
+    c2 = cg[2 % D]
+    for i in range(i0, i1):
+        if D == 3:
+            r = V[i, 0] - alpha_r[c0[i]] - alpha_r[c1[i]] - alpha_r[c2[i]]
+        else:
+            r = V[i, 0]
+            for d in range(D):
+                r -= alpha_r[cg[d, i]]
+        wr = w[i] * r
+        for j in range(k):
+            loc[j] += wr * V[i, 1 + j]
+    for j in range(k):
+        g[j] += loc[j]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _score_partialled_par(
+    cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha_r: np.ndarray, nt: int
+) -> np.ndarray:
+    n = cg.shape[1]
+    k = V.shape[1] - 1
+    parts = np.zeros((nt, k))
+    for t in prange(nt):
+        _score_partialled_rows(cg, w, V, alpha_r, parts[t], t * n // nt, (t + 1) * n // nt)
+    g = np.zeros(k)
+    for t in range(nt):
+        for j in range(k):
+            g[j] += parts[t, j]
+    return g
+
+
+def weighted_score_partialled(
+    cg: np.ndarray, w: np.ndarray, V: np.ndarray, alpha_r: np.ndarray, nt: int = 1
+) -> np.ndarray:
+    """``g = X~' W r~`` with ``r~ = V[:, 0] - sum_d alpha_r[g_d]`` when ``V[:, 1:]`` already holds
+    partialled-out regressors ``X~`` (see :func:`residualise_columns`)."""
+    if nt > 1:
+        use_threads(nt)
+        return _score_partialled_par(cg, w, V, alpha_r, nt)
+    g = np.zeros(V.shape[1] - 1)
+    _score_partialled_rows(cg, w, V, alpha_r, g, 0, cg.shape[1])
+    return g
+
+
+@njit(cache=True, nogil=True)
+def _residualise_columns_rows(
+    cg: np.ndarray, V: np.ndarray, alpha: np.ndarray, c0: int, i0: int, i1: int
+) -> None:
+    D = cg.shape[0]
+    k = alpha.shape[1]
+    for i in range(i0, i1):
+        for c in range(k):
+            v = V[i, c0 + c]
+            for d in range(D):
+                v -= alpha[cg[d, i], c]
+            V[i, c0 + c] = v
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _residualise_columns_par(cg: np.ndarray, V: np.ndarray, alpha: np.ndarray, c0: int, nt: int) -> None:
+    n = cg.shape[1]
+    for t in prange(nt):
+        _residualise_columns_rows(cg, V, alpha, c0, t * n // nt, (t + 1) * n // nt)
+
+
+def residualise_columns(cg: np.ndarray, V: np.ndarray, alpha: np.ndarray, c0: int, nt: int = 1) -> None:
+    """``V[:, c0 + c] -= sum_d alpha[g_d, c]`` in place for every column ``c`` of ``alpha``."""
+    if nt > 1:
+        use_threads(nt)
+        _residualise_columns_par(cg, V, alpha, c0, nt)
+    else:
+        _residualise_columns_rows(cg, V, alpha, c0, 0, cg.shape[1])
+
+
+@njit(cache=True, nogil=True)
 def _group_sums_rows(
     cg: np.ndarray, w: np.ndarray, V: np.ndarray, S: np.ndarray, sw: np.ndarray, i0: int, i1: int
 ) -> None:
@@ -672,28 +869,18 @@ def group_sums_and_inverse_weights(
 
 
 @njit(cache=True, nogil=True)
-def _step_rows(
+def _eta_rows(
     eta: np.ndarray,
     V: np.ndarray,
     dbeta: np.ndarray,
     cg: np.ndarray,
     dfe: np.ndarray,
     step: float,
-    y: np.ndarray,
-    ylogy: np.ndarray,
-    w_user: np.ndarray,
-    W_out: np.ndarray,
-    r_out: np.ndarray,
-    working: bool,
-    S: np.ndarray,
-    sw: np.ndarray,
-    sums: bool,
     i0: int,
     i1: int,
-) -> float:
+) -> None:
     D = cg.shape[0]
     k = dbeta.shape[0]
-    dev = 0.0
     c0 = cg[0]
     c1 = cg[1 % D]
     c2 = cg[2 % D]
@@ -706,14 +893,50 @@ def _step_rows(
         else:
             for d in range(D):
                 s += dfe[cg[d, i]]
-        e = eta[i] + step * s
-        eta[i] = e
-        mu = np.exp(e)
+        eta[i] += step * s
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _eta_par(
+    eta: np.ndarray, V: np.ndarray, dbeta: np.ndarray, cg: np.ndarray, dfe: np.ndarray, step: float, nt: int
+) -> None:
+    n = eta.shape[0]
+    for t in prange(nt):
+        _eta_rows(eta, V, dbeta, cg, dfe, step, t * n // nt, (t + 1) * n // nt)
+
+
+@njit(cache=True, nogil=True)
+def _working_sums_rows(
+    y: np.ndarray,
+    ylogy: np.ndarray,
+    eta: np.ndarray,
+    w_user: np.ndarray,
+    mu_W: np.ndarray,
+    r_out: np.ndarray,
+    working: bool,
+    cg: np.ndarray,
+    S: np.ndarray,
+    sw: np.ndarray,
+    sums: bool,
+    i0: int,
+    i1: int,
+) -> float:
+    """Deviance from ``mu_W = exp(eta)``; with ``working`` also ``W = w mu`` (written over ``mu_W``),
+    ``r = (y - mu) / mu`` and, with ``sums``, the group sums of ``W r`` and ``W``."""
+    D = cg.shape[0]
+    dev = 0.0
+    c0 = cg[0]
+    c1 = cg[1 % D]
+    c2 = cg[2 % D]
+    for i in range(i0, i1):
+        mu = mu_W[i]
         yi = y[i]
+        wu = w_user[i]
+        dev += wu * (ylogy[i] - yi * eta[i] + mu)
         if working:
-            Wi = w_user[i] * mu
+            Wi = wu * mu
             ri = (yi - mu) / mu
-            W_out[i] = Wi
+            mu_W[i] = Wi
             r_out[i] = ri
             if sums:  # the next step's group sums of W and W r, in the same pass
                 Wr = Wi * ri
@@ -732,24 +955,19 @@ def _step_rows(
                         g = cg[d, i]
                         sw[g] += Wi
                         S[g, 0] += Wr
-        dev += w_user[i] * (ylogy[i] - yi * e + mu)
     return dev
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _step_par(
-    eta: np.ndarray,
-    V: np.ndarray,
-    dbeta: np.ndarray,
-    cg: np.ndarray,
-    dfe: np.ndarray,
-    step: float,
+def _working_sums_par(
     y: np.ndarray,
     ylogy: np.ndarray,
+    eta: np.ndarray,
     w_user: np.ndarray,
-    W_out: np.ndarray,
+    mu_W: np.ndarray,
     r_out: np.ndarray,
     working: bool,
+    cg: np.ndarray,
     S: np.ndarray,
     sw: np.ndarray,
     sums: bool,
@@ -761,19 +979,15 @@ def _step_par(
     Sp = np.zeros((nt, G, 1))
     swp = np.zeros((nt, G))
     for t in prange(nt):
-        parts[t] = _step_rows(
-            eta,
-            V,
-            dbeta,
-            cg,
-            dfe,
-            step,
+        parts[t] = _working_sums_rows(
             y,
             ylogy,
+            eta,
             w_user,
-            W_out,
+            mu_W,
             r_out,
             working,
+            cg,
             Sp[t],
             swp[t],
             sums,
@@ -806,14 +1020,16 @@ def step_and_deviance(
     nt: int = 1,
     n_groups: int = 0,
 ) -> tuple[float, np.ndarray | None, np.ndarray | None]:
-    """``eta += step * (X dbeta + sum_d dfe[g_d])`` (``X = V[:, 1:]``) and the Poisson deviance at the new ``eta``, in one pass.
+    """``eta += step * (X dbeta + sum_d dfe[g_d])`` (``X = V[:, 1:]``) and the Poisson deviance at the new ``eta``.
 
-    With ``working``, the same pass also writes the next IRLS step's weights ``W = w mu`` and
-    working residual ``r = (y - mu) / mu`` (one ``exp`` per row for both). ``r_out`` may be the
-    first column of ``V``: only ``V[:, 1:]`` is read. ``nt`` threads each take a block of rows.
-    With ``working`` and ``n_groups > 0`` it also sums ``W r`` and ``W`` by group (every
-    dimension) for the next step's fixed-effect solve, and returns them as ``S`` (``(G, 1)``)
-    and ``1 / sum W`` (see ``group_sums_and_inverse_weights``); otherwise those are ``None``.
+    With ``working``, it also writes the next IRLS step's weights ``W = w mu`` and working
+    residual ``r = (y - mu) / mu``. ``r_out`` may be the first column of ``V``: only
+    ``V[:, 1:]`` is read. ``nt`` threads each take a block of rows. With ``working`` and
+    ``n_groups > 0`` it also sums ``W r`` and ``W`` by group (every dimension) for the next
+    step's fixed-effect solve, and returns them as ``S`` (``(G, 1)``) and ``1 / sum W`` (see
+    ``group_sums_and_inverse_weights``); otherwise those are ``None``. Two passes over the rows
+    with numpy's vectorised ``exp`` between them (``mu``, into ``W_out``): a scalar ``exp`` in
+    the compiled loop cost more than the rest of the pass.
 
     Returns ``(deviance, S, inv_w)``.
     """
@@ -821,36 +1037,56 @@ def step_and_deviance(
     G = n_groups if sums else 1
     S = np.zeros((G, 1))
     sw = np.zeros(G)
+    mu_W = W_out if working else np.empty(eta.shape[0])
     if nt > 1:
         use_threads(nt)
-        dev = _step_par(
-            eta, V, dbeta, cg, dfe, step, y, ylogy, w_user, W_out, r_out, working, S, sw, sums, nt
-        )
+        _eta_par(eta, V, dbeta, cg, dfe, step, nt)
+        np.exp(eta, out=mu_W)
+        dev = _working_sums_par(y, ylogy, eta, w_user, mu_W, r_out, working, cg, S, sw, sums, nt)
     else:
-        dev = _step_rows(
-            eta,
-            V,
-            dbeta,
-            cg,
-            dfe,
-            step,
-            y,
-            ylogy,
-            w_user,
-            W_out,
-            r_out,
-            working,
-            S,
-            sw,
-            sums,
-            0,
-            eta.shape[0],
+        _eta_rows(eta, V, dbeta, cg, dfe, step, 0, eta.shape[0])
+        np.exp(eta, out=mu_W)
+        dev = _working_sums_rows(
+            y, ylogy, eta, w_user, mu_W, r_out, working, cg, S, sw, sums, 0, eta.shape[0]
         )
     if not sums:
         return 2.0 * dev, None, None
     inv = np.zeros(G)
     np.divide(1.0, sw, out=inv, where=sw > 0.0)
     return 2.0 * dev, S, inv
+
+
+@njit(cache=True, nogil=True)
+def _ipf_rows(
+    cg: np.ndarray, base: np.ndarray, A: np.ndarray, d: int, acc: np.ndarray, lo: int, i0: int, i1: int
+) -> None:
+    """``acc[g - lo] += base_i prod_{e != d} A[g_e(i)]`` over rows ``i0 .. i1 - 1`` of dimension ``d``."""
+    D = cg.shape[0]
+    if i1 <= i0:
+        return
+    gd = cg[d]
+    o1 = cg[(d + 1) % D]
+    o2 = cg[(d + 2) % D]
+    # runs of rows of one group are summed in a register (as in the sweeps)
+    cur = gd[i0]
+    run = 0.0
+    for i in range(i0, i1):
+        gi = gd[i]
+        if gi != cur:
+            acc[cur - lo] += run
+            run = 0.0
+            cur = gi
+        p = base[i]
+        if D == 3:
+            p *= A[o1[i]] * A[o2[i]]
+        elif D == 2:
+            p *= A[o1[i]]
+        else:
+            for e in range(D):
+                if e != d:
+                    p *= A[cg[e, i]]
+        run += p
+    acc[cur - lo] += run
 
 
 @njit(cache=True, nogil=True)
@@ -876,35 +1112,39 @@ def ipf_sweep(
     for d in range(D):
         lo = bounds[d]
         hi = bounds[d + 1]
-        for g in range(lo, hi):
+        for g in range(hi - lo):
             acc[g] = 0.0
-        if n == 0:
-            continue
-        gd = cg[d]
-        o1 = cg[(d + 1) % D]
-        o2 = cg[(d + 2) % D]
-        # runs of rows of one group are summed in a register (as in the sweeps)
-        cur = gd[0]
-        run = 0.0
-        for i in range(n):
-            gi = gd[i]
-            if gi != cur:
-                acc[cur] += run
-                run = 0.0
-                cur = gi
-            p = base[i]
-            if D == 3:
-                p *= A_out[o1[i]] * A_out[o2[i]]
-            elif D == 2:
-                p *= A_out[o1[i]]
-            else:
-                for e in range(D):
-                    if e != d:
-                        p *= A_out[cg[e, i]]
-            run += p
-        acc[cur] += run
+        _ipf_rows(cg, base, A_out, d, acc, lo, 0, n)
         for g in range(lo, hi):
-            A_out[g] = sy[g] / acc[g] if acc[g] > 0.0 else 0.0
+            A_out[g] = sy[g] / acc[g - lo] if acc[g - lo] > 0.0 else 0.0
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def ipf_sweep_par(
+    cg: np.ndarray,
+    base: np.ndarray,
+    sy: np.ndarray,
+    bounds: np.ndarray,
+    A_in: np.ndarray,
+    A_out: np.ndarray,
+    acc: np.ndarray,
+    nt: int,
+) -> None:
+    """:func:`ipf_sweep` with the rows of every dimension split over ``nt`` threads."""
+    D, n = cg.shape
+    for g in range(A_in.shape[0]):
+        A_out[g] = A_in[g]
+    for d in range(D):
+        lo = bounds[d]
+        hi = bounds[d + 1]
+        priv = np.zeros((nt, hi - lo))
+        for t in prange(nt):
+            _ipf_rows(cg, base, A_out, d, priv[t], lo, t * n // nt, (t + 1) * n // nt)
+        for g in range(hi - lo):
+            s = 0.0
+            for t in range(nt):
+                s += priv[t, g]
+            A_out[lo + g] = sy[lo + g] / s if s > 0.0 else 0.0
 
 
 @njit(cache=True, nogil=True)
@@ -996,32 +1236,78 @@ def weighted_centred_squares(V: np.ndarray, w: np.ndarray, mean: np.ndarray) -> 
     return out
 
 
+#: ``0.5 log(2 pi)``
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
 @njit(cache=True, nogil=True)
-def _loglik_rows(y: np.ndarray, eta: np.ndarray, w: np.ndarray, i0: int, i1: int) -> float:
+def _log_factorial(y: float, ylogy: float) -> float:
+    """``log y! = lgamma(y + 1)``; from ``y >= 10`` by the Stirling series through ``y^-11``
+    (truncation below 1e-15), with ``log y`` recovered from ``ylogy = y log y - y`` (no
+    transcendental call: ``lgamma`` was most of the log-likelihood's cost)."""
+    if y == 0.0:
+        return 0.0
+    if y < 10.0:
+        return math.lgamma(y + 1.0)
+    hl = 0.5 * (ylogy + y) / y  # 0.5 log y
+    iy = 1.0 / y
+    iy2 = iy * iy
+    series = iy * (
+        1.0 / 12.0
+        - iy2
+        * (
+            1.0 / 360.0
+            - iy2 * (1.0 / 1260.0 - iy2 * (1.0 / 1680.0 - iy2 * (1.0 / 1188.0 - iy2 * (691.0 / 360360.0))))
+        )
+    )
+    return ylogy + hl + _HALF_LOG_2PI + series
+
+
+@njit(cache=True, nogil=True)
+def _loglik_rows(
+    y: np.ndarray, ylogy: np.ndarray, eta: np.ndarray, mu: np.ndarray, w: np.ndarray, i0: int, i1: int
+) -> float:
     s = 0.0
     for i in range(i0, i1):
-        s += w[i] * (y[i] * eta[i] - np.exp(eta[i]) - math.lgamma(y[i] + 1.0))
+        yi = y[i]
+        s += w[i] * (yi * eta[i] - mu[i] - _log_factorial(yi, ylogy[i]))
     return s
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _loglik_par(y: np.ndarray, eta: np.ndarray, w: np.ndarray, nt: int) -> float:
+def _loglik_par(
+    y: np.ndarray, ylogy: np.ndarray, eta: np.ndarray, mu: np.ndarray, w: np.ndarray, nt: int
+) -> float:
     n = y.shape[0]
     parts = np.zeros(nt)
     for t in prange(nt):
-        parts[t] = _loglik_rows(y, eta, w, t * n // nt, (t + 1) * n // nt)
+        parts[t] = _loglik_rows(y, ylogy, eta, mu, w, t * n // nt, (t + 1) * n // nt)
     s = 0.0
     for t in range(nt):
         s += parts[t]
     return s
 
 
-def poisson_loglik(y: np.ndarray, eta: np.ndarray, w: np.ndarray, nt: int = 1) -> float:
-    """``sum_i w_i (y_i eta_i - exp(eta_i) - log(y_i!))`` (``log y! = lgamma(y + 1)``)."""
+def poisson_loglik(
+    y: np.ndarray,
+    eta: np.ndarray,
+    w: np.ndarray,
+    nt: int = 1,
+    mu: np.ndarray | None = None,
+    ylogy: np.ndarray | None = None,
+) -> float:
+    """``sum_i w_i (y_i eta_i - exp(eta_i) - log(y_i!))`` (``log y! = lgamma(y + 1)``).
+
+    ``mu = exp(eta)`` and ``ylogy = y log y - y`` are computed unless given.
+    """
+    if mu is None:
+        mu = np.exp(eta)
+    if ylogy is None:
+        ylogy = ylogy_minus_y(y)
     if nt > 1:
         use_threads(nt)
-        return _loglik_par(y, eta, w, nt)
-    return _loglik_rows(y, eta, w, 0, y.shape[0])
+        return _loglik_par(y, ylogy, eta, mu, w, nt)
+    return _loglik_rows(y, ylogy, eta, mu, w, 0, y.shape[0])
 
 
 @njit(cache=True, nogil=True)
@@ -1044,11 +1330,11 @@ def nested_in(codes: np.ndarray, n_groups: int, cluster: np.ndarray) -> bool:
     return True
 
 
-@njit(cache=True, nogil=True)
 def ylogy_minus_y(y: np.ndarray) -> np.ndarray:
-    """``y log y - y`` (0 where ``y = 0``), the constant part of the Poisson deviance."""
-    out = np.zeros(y.shape[0])
-    for i in range(y.shape[0]):
-        if y[i] > 0.0:
-            out[i] = y[i] * np.log(y[i]) - y[i]
+    """``y log y - y`` (0 where ``y = 0``), the constant part of the Poisson deviance (numpy's
+    vectorised ``log``)."""
+    out = np.where(y > 0.0, y, 1.0)  # log 1 = 0 where y = 0 (a masked log is several times slower)
+    np.log(out, out=out)
+    out *= y
+    out -= y
     return out

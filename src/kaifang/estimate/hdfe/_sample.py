@@ -154,7 +154,7 @@ def _relu_dense(
     A[:, : X.shape[1]] = X
     rows = np.arange(n)
     for d in range(fe.n_dims):
-        A[rows, X.shape[1] + fe.cg[d]] = 1.0
+        A[rows, X.shape[1] + fe.cg[d].astype(np.int64)] = 1.0
     scale = np.sqrt((A**2).sum(axis=0))
     A = A / np.where(scale > 0, scale, 1.0)
     AP = A[pos]
