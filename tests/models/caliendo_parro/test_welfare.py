@@ -125,7 +125,10 @@ def test_each_grid_is_second_order(w):
     """The estimate of a grid of K steps has an error c/K^2 + O(1/K^4) (symmetric rules), so the
     change of the parts' sum from K = 8 to 16 is four times that from 16 to 32."""
     e, prod = shocked(w, tariff=0.15, iceberg=0.1, productivity=0.1)
-    total = {k: integrate(e, steps=(k,), productivity=prod).total for k in (8, 16, 32)}
+    with warnings.catch_warnings():
+        # single grids, no extrapolation: the 8-step grid may miss by more than 0.01 % and say so
+        warnings.simplefilter("ignore", KaifangWarning)
+        total = {k: integrate(e, steps=(k,), productivity=prod).total for k in (8, 16, 32)}
     d1, d2 = np.abs(total[8] - total[16]).max(), np.abs(total[16] - total[32]).max()
     if d2 > 1e-11:
         assert 3.5 < d1 / d2 < 4.5
