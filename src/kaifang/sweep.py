@@ -41,6 +41,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import time
 import traceback
 import uuid
@@ -152,21 +153,19 @@ def single_threaded(estimation: bool = True) -> Iterator[None]:
     """
     from threadpoolctl import threadpool_limits
 
-    kernels = None
+    var = "KAIFANG_HDFE_THREADS"  # kaifang.estimate.hdfe._threads.ENV_VAR (not imported: numba)
+    before = os.environ.get(var)
     if estimation:
-        try:
-            from kaifang.estimate.hdfe import _kernels as kernels
-        except ImportError:  # pragma: no cover - the estimator is part of kaifang
-            kernels = None
-    before = getattr(kernels, "THREADS", None)
-    if kernels is not None:
-        kernels.THREADS = 1
+        os.environ[var] = "1"
     try:
         with threadpool_limits(limits=1):
             yield
     finally:
-        if kernels is not None:
-            kernels.THREADS = before
+        if estimation:
+            if before is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = before
 
 
 def solve_point(point: SweepPoint, info: Mapping[str, Any], full: bool = True) -> PointOutcome:

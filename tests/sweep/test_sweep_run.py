@@ -262,3 +262,15 @@ def test_a_misspelt_region_in_a_swept_field_is_caught_before_solving():
     ):
         run_sweep(sw, engine="serial", on_point=solved.append)
     assert solved == []
+
+
+def test_points_pin_the_estimator_to_one_thread(monkeypatch):
+    """Inside a point the PPML engine uses one thread whatever the problem size (so a point
+    gives the same numbers wherever it is solved); the setting is restored afterwards."""
+    from kaifang.estimate.hdfe._threads import resolve_threads
+    from kaifang.sweep import single_threaded
+
+    monkeypatch.setenv("KAIFANG_HDFE_THREADS", "2")
+    with single_threaded(estimation=True):
+        assert resolve_threads(None, 50_000_000) == 1
+    assert resolve_threads(None, 50_000_000) == 2
