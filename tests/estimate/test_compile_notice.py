@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from kaifang.estimate.hdfe._compile import MESSAGE, compile_notice
+from kaifang.estimate._compile import MESSAGE, compile_notice
 from kaifang.estimate.synthetic import gravity_panel
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -64,11 +64,11 @@ def etable(
         terms += [t for t in est.coef.index if t not in terms]
         fes += [f for f in est.fixed_effects if f not in fes]
     rows: dict[str, list[str]] = {"Dependent Var.": [e.spec.depvar for e in estimates]}
+    tables = [e.table().set_index("term") for e in estimates]
     for term in terms:
         est_row, se_row = [], []
-        for e in estimates:
+        for e, tab in zip(estimates, tables, strict=True):
             if term in e.coef.index:
-                tab = e.table().set_index("term")
                 p = float(tab.loc[term, "p_value"])
                 mark = significance_stars(p) if stars else ""
                 est_row.append(f"{e.coef[term]:.{digits}f}{mark}")

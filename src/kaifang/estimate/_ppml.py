@@ -322,16 +322,17 @@ def ppml(
     n_missing = int((~ok).sum())
     if not ok.any():
         raise DataError(f"{source}: no row has finite values of {', '.join(used)}.")
+    rows = data.loc[ok]
     t0 = time.perf_counter()
     compile_seconds = 0.0
     if engine == "kaifang":
-        from kaifang.estimate.hdfe._compile import compile_notice
+        from kaifang.estimate._compile import compile_notice
 
         with compile_notice(progress) as compiled:
-            res = _ENGINES[engine](data.loc[ok], spec)
+            res = _ENGINES[engine](rows, spec)
         compile_seconds = compiled["seconds"]
     else:
-        res = _ENGINES[engine](data.loc[ok], spec)
+        res = _ENGINES[engine](rows, spec)
     seconds = time.perf_counter() - t0
     if not res.converged:
         raise ConvergenceError(
@@ -359,7 +360,7 @@ def ppml(
         "se_convention": se_convention if cluster else "hc1",
         "seconds": seconds,
         "compile_seconds": compile_seconds,
-        **_fit_statistics(data.loc[ok], res.fitted, spec),
+        **_fit_statistics(rows, res.fitted, spec),
     }
     return PPMLEstimate(
         coef=coef, se=se, vcov=vcov, fixed_effects=fes, fitted=fitted, diagnostics=diag, nobs=nobs, spec=spec
@@ -374,8 +375,6 @@ def _fit_statistics(rows: pd.DataFrame, fitted: np.ndarray, spec: PPMLSpec) -> d
     ``1 - ll / ll_null`` (fixest's ``pseudo_r2``). Least squares: ``r2 = 1 - RSS / TSS`` about the
     weighted mean.
     """
-    from scipy.special import gammaln
-
     used = np.isfinite(fitted)
     y = rows[spec.depvar].to_numpy(dtype=float)[used]
     mu = np.asarray(fitted, dtype=float)[used]
@@ -388,9 +387,13 @@ def _fit_statistics(rows: pd.DataFrame, fitted: np.ndarray, spec: PPMLSpec) -> d
         rss = float((w * (y - mu) ** 2).sum())
         return {"r2": 1.0 - rss / tss if tss > 0 else float("nan")}
 
+    from scipy.special import gammaln
+
+    log_y_factorial = float((w * gammaln(y + 1.0)).sum())  # the same in both likelihoods
+
     def loglik(m: np.ndarray) -> float:
         ylogm = np.where(y > 0, y * np.log(np.where(m > 0, m, 1.0)), 0.0)
-        return float((w * (ylogm - m - gammaln(y + 1.0))).sum())
+        return float((w * (ylogm - m)).sum()) - log_y_factorial
 
     ll, ll0 = loglik(mu), loglik(np.full_like(y, ybar))
     return {

@@ -45,7 +45,6 @@ __all__ = [
     "poisson_irls_update",
     "poisson_loglik",
     "poisson_working_residual",
-    "residualise_and_gram",
     "residualise_columns",
     "residualise_gram_and_scores",
     "step_and_deviance",
@@ -347,32 +346,6 @@ def weighted_resid_gram(
         upper = np.zeros((m, m))
         _gram_rows(cg, w, V, alpha, upper, 0, cg.shape[1])
     return np.triu(upper) + np.triu(upper, 1).T
-
-
-@njit(cache=True, nogil=True)
-def residualise_and_gram(cg: np.ndarray, V: np.ndarray, alpha: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """``V -= sum_d alpha[cg[:, d]]`` in place; returns ``sum_i w_i V_i V_i'`` of the result."""
-    D, n = cg.shape
-    m = V.shape[1]
-    out = np.zeros((m, m))
-    buf = np.empty((m, _BLOCK))
-    wb = np.empty(_BLOCK)
-    for s0 in range(0, n, _BLOCK):
-        nb = min(_BLOCK, n - s0)
-        for ii in range(nb):
-            i = s0 + ii
-            for c in range(m):
-                v = V[i, c]
-                for d in range(D):
-                    v -= alpha[cg[d, i], c]
-                V[i, c] = v
-                buf[c, ii] = v
-            wb[ii] = w[i]
-        _block_gram(buf, wb, nb, out)
-    for a in range(m):
-        for b in range(a):
-            out[a, b] = out[b, a]
-    return out
 
 
 @njit(cache=True, nogil=True)

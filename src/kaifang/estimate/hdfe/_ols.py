@@ -124,7 +124,8 @@ def ols_hdfe(
     ssr = float(w @ (resid * resid))
     if kk:
         Xt = np.ascontiguousarray(V[:, 1:])
-        hess = K.residualise_and_gram(fes.cg, Xt, np.ascontiguousarray(alpha[:, 1:]), w)
+        K.residualise_columns(fes.cg, Xt, np.ascontiguousarray(alpha[:, 1:]), 0, nt)  # X~ for the scores
+        hess = gram[1:, 1:].copy()  # the weighted Gram of X~, computed above
         bread = np.linalg.inv(hess)
         vtype = "cluster" if clusters else vcov
         if vtype == "iid":
