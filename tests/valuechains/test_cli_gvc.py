@@ -211,3 +211,13 @@ def test_aggregated_wiod_table(capsys):
     inside = np.isin(t.regions, members)
     sales = t.Z.reshape(g, n, g, n).sum(axis=(1, 3)) + t.final_by_region.reshape(g, n, g).sum(axis=1)
     assert rows["CORE"]["texp"] == pytest.approx(sales[np.ix_(inside, ~inside)].sum(), rel=1e-12)
+
+
+def test_an_out_file_that_cannot_be_written_is_a_sentence(capsys, tmp_path):
+    """A path through a file: exit 2 and a sentence naming --out, never an internal error."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    rc = main(["gvc", "demo", "--out", str(blocker / "x.csv")])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert f"--out '{blocker / 'x.csv'}': cannot write the file" in err and "internal error" not in err

@@ -91,13 +91,17 @@ def save_result(result: RunResult, folder: Path, *, csv: bool = False) -> Path:
             if csv:
                 df.to_csv(folder / f"{fname}.csv", index=False)
     except OSError as exc:
-        if exc.errno == errno.ENOSPC:
-            why = "no space left on device; free some disk space or give another --out folder"
-        elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            why = "permission denied; give a folder you can write with --out"
-        elif exc.errno in (errno.ENOTDIR, errno.EEXIST):
-            why = "a part of the path is a file, not a folder; give another --out"
-        else:
-            why = f"{exc.strerror or exc}; give another --out"
+        why = write_failure(exc, "folder")
         raise UserInputError(f"cannot save the results to {folder}: {why} (or run with --no-save).") from None
     return folder
+
+
+def write_failure(exc: OSError, what: str = "file") -> str:
+    """Why a write failed, and the fix, for a message about ``--out`` (a ``what``: file or folder)."""
+    if exc.errno == errno.ENOSPC:
+        return f"no space left on device; free some disk space or give another --out {what}"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"permission denied; give a {what} you can write with --out"
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST, errno.ENOENT):
+        return "a part of the path is a file, not a folder, or cannot be created; give another --out"
+    return f"{exc.strerror or exc}; give another --out"

@@ -30,7 +30,7 @@ def _jsonable(x: object) -> object:
 @contextmanager
 def _progress(name: str) -> Iterator[Callable[[str], None]]:
     """A progress callback: a status line on a terminal, else only the compile notice."""
-    from kaifang.estimate.hdfe._compile import MESSAGE
+    from kaifang.estimate._compile import MESSAGE
 
     if err_console.is_terminal:
         with err_console.status(f"[bold]{name}[/]: starting", spinner="dots") as status:

@@ -112,9 +112,9 @@ def gvc_cmd(
 
     from kaifang import valuechains as vc
     from kaifang.cli._app import console, err_console
-    from kaifang.valuechains._api import check_option
+    from kaifang.valuechains._api import METHODS, check_option
 
-    method = check_option(method, tuple(_DEFAULT_BY), "--method")
+    method = check_option(method, METHODS, "--method")
     by = by or _DEFAULT_BY[method]
     if by not in _VALID_BY[method]:
         from kaifang.errors import suggest
@@ -272,17 +272,13 @@ def _load_table(
         world, _ = multisector_world(spec)
         units = world.units or ("synthetic units" if world.synthetic else "")
         return table_from_world(world, units=units)
-    tables = [d.name for d in _table_datasets()]
+    from kaifang.data.registry import providers
+
+    tables = providers("inputoutput")
     raise DataError(
         f"data set {dataset!r} has no world input-output table; `kaifang gvc` reads the input-output "
         f"tables {', '.join(tables)} and the multi-sector worlds cp2015 and demo."
     )
-
-
-def _table_datasets():
-    from kaifang.data import DATASETS
-
-    return [d for d in DATASETS.values() if "inputoutput" in d.provides]
 
 
 def _resolve(values: list[str] | None, labels: tuple[str, ...], option: str, what: str, table) -> list[str]:
@@ -307,14 +303,9 @@ def _resolve(values: list[str] | None, labels: tuple[str, ...], option: str, wha
 
 
 def _records(df) -> list[dict]:
-    import math
+    from kaifang.results._impl import _clean
 
-    recs = df.to_dict(orient="records")
-    for r in recs:
-        for k, v in r.items():
-            if isinstance(v, float) and not math.isfinite(v):
-                r[k] = None
-    return recs
+    return [_clean(r) for r in df.to_dict(orient="records")]
 
 
 def _write(df, out: Path) -> None:
@@ -326,20 +317,26 @@ def _write(df, out: Path) -> None:
             f"--out {str(out)!r}: {len(df):,} rows do not fit in an Excel sheet (at most {_EXCEL_ROWS:,}); "
             f"write .parquet or .csv, or narrow the rows with --country, --partner or --sector."
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".parquet":
-        df.to_parquet(out, index=False)
-    elif suffix == ".csv":
-        df.to_csv(out, index=False)
-    else:
-        df.to_excel(out, index=False, sheet_name="value_chains")
+    from kaifang.cli._files import write_failure
+
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if suffix == ".parquet":
+            df.to_parquet(out, index=False)
+        elif suffix == ".csv":
+            df.to_csv(out, index=False)
+        else:
+            df.to_excel(out, index=False, sheet_name="value_chains")
+    except OSError as exc:
+        raise ValueChainError(f"--out {str(out)!r}: cannot write the file: {write_failure(exc)}.") from None
 
 
 def _print(df, method: str, by: str, dataset: str, year, units: str, rows: int, console) -> None:
     """The first ``rows`` rows, every column (split into several tables when too wide)."""
     from kaifang.cli._format import print_frame
+    from kaifang.results._labelled import label_columns
 
-    labels = [c for c in df.columns if df[c].dtype.kind not in "fiub"]
+    labels = label_columns(df)
     shown = df.head(rows)
     if len(labels) > 1:  # one key column, so that every part of a split table names its rows
         key = " / ".join(labels)

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from kaifang.baseline.inputoutput import InputOutputTable
+from kaifang.results._impl import DOCUMENT_TABLES
 from kaifang.valuechains._api import COUNTRY_INDICATORS, SECTOR_INDICATORS, indicators, leontief
 from kaifang.valuechains._system import ValueChains, prepare
 
@@ -42,8 +43,9 @@ if TYPE_CHECKING:
 
 __all__ = ["STAGES", "TABLES", "compare", "table_from_equilibrium", "table_from_world"]
 
-#: Names of the tables :func:`compare` returns (also the names of a run's value-chain tables).
-TABLES: tuple[str, ...] = ("value_chains", "value_chains_sectors", "value_added_origin")
+#: Names of the tables :func:`compare` returns (also the names of a run's value-chain tables,
+#: which a run's document carries: :data:`kaifang.results._impl.DOCUMENT_TABLES`).
+TABLES: tuple[str, ...] = DOCUMENT_TABLES
 #: Values of the ``stage`` column.
 STAGES: tuple[str, ...] = ("baseline", "counterfactual", "change")
 
