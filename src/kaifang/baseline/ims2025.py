@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.optimize import root
 
 from kaifang.errors import BaselineError, ConvergenceError
 
@@ -26,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "NU_TARGETS",
+    "USTR_FLOOR",
     "Calibration",
     "aggregate_two_regions",
     "calibrate",
@@ -34,6 +34,7 @@ __all__ = [
     "one_sector_baseline",
     "solve_nu",
     "transfers",
+    "ustr_tariffs",
 ]
 
 #: The two targets of the ν calibration (calibration step 2): 0.12 and 0.26.
@@ -126,6 +127,8 @@ def solve_nu(X: np.ndarray, Y: np.ndarray, us: int) -> tuple[float, float]:
         The two-equation system has no solution from the start ``(0.1, 0.24)``.
     """
     X2, Y2 = aggregate_two_regions(X, Y, us)
+    from scipy.optimize import root  # here: the module is imported on every run's start-up
+
     sol = root(nu_moments, np.array([0.1, 0.24]), args=(X2, Y2), method="hybr", tol=1e-14)
     res = float(np.max(np.abs(nu_moments(sol.x, X2, Y2))))
     if not sol.success or res > 1e-10:
@@ -246,3 +249,16 @@ def one_sector_baseline(data: Liberation2025 | None = None) -> xr.Dataset:
             "note": "flows[importer, exporter]; domestic sales on the diagonal built from GDP",
         },
     )
+
+
+#: The model's floor on the announced US tariffs (the paper applies at least 10 %).
+USTR_FLOOR = 0.10
+
+
+def ustr_tariffs(announced: np.ndarray, us: int, floor: float = USTR_FLOOR) -> np.ndarray:
+    """``t[j, US] = max(floor, tariff_j)`` for every exporter ``j != US``; all else 0."""
+    n = announced.shape[0]
+    t = np.zeros((n, n))
+    t[:, us] = np.maximum(floor, announced)
+    t[us, us] = 0.0
+    return t

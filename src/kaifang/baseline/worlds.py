@@ -36,6 +36,7 @@ from kaifang.baseline.aggregate import aggregate, concordance
 from kaifang.baseline.elasticities import SOURCE as THETA_SOURCE
 from kaifang.baseline.elasticities import default_theta
 from kaifang.baseline.fromtable import from_table
+from kaifang.baseline.ims2025 import USTR_FLOOR
 from kaifang.baseline.inputoutput import InputOutputTable
 from kaifang.baseline.multisector import MultiSectorBaseline, from_raw
 from kaifang.baseline.onesector import GravityBaseline, square_matrix
@@ -436,7 +437,6 @@ def _raw_world(spec: TableSpec) -> tuple[MultiSectorBaseline, dict[str, Callable
 PANEL_DATASETS: tuple[str, ...] = providers("gravity_panel")
 #: Lowest rate of the announced 2025 US tariffs (USTR; Ignatenko et al. 2025, Table 1: "at least
 #: 10 %"), applied to the ``ustr2025`` table a one-sector ``liberation2025`` world offers.
-USTR_FLOOR = 0.10
 #: The year of the data sets that hold one year only.
 _ONE_YEAR = {"cp2015": 1993, "liberation2025": 2023}
 
@@ -543,7 +543,7 @@ def onesector_world(
 
 
 def _liberation_world(spec: TableSpec) -> tuple[GravityBaseline, dict[str, Callable[[], np.ndarray]]]:
-    from kaifang.baseline.ims2025 import one_sector_baseline
+    from kaifang.baseline.ims2025 import calibrate, ustr_tariffs
     from kaifang.data.liberation2025 import load
 
     for name in ("file", "tariff_file", "regions", "sectors"):
@@ -553,9 +553,9 @@ def _liberation_world(spec: TableSpec) -> tuple[GravityBaseline, dict[str, Calla
                 f"one-sector world is built from its own files. Remove the field."
             )
     data = load()
-    w = one_sector_baseline(data)
-    X = np.asarray(w["flows"].values, dtype=float).T.copy()  # (importer, exporter) -> (exporter, importer)
-    regions = tuple(str(r) for r in w["exporter"].values)
+    cal = calibrate(data.trade, data.gdp, data.regions)
+    X = cal.X  # (exporter, importer), domestic sales on the diagonal
+    regions = tuple(str(r) for r in data.regions)
     dom = np.diagonal(X)
     none = [regions[k] for k in np.flatnonzero(dom <= 0)]
     notes = {
@@ -566,15 +566,11 @@ def _liberation_world(spec: TableSpec) -> tuple[GravityBaseline, dict[str, Calla
         "no_domestic_sales": none,
     }
     us = regions.index("USA")
-    nu = np.asarray(w["nu"].values, dtype=float)
-    notes["nu"] = {"USA": float(nu[us]), "others": float(nu[1 if us == 0 else 0])}
+    notes["nu"] = {"USA": float(cal.nu[us]), "others": float(cal.nu[1 if us == 0 else 0])}
     announced = np.asarray(data.tariffs, dtype=float)
 
-    def ustr() -> np.ndarray:
-        t = np.zeros((len(regions), len(regions), 1))
-        t[us, :, 0] = np.maximum(USTR_FLOOR, announced)  # (importer, exporter): US imports
-        t[us, us, 0] = 0.0
-        return t
+    def ustr() -> np.ndarray:  # (importer, exporter, sector): the US tariffs on its imports
+        return ustr_tariffs(announced, us).T[:, :, None]
 
     bl = GravityBaseline(
         regions=regions,
@@ -583,7 +579,7 @@ def _liberation_world(spec: TableSpec) -> tuple[GravityBaseline, dict[str, Calla
         notes=notes,
         dataset="liberation2025",
         files=dict(data.files),
-        units=str(w.attrs.get("units", "thousands of USD (2023)")),
+        units="thousands of USD (2023)",
     )
     return bl, {"ustr2025": ustr}
 

@@ -207,6 +207,20 @@ def load_scenario(path: str | Path) -> Scenario:
     return parse_scenario(text, source=str(p))
 
 
+def scenario_file(value: str | None, scenario: Scenario | None) -> Path | None:
+    """A file named in a scenario (``[baseline] file``, ``tariff_file``...), relative to the
+    scenario file's folder; ``None`` when no file is named. Scenarios given as text (no file)
+    and absolute names are taken as they are."""
+    if value is None:
+        return None
+    p = Path(value).expanduser()
+    if not p.is_absolute() and scenario is not None and scenario.source not in ("<string>", ""):
+        here = Path(scenario.source).parent
+        if (here / p).exists() or not p.exists():
+            p = here / p
+    return p
+
+
 def field_names(model: Any, _seen: set[Any] | None = None) -> set[str]:
     """Every field name of a pydantic model and of the models nested in it (for suggestions)."""
     import typing

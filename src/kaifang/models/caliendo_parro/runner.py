@@ -52,7 +52,6 @@ import time
 import warnings
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -73,8 +72,9 @@ from kaifang.models.caliendo_parro.welfare import (
     welfare_diagnostics,
 )
 from kaifang.results import RunResult, flag_no_trade, package_version
+from kaifang.results._impl import DOCUMENT_TABLES
 from kaifang.results.diversion import diversion_tables
-from kaifang.scenario import Scenario, resolve, validate_section
+from kaifang.scenario import Scenario, resolve, scenario_file, validate_section
 from kaifang.scenario.fields import refuse_sections
 from kaifang.scenario.shocks import ShockArrays, check_supported, compose_shocks, parse_shocks, scale_deficits
 
@@ -172,18 +172,6 @@ SECTION_MODELS: dict[str, type[BaseModel]] = {
 }
 
 
-def _path(value: str | None, scenario: Scenario | None) -> Path | None:
-    """A file named in the scenario, relative to the scenario file's folder."""
-    if value is None:
-        return None
-    p = Path(value).expanduser()
-    if not p.is_absolute() and scenario is not None and scenario.source not in ("<string>", ""):
-        here = Path(scenario.source).parent
-        if (here / p).exists() or not p.exists():
-            p = here / p
-    return p
-
-
 def load_baseline(
     dataset: str,
     baseline: BaselineSettings | None = None,
@@ -207,8 +195,8 @@ def load_baseline(
     spec = TableSpec(
         dataset=dataset,
         year=b.year,
-        file=_path(b.file, scenario),
-        tariff_file=_path(b.tariff_file, scenario),
+        file=scenario_file(b.file, scenario),
+        tariff_file=scenario_file(b.tariff_file, scenario),
         final_demand=tuple(b.final_demand) if b.final_demand is not None else None,
         regions=b.regions,
         sectors=b.sectors,
@@ -392,7 +380,7 @@ def _value_chains(b1: MultiSectorBaseline, e1: Equilibrium, composed, extra: dic
         else np.zeros(b1.n_regions, bool)
     )
     return {
-        "tables": ["value_chains", "value_chains_sectors", "value_added_origin"],
+        "tables": list(DOCUMENT_TABLES),
         "focus": [r for r, k in zip(b1.regions, named, strict=True) if k],
         "sourcing": "proportional (every use of a good buys from each origin in the trade shares)",
         "notes": {"baseline": list(before.notes[1:]), "counterfactual": list(after.notes[1:])},

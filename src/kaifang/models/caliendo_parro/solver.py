@@ -243,7 +243,7 @@ RESIDUAL_FACTOR = 10.0
 RESIDUAL_FLOOR = 1e-11
 
 
-_Tol = bounded(float, "tol", ge=1e-15, le=1e-3, description="convergence tolerance on log changes")
+_Tol = bounded(float, "tol", ge=1e-15, le=MAX_TOL, description="convergence tolerance on log changes")
 _MaxIter = bounded(int, "max_iter", ge=1, le=1_000_000, description="most evaluations of the equilibrium map")
 _Memory = bounded(int, "memory", ge=1, le=100, description="Anderson memory")
 _Damping = bounded(float, "damping", gt=0.0, le=1.0, description="weight of the new iterate")
@@ -555,6 +555,9 @@ class _EquilibriumMap:
 
     def _setup_compiled(self) -> None:
         """Arrays of the compiled evaluation (C-ordered, fixed types)."""
+        from kaifang.models.caliendo_parro import _kernels
+
+        self._evaluate = _kernels.evaluate
         n, jt = self.n, self.jt
         if self.dense_tariffs:
             ptr, idx, val = np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
@@ -662,10 +665,8 @@ class _EquilibriumMap:
     def __call__(self, v: np.ndarray) -> np.ndarray:
         """G(v): the price block, the expenditure block and labour-market clearing."""
         if self.kernel == "compiled":
-            from kaifang.models.caliendo_parro import _kernels
-
             out = np.empty(self.size)
-            _kernels.evaluate(v, out, *self._compiled_args)
+            self._evaluate(v, out, *self._compiled_args)
             return out
         n, j, jt = self.n, self.j, self.jt
         price_sweeps, expenditure_sweeps = self.sweeps

@@ -61,6 +61,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kaifang.baseline.onesector import GravityBaseline, calibrate_flows, cost_matrix, square_matrix
 from kaifang.baseline.worlds import TableSpec, onesector_world
+from kaifang.data.mrio import TABLE_DATASETS
 from kaifang.data.registry import get_dataset, providers
 from kaifang.errors import DataError, KaifangWarning, ScenarioError, suggest
 from kaifang.estimate import PPMLEstimate
@@ -69,7 +70,7 @@ from kaifang.models import Progress, null_progress
 from kaifang.models.gravity.equations import exports_international
 from kaifang.models.gravity.solver import GESolution, GravitySolution, solve_gravity
 from kaifang.results import RunResult, flag_no_trade, package_version
-from kaifang.scenario import Scenario, resolve, validate_section
+from kaifang.scenario import Scenario, resolve, scenario_file, validate_section
 from kaifang.scenario.fields import bounded, refuse_sections
 from kaifang.scenario.select import EmptySelectionError, SelectorField, label_resolver
 from kaifang.scenario.shocks import TariffShock
@@ -125,10 +126,6 @@ class BaselineSection(BaseModel):
     costs: Literal["estimated", "observed"] = "observed"
     regions: dict[str, str | list[str]] | None = None
     rest_region: str = Field(default="ROW", min_length=1)
-
-
-#: The world input-output tables whose regions ``[baseline.regions]`` can aggregate.
-TABLE_DATASETS = ("wiod2013", "wiod2016", "icio", "mrio")
 
 
 class EstimationSection(EstimationSpec):
@@ -213,11 +210,11 @@ PANEL_KIND = "gravity_panel"
 DATASETS = providers(WORLD_KIND)
 #: Shock types this model applies: its own ``policy`` and ``tariff_equivalent`` and these of
 #: the shared language.
-SHOCK_TYPES = ("policy", "tariff_equivalent", "iceberg", "ntb", "embargo", "agreement")
-#: Shock types of this model's own (not in :mod:`kaifang.scenario.shocks`).
-OWN_SHOCKS: dict[str, type[BaseModel]] = {"policy": PolicyShock, "tariff_equivalent": TariffEquivalentShock}
 #: The shared shock types it applies (composed by :func:`kaifang.scenario.shocks.compose_shocks`).
 _SHARED = ("iceberg", "ntb", "embargo", "agreement")
+SHOCK_TYPES = ("policy", "tariff_equivalent", *_SHARED)
+#: Shock types of this model's own (not in :mod:`kaifang.scenario.shocks`).
+OWN_SHOCKS: dict[str, type[BaseModel]] = {"policy": PolicyShock, "tariff_equivalent": TariffEquivalentShock}
 #: The sections this model reads (for the JSON Schema and the template of ``kaifang new``).
 SECTION_MODELS: dict[str, type[BaseModel]] = {
     "baseline": BaselineSection,
@@ -253,18 +250,6 @@ def outcomes(X: np.ndarray, sol: GESolution, sigma: float) -> dict[str, np.ndarr
     }
 
 
-def _table_file(value: str | None, scenario: Scenario) -> Path | None:
-    """A table file named in ``[baseline] file``, relative to the scenario file's folder."""
-    if value is None:
-        return None
-    p = Path(value).expanduser()
-    if not p.is_absolute() and scenario.source not in ("<string>", ""):
-        here = Path(scenario.source).parent
-        if (here / p).exists() or not p.exists():
-            p = here / p
-    return p
-
-
 def _build_baseline(
     scenario: Scenario, base: BaselineSection, est_spec: EstimationSection | None, progress: Progress
 ) -> tuple[GravityBaseline, PPMLEstimate | None, dict[str, Callable[[], np.ndarray]]]:
@@ -273,7 +258,7 @@ def _build_baseline(
     progress(f"reading data set {scenario.dataset}")
     file: Path | None = None
     if base.file is not None:
-        file = Path(base.file) if panel else _table_file(base.file, scenario)
+        file = Path(base.file) if panel else scenario_file(base.file, scenario)
     if base.regions is not None and scenario.dataset not in TABLE_DATASETS:
         raise ScenarioError(
             f"{src}: field 'baseline.regions' aggregates the regions of a world input-output table "

@@ -7,9 +7,8 @@ and cross-checks can call it directly. It accepts a batch of shocks ``B`` of sha
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -70,7 +69,14 @@ class GravitySolution:
     solve_seconds: float
 
 
-def _check(X: np.ndarray, B: np.ndarray, sigma: float, reference: int | None, normalisation: str) -> None:
+def _check(
+    X: np.ndarray,
+    B: np.ndarray,
+    sigma: float,
+    reference: int | None,
+    normalisation: str,
+    labels: Sequence[str] | None = None,
+) -> None:
     if X.ndim != 2 or X.shape[0] != X.shape[1]:
         raise DataError(f"baseline flows must be a square (N, N) array, got shape {X.shape}.")
     if B.shape[-2:] != X.shape:
@@ -85,8 +91,9 @@ def _check(X: np.ndarray, B: np.ndarray, sigma: float, reference: int | None, no
         tot = X.sum(axis=axis)
         if (tot <= 0).any():
             k = int(np.flatnonzero(tot <= 0)[0])
+            name = labels[k] if labels is not None else f"number {k}"
             raise DataError(
-                f"country number {k} has no {what} in the baseline flows; general-equilibrium gravity needs "
+                f"country {name} has no {what} in the baseline flows; general-equilibrium gravity needs "
                 f"every country to sell and to buy. Add its flows or drop the country."
             )
     if not sigma > 1:
@@ -282,14 +289,7 @@ def solve_gravity(
         raise DataError(f"imbalance must be 'multiplicative' or 'additive', got {imbalance!r}.")
     if normalisation not in ("reference", "world_output"):
         raise DataError(f"normalisation must be 'reference' or 'world_output', got {normalisation!r}.")
-    try:
-        _check(X, B, sigma, reference, normalisation)
-    except DataError as exc:
-        m = re.match(r"country number (\d+) ", str(exc))
-        if labels is not None and m:
-            k = int(m.group(1))
-            raise DataError(str(exc).replace(f"country number {k}", f"country {labels[k]}", 1)) from None
-        raise
+    _check(X, B, sigma, reference, normalisation, labels)
     Y = X.sum(axis=1)
     E = X.sum(axis=0)
     ref = 0 if reference is None else reference

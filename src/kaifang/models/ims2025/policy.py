@@ -13,6 +13,7 @@ from typing import Literal, get_args
 
 import numpy as np
 
+from kaifang.baseline.ims2025 import USTR_FLOOR, ustr_tariffs
 from kaifang.models.ims2025.equations import Economy
 
 __all__ = [
@@ -30,8 +31,6 @@ __all__ = [
     "ustr_tariffs",
 ]
 
-#: The model's floor on the announced US tariffs (the paper applies at least 10 %).
-USTR_FLOOR = 0.10
 
 #: What the denominator of ``delta_i`` in the optimal-tariff formula subtracts own sales from:
 #: ``"spending"`` ``(1 - nu_i)(E_i - X_ii)``, the formula of Table 1 (t* = 21.8 % for the USA), or
@@ -39,15 +38,6 @@ USTR_FLOOR = 0.10
 #: tariff of Table 2, case (4) (t* = 18.5 %, the "19 %" of the abstract).
 DeltaDenominator = Literal["spending", "income"]
 DELTA_DENOMINATORS: tuple[str, ...] = get_args(DeltaDenominator)
-
-
-def ustr_tariffs(announced: np.ndarray, us: int, floor: float = USTR_FLOOR) -> np.ndarray:
-    """``t[j, US] = max(floor, tariff_j)`` for every exporter ``j != US``; all else 0."""
-    n = announced.shape[0]
-    t = np.zeros((n, n))
-    t[:, us] = np.maximum(floor, announced)
-    t[us, us] = 0.0
-    return t
 
 
 def reciprocal_retaliation(t: np.ndarray, against: int, by: Sequence[int]) -> np.ndarray:
