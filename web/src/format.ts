@@ -38,10 +38,17 @@ export function bandColumns(rows: Record<string, unknown>[]): string[] {
  * "x [lo, hi]"), and the `no_trade` flag shows in the cells it explains, not as a column. */
 export function tableColumns(rows: Record<string, unknown>[]): string[] {
   if (!rows.length) return [];
-  const cols = Object.keys(rows[0]).filter((c) => c !== "no_trade");
+  return withoutBandEnds(Object.keys(rows[0]).filter((c) => c !== "no_trade"));
+}
+
+/** `cols` without the ends `x_lo` / `x_hi` of the bands of columns `x` that are in `cols`. */
+export function withoutBandEnds(cols: string[]): string[] {
   const present = new Set(cols);
   return cols.filter((c) => !((c.endsWith("_lo") || c.endsWith("_hi")) && present.has(c.slice(0, -3))));
 }
+
+/** A finite number (not null, NaN or infinite). */
+export const finite = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 
 /** A number with its band, "x [lo, hi]". */
 export const fmtBand = (v: unknown, lo: unknown, hi: unknown, digits = 3): string =>

@@ -1,5 +1,6 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef } from "preact/hooks";
+import { finite } from "../format";
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip, type Plugin } from "chart.js";
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
@@ -15,7 +16,6 @@ export interface Series {
   color?: string;
 }
 
-const finite = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 
 /** Draws each series' band [lo, hi] as a whisker over its bars; the canvas's `data-whiskers`
  * attribute says how many were drawn. */

@@ -74,6 +74,7 @@ export function Builder({ meta, form, onChange, errors, warnings = [] }: Props) 
   const setShock = (k: number, x: ShockForm) => set({ shocks: form.shocks.map((s, i) => (i === k ? x : s)) });
   const groupNames = [...Object.keys(meta.groups), ...form.groups.map((g) => g.name).filter(Boolean)];
   const regionHint = ds?.regions.length ? `regions: ${ds.regions.join(", ")}` : "region codes (e.g. USA), groups, or all";
+  const multi = MULTI_SECTOR_MODELS.includes(form.model);
   return (
     <div class="builder">
       <datalist id="dl-regions">
@@ -183,9 +184,9 @@ export function Builder({ meta, form, onChange, errors, warnings = [] }: Props) 
         </label>
       </fieldset>
 
-      {MULTI_SECTOR_MODELS.includes(form.model) && <MultiSectorOutputs other={form.other} errors={errors} onChange={(other) => set({ other })} />}
+      {multi && <MultiSectorOutputs other={form.other} errors={errors} onChange={(other) => set({ other })} />}
 
-      <OtherSections other={MULTI_SECTOR_MODELS.includes(form.model) ? withoutFormSections(form.other) : form.other} errors={errors} onChange={(o) => set({ other: MULTI_SECTOR_MODELS.includes(form.model) ? withFormSections(o, form.other) : o })} />
+      <OtherSections other={multi ? withoutFormSections(form.other) : form.other} errors={errors} onChange={(o) => set({ other: multi ? withFormSections(o, form.other) : o })} />
     </div>
   );
 }
@@ -226,14 +227,6 @@ function withFormSections(edited: Record<string, unknown>, other: Record<string,
   return out;
 }
 
-/** The value typed in an uncertainty field: a number stays a TOML number; what is not a number is
- * sent as text, so that the server names the field. */
-function uncertaintyValue(text: string): unknown {
-  const t = text.trim();
-  const n = Number(t);
-  return t === "" || !Number.isFinite(n) ? t : n;
-}
-
 /** The `[uncertainty]` section (bands from draws of the trade elasticities) and the value-chain
  * tables of `[output]`, for the multi-sector model. */
 function MultiSectorOutputs({ other, errors, onChange }: { other: Record<string, unknown>; errors: FieldError[]; onChange: (o: Record<string, unknown>) => void }) {
@@ -244,13 +237,13 @@ function MultiSectorOutputs({ other, errors, onChange }: { other: Record<string,
   const text = (name: string) => {
     const t = typed[name];
     const v = unc[name];
-    return t !== undefined && (uncertaintyValue(t) === v || (t.trim() === "" && v === undefined)) ? t : display(v);
+    return t !== undefined && (parseLike(t, "number") === v || (t.trim() === "" && v === undefined)) ? t : display(v);
   };
   const setUnc = (name: string, text: string) => {
     setTyped({ ...typed, [name]: text });
     const next: Record<string, unknown> = { ...unc };
     if (text.trim() === "") delete next[name];
-    else next[name] = uncertaintyValue(text);
+    else next[name] = parseLike(text, "number"); // a number, or the text itself for the server to name
     const o = { ...other };
     if (Object.keys(next).length) o.uncertainty = next;
     else delete o.uncertainty;

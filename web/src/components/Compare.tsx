@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, type Compare as CompareData, type Row } from "../api";
-import { label, welfareColumn } from "../format";
+import { label, welfareColumn, withoutBandEnds } from "../format";
 import { RegionBars } from "./RegionBars";
 import { SortableTable } from "./SortableTable";
 
@@ -24,10 +24,7 @@ export function Compare({ ids }: { ids: string[] }) {
   if (!data.columns.length) return <p class="muted">These runs share no numeric outcome column.</p>;
   const names = data.runs.map((r, i) => `${i + 1}. ${r.scenario} (${r.model})`);
   // an outcome's band columns x_lo / x_hi go with x: not offered on their own, shown as "x [lo, hi]"
-  const present = new Set(data.columns);
-  const outcomes = data.columns.filter(
-    (c) => !((c.endsWith("_lo") || c.endsWith("_hi")) && present.has(c.slice(0, -3))),
-  );
+  const outcomes = withoutBandEnds(data.columns);
   const vals = data.values[col] ?? {};
   const lo = data.values[`${col}_lo`] ?? {};
   const hi = data.values[`${col}_hi`] ?? {};

@@ -1,5 +1,6 @@
 import type { ComponentChildren } from "preact";
 import { useMemo, useState } from "preact/hooks";
+import { finite } from "../format";
 import { BarChart, type Series } from "./BarChart";
 import { countryName } from "./WorldMap";
 
@@ -21,7 +22,6 @@ interface Props {
   top?: number;
 }
 
-const finite = (v: number | null | undefined): v is number => typeof v === "number" && Number.isFinite(v);
 
 /** The bars to show: sorted by value (or name), the top and bottom `top` of a long list unless
  * `all`, or those whose label (or country name) contains `query`. "gap" marks the cut. */

@@ -1,7 +1,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, type Row, type RunDoc, type Table } from "../api";
-import { bandColumns, fmt, label, notApplicable, numericColumns, tableColumns, uncertaintyNote, warningText, welfareColumn } from "../format";
+import { bandColumns, finite, fmt, label, notApplicable, numericColumns, tableColumns, uncertaintyNote, warningText, welfareColumn, withoutBandEnds } from "../format";
 import type { Series } from "./BarChart";
 import { RegionBars } from "./RegionBars";
 import { SortableTable } from "./SortableTable";
@@ -26,7 +26,7 @@ export function decomposition(cols: string[], total: string | undefined): string
 
 const TRADE = /^(exports|imports|trade)(_|$)/;
 
-const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+const num = (v: unknown): number | null => (finite(v) ? v : null);
 
 /** A chart series of column `c`, with its band when the run has one. */
 function series(rows: Row[], c: string, bands: Set<string>): Series {
@@ -47,7 +47,7 @@ export function Results({ doc, runId, onRendered }: { doc: RunDoc; runId: string
   const na = notApplicable(diag);
   const bands = new Set(bandColumns(rows));
   // chart and map candidates: numeric outcomes the run defines, not the ends of bands
-  const cols = numericColumns(rows).filter((c) => !na.includes(c) && !/_(lo|hi)$/.test(c));
+  const cols = withoutBandEnds(numericColumns(rows)).filter((c) => !na.includes(c));
   const [mapCol, setMapCol] = useState<string>(welfareColumn(cols) ?? cols[0] ?? "");
   useEffect(() => {
     if (onRendered) onRendered();
@@ -209,21 +209,40 @@ export function Results({ doc, runId, onRendered }: { doc: RunDoc; runId: string
   );
 }
 
+/** The region a per-region view opens on: the USA where the run has it, else the first. */
+const defaultRegion = (regions: string[]): string => (regions.includes("USA") ? "USA" : regions[0] ?? "");
+
+/** Table `name` of a run, filtered by `where` (fetched from the store; `null` until it is in or
+ * when it cannot be read, with the reason in `error`). */
+function useRunTable(runId: string, name: string | undefined, where: string[]): { table: Table | null; error: string | null } {
+  const [table, setTable] = useState<Table | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    if (!name || where.some((w) => w.endsWith("="))) return;
+    let live = true;
+    setError(null);
+    api
+      .table(runId, name, where)
+      .then((t) => live && setTable(t))
+      .catch((e: Error) => {
+        if (!live) return;
+        setTable(null);
+        setError(`could not load the ${name} table: ${e.message}`);
+      });
+    return () => {
+      live = false;
+    };
+  }, [runId, name, where.join("&")]);
+  return { table, error };
+}
+
 /** The `sectors` table of one region (fetched from the store): sector outcomes, "no trade" where
  * the sector has no baseline trade to compare with, "n/a" for columns the run cannot define. */
 function SectorDetail({ runId, doc }: { runId: string; doc: RunDoc }) {
   const info = doc.tables.find((t) => t.name === "sectors" && t.columns.includes("region") && t.columns.includes("sector"));
   const regions = doc.document.regions.map((r) => String(r.region));
-  const [region, setRegion] = useState<string>(regions.includes("USA") ? "USA" : regions[0] ?? "");
-  const [table, setTable] = useState<Table | null>(null);
-  useEffect(() => {
-    if (!info || !region) return;
-    let live = true;
-    api.table(runId, "sectors", [`region=${region}`]).then((t) => live && setTable(t)).catch(() => live && setTable(null));
-    return () => {
-      live = false;
-    };
-  }, [runId, info?.name, region]);
+  const [region, setRegion] = useState<string>(defaultRegion(regions));
+  const { table, error } = useRunTable(runId, info?.name, [`region=${region}`]);
   if (!info) return null;
   const na = notApplicable(doc.document.diagnostics, "sectors");
   const flagged = table ? table.rows.filter((r) => r.no_trade === true).length : 0;
@@ -237,6 +256,7 @@ function SectorDetail({ runId, doc }: { runId: string; doc: RunDoc }) {
           ))}
         </select>
       </label>
+      {error && <p class="muted">{error}</p>}
       {table && (
         <>
           <SortableTable rows={table.rows} columns={tableColumns(table.rows).filter((c) => c !== "region")} id="sectors-table" caption={`Change by sector in ${region} (${table.rows.length} sectors)`} notApplicable={na} />
@@ -269,7 +289,10 @@ export function valueChainRows(table: Row[]): Row[] {
     by.set(region, out);
   }
   const rows = [...by.values()];
-  const key = (r: Row) => Math.abs(num(r.gvc_participation_change) ?? -1);
+  const key = (r: Row) => {
+    const v = num(r.gvc_participation_change);
+    return v === null ? -1 : Math.abs(v); // regions without a change last
+  };
   return rows.sort((a, b) => key(b) - key(a));
 }
 
@@ -334,18 +357,9 @@ function Diversion({ runId, doc }: { runId: string; doc: RunDoc }) {
   const dedicated = doc.tables.find((t) => t.name === "diversion" && ["region", "partner", "flow", "share_change_pp"].every((c) => t.columns.includes(c)));
   const info = dedicated ?? doc.tables.find((t) => t.columns.includes("importer") && t.columns.includes("exporter"));
   const regions = doc.document.regions.map((r) => String(r.region));
-  const [region, setRegion] = useState<string>(regions.includes("USA") ? "USA" : regions[0] ?? "");
+  const [region, setRegion] = useState<string>(defaultRegion(regions));
   const [flow, setFlow] = useState<"imports" | "exports">("imports");
-  const [table, setTable] = useState<Table | null>(null);
-  useEffect(() => {
-    if (!info || !region) return;
-    let live = true;
-    const where = dedicated ? [`region=${region}`, `flow=${flow}`] : [`importer=${region}`];
-    api.table(runId, info.name, where).then((t) => live && setTable(t)).catch(() => live && setTable(null));
-    return () => {
-      live = false;
-    };
-  }, [runId, info?.name, region, flow]);
+  const { table, error } = useRunTable(runId, info?.name, dedicated ? [`region=${region}`, `flow=${flow}`] : [`importer=${region}`]);
   const views = useMemo(() => (table ? (dedicated ? shareSeries(table, region, flow) : [diversionSeries(table, region)]) : null), [table, region, flow]);
   if (!info) return null;
   return (
@@ -366,6 +380,7 @@ function Diversion({ runId, doc }: { runId: string; doc: RunDoc }) {
           ))}
         </select>
       </label>
+      {error && <p class="muted">{error}</p>}
       {views &&
         views.map(
           (v, i) =>

@@ -1,5 +1,5 @@
 import { useMemo, useState } from "preact/hooks";
-import { fmt, fmtBand, label, tableColumns } from "../format";
+import { bandColumns, fmt, fmtBand, label, tableColumns } from "../format";
 import type { Row } from "../api";
 
 interface Props {
@@ -31,8 +31,8 @@ export function cellText(r: Row, c: string, banded: boolean, na: boolean, digits
  * with `x` as "x [lo, hi]"; the `no_trade` flag in the cells it explains. */
 export function SortableTable({ rows, columns, id, caption, titles, notApplicable = [], digits = 3 }: Props) {
   const cols = columns ?? tableColumns(rows);
-  const keys = new Set(rows.length ? Object.keys(rows[0]) : []);
-  const banded = new Set(cols.filter((c) => keys.has(`${c}_lo`) && keys.has(`${c}_hi`)));
+  const withBands = new Set(bandColumns(rows));
+  const banded = new Set(cols.filter((c) => withBands.has(c)));
   const na = new Set(notApplicable);
   const [sort, setSort] = useState<{ col: string; desc: boolean } | null>(null);
   const sorted = useMemo(() => {
