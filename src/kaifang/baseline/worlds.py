@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -39,9 +39,11 @@ from kaifang.baseline.fromtable import from_table
 from kaifang.baseline.ims2025 import USTR_FLOOR
 from kaifang.baseline.inputoutput import InputOutputTable
 from kaifang.baseline.multisector import MultiSectorBaseline, from_raw
-from kaifang.baseline.onesector import GravityBaseline, square_matrix
 from kaifang.data.registry import providers
 from kaifang.errors import BaselineError, DataError, ScenarioError, suggest
+
+if TYPE_CHECKING:
+    from kaifang.baseline.onesector import GravityBaseline  # imported where used: it needs pandas
 
 __all__ = [
     "NO_TARIFFS",
@@ -476,6 +478,8 @@ def onesector_world(
     DataError, BaselineError
         The data cannot be read or is not a valid world (missing domestic flows of a panel, ...).
     """
+    from kaifang.baseline.onesector import GravityBaseline
+
     ds = spec.dataset
     src = spec.source
     if ds in PANEL_DATASETS:
@@ -544,6 +548,7 @@ def onesector_world(
 
 def _liberation_world(spec: TableSpec) -> tuple[GravityBaseline, dict[str, Callable[[], np.ndarray]]]:
     from kaifang.baseline.ims2025 import calibrate, ustr_tariffs
+    from kaifang.baseline.onesector import GravityBaseline
     from kaifang.data.liberation2025 import load
 
     for name in ("file", "tariff_file", "regions", "sectors"):
@@ -585,6 +590,7 @@ def _liberation_world(spec: TableSpec) -> tuple[GravityBaseline, dict[str, Calla
 
 
 def _panel_world(spec: TableSpec) -> GravityBaseline:
+    from kaifang.baseline.onesector import GravityBaseline, square_matrix
     from kaifang.estimate.panel import validate_panel
     from kaifang.estimate.spec import read_dataset
 

@@ -75,9 +75,10 @@ def save_result(result: RunResult, folder: Path, *, csv: bool = False) -> Path:
     (a full disk, no permission, a file in the way) are reported as user errors naming the
     folder.
     """
-    from kaifang.store._impl import unique_filenames
+    from kaifang.results._columns import Columns, as_frame
+    from kaifang.store._files import unique_filenames
 
-    frames = {"regions": result.regions, **dict(result.tables)}
+    frames = result.raw_tables()  # Columns are written through pyarrow, without pandas
     try:
         if folder.exists() and not folder.is_dir():
             raise UserInputError(f"cannot save the results: {folder} is a file. Give another --out folder.")
@@ -86,10 +87,15 @@ def save_result(result: RunResult, folder: Path, *, csv: bool = False) -> Path:
             json.dumps(result.to_document(), indent=2, allow_nan=False) + "\n"
         )
         for name, fname in zip(frames, unique_filenames(frames), strict=True):
-            df = frames[name]
-            df.to_parquet(folder / f"{fname}.parquet", engine="pyarrow", index=False)
+            table = frames[name]
+            if isinstance(table, Columns):
+                import pyarrow.parquet as pq
+
+                pq.write_table(table.to_arrow(), folder / f"{fname}.parquet")
+            else:
+                table.to_parquet(folder / f"{fname}.parquet", engine="pyarrow", index=False)
             if csv:
-                df.to_csv(folder / f"{fname}.csv", index=False)
+                as_frame(table).to_csv(folder / f"{fname}.csv", index=False)
     except OSError as exc:
         why = write_failure(exc, "folder")
         raise UserInputError(f"cannot save the results to {folder}: {why} (or run with --no-save).") from None

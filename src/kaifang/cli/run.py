@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from kaifang.models import PreparedRun
     from kaifang.results import RunResult
     from kaifang.scenario import Scenario
+    from kaifang.store import StoreError
 
 # option texts shared with `runs show` and `compare`
 REGIONS_HELP = (
@@ -134,7 +135,6 @@ def run_cmd(
     from kaifang.cli._files import check_name, open_store, results_folder, save_result
     from kaifang.cli.validate import prepare_files
     from kaifang.errors import UserInputError
-    from kaifang.store import StoreError
 
     prepared = prepare_files(files, strict=strict)  # every file validated before any is solved
     scenarios = [p.scenario for p in prepared]
@@ -143,6 +143,8 @@ def run_cmd(
     if save and out is not None and out.exists() and not out.is_dir():
         raise UserInputError(f"--out {str(out)!r} is a file; give a folder for the results.")
     store = None if no_store else open_store(store_path)
+    if store is not None:
+        from kaifang.store import StoreError  # with --no-store, the store package is never loaded
     store_error: StoreError | None = None
     for run in prepared:
         sc = run.scenario

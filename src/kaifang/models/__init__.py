@@ -24,7 +24,7 @@ import importlib
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Protocol
 
@@ -262,13 +262,14 @@ def solve_prepared(run: PreparedRun, progress: Progress | None = None) -> RunRes
             result = module.solve_prepared(run.prepared, progress=progress or null_progress)
     if run.strict and len(messages) > len(run.warnings):
         raise _strict_error(sc, messages[len(run.warnings) :])
-    if "groups" not in result.provenance and "region" in result.regions.columns:
+    regions = result.raw_tables()["regions"]  # as held: no conversion to a DataFrame here
+    if "groups" not in result.provenance and "region" in regions.columns:
         # every run lists, for each group its shocks name, the members absent from the data set
         from kaifang.scenario.select import selection_report
 
-        prov = {**result.provenance, "groups": selection_report(sc, list(result.regions["region"]))}
-        result = replace(result, provenance=prov)
-    result = replace(result, warnings=tuple(dict.fromkeys((*result.warnings, *messages))))
+        prov = {**result.provenance, "groups": selection_report(sc, [str(r) for r in regions["region"]])}
+        result = result.replace(provenance=prov)
+    result = result.replace(warnings=tuple(dict.fromkeys((*result.warnings, *messages))))
     check_result(result)
     return result
 

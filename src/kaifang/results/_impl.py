@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+from kaifang.results._columns import Columns, as_frame, column, table_columns
 
 if TYPE_CHECKING:
+    import pandas as pd
     import xarray as xr
 
 
@@ -49,6 +51,10 @@ DOCUMENT_TABLES: tuple[str, ...] = ("value_chains", "value_chains_sectors", "val
 _LABELS = ("region", "group", "importer", "exporter", "partner", "sector", "flow")
 
 
+def _records(table: Columns | pd.DataFrame) -> list[dict[str, Any]]:
+    return table.records() if isinstance(table, Columns) else table.to_dict(orient="records")
+
+
 @dataclass(frozen=True)
 class RunResult:
     """What one scenario run produced. Immutable; build a new one rather than editing.
@@ -74,6 +80,10 @@ class RunResult:
         Every warning of the run, each once (a shock that changes nothing, group members
         that are not regions of the data set, ...): sentences naming file and field.
 
+    ``regions`` and the tables may be given as :class:`~kaifang.results.Columns` (named numpy
+    columns, as the multi-sector model builds them): they become DataFrames the first time they
+    are read, and :meth:`to_document` and the command line's saving read them without pandas.
+
     Tables whose cells are relative to a baseline trade flow carry a boolean ``no_trade``
     column: true where that flow is zero (no baseline trade, e.g. services in ``cp2015``, or
     zero domestic sales), and then the cells that divide by it are empty (NaN; ``null`` in JSON)
@@ -90,6 +100,30 @@ class RunResult:
     synthetic: bool = False
     warnings: tuple[str, ...] = ()
 
+    def __getattribute__(self, name: str) -> Any:
+        # tables built as Columns (kaifang.results._columns) become DataFrames when first read
+        value = object.__getattribute__(self, name)
+        if name == "regions" and isinstance(value, Columns):
+            value = value.to_pandas()
+            object.__setattr__(self, "regions", value)
+        elif name == "tables" and any(isinstance(t, Columns) for t in value.values()):
+            value = {k: as_frame(t) for k, t in value.items()}
+            object.__setattr__(self, "tables", value)
+        return value
+
+    def raw_tables(self) -> dict[str, Columns | pd.DataFrame]:
+        """``{"regions": ..., **tables}`` as they are held: DataFrames, or :class:`Columns` not yet
+        converted (what printing and saving read, without importing pandas)."""
+        return {
+            "regions": object.__getattribute__(self, "regions"),
+            **object.__getattribute__(self, "tables"),
+        }
+
+    def replace(self, **changes: Any) -> RunResult:
+        """A copy with ``changes`` (as :func:`dataclasses.replace`), tables left as they are held."""
+        current = {f: object.__getattribute__(self, f) for f in self.__dataclass_fields__}
+        return RunResult(**{**current, **changes})
+
     def to_document(self) -> dict[str, Any]:
         """The JSON document printed by ``kaifang run --json``.
 
@@ -102,7 +136,8 @@ class RunResult:
         "Retail"}``); and ``value_chains`` (table name -> list of row objects) when the run has
         value-chain tables (:data:`DOCUMENT_TABLES`).
         """
-        regions = [_clean(r) for r in self.regions.to_dict(orient="records")]
+        raw = self.raw_tables()
+        regions = [_clean(r) for r in _records(raw["regions"])]
         doc = {
             "scenario": self.scenario,
             "model": self.model,
@@ -112,19 +147,21 @@ class RunResult:
             "diagnostics": _clean(dict(self.diagnostics)),
             "provenance": _clean(dict(self.provenance)),
         }
-        chains = {
-            name: [_clean(r) for r in self.tables[name].to_dict(orient="records")]
-            for name in DOCUMENT_TABLES
-            if name in self.tables
-        }
+        chains = {name: [_clean(r) for r in _records(raw[name])] for name in DOCUMENT_TABLES if name in raw}
         if chains:
             doc["value_chains"] = chains
         no_trade = {}
-        for name, df in {"regions": self.regions, **dict(self.tables)}.items():
-            if "no_trade" in df.columns and df["no_trade"].any():
-                keys = [c for c in _LABELS if c in df.columns]
-                rows = df.loc[df["no_trade"].to_numpy(dtype=bool), keys]
-                no_trade[name] = [_clean(r) for r in rows.to_dict(orient="records")]
+        for name, table in raw.items():
+            names = table_columns(table)
+            if "no_trade" not in names:
+                continue
+            flag = column(table, "no_trade").astype(bool)
+            if flag.any():
+                keys = [c for c in _LABELS if c in names]
+                labels = [column(table, k)[flag].tolist() for k in keys]
+                no_trade[name] = [
+                    _clean(dict(zip(keys, row, strict=True))) for row in zip(*labels, strict=True)
+                ]
         doc["no_trade"] = no_trade
         if self.synthetic:
             doc["note"] = "SYNTHETIC DEMO DATA: illustrative only, not real economies."

@@ -26,11 +26,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from kaifang.errors import KaifangError
+from kaifang.results._columns import Columns, column, table_columns
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from kaifang.results._impl import RunResult
 
 __all__ = ["CHECKS", "WELFARE_COLUMNS", "ResultCheckError", "check_result", "flag_no_trade"]
@@ -58,8 +60,10 @@ class ResultCheckError(KaifangError, RuntimeError):
 
 
 def flag_no_trade(
-    table: pd.DataFrame, no_trade: np.ndarray | pd.Series | Sequence[bool], columns: Sequence[str] = ()
-) -> pd.DataFrame:
+    table: pd.DataFrame | Columns,
+    no_trade: np.ndarray | pd.Series | Sequence[bool],
+    columns: Sequence[str] = (),
+) -> pd.DataFrame | Columns:
     """A copy of ``table`` with the boolean ``no_trade`` column set where ``no_trade`` is true.
 
     An existing ``no_trade`` column is combined with ``|``. In flagged rows, the non-finite
@@ -68,7 +72,8 @@ def flag_no_trade(
     Parameters
     ----------
     table
-        The table (one row per entry of ``no_trade``).
+        The table (one row per entry of ``no_trade``): a DataFrame or :class:`~kaifang.results.Columns`
+        (the copy is of the same kind).
     no_trade
         True for the rows whose baseline trade flow is zero.
     columns
@@ -77,13 +82,17 @@ def flag_no_trade(
     flag = np.asarray(no_trade, dtype=bool).reshape(-1)
     if flag.shape[0] != len(table):
         raise ValueError(f"no_trade has {flag.shape[0]} entries for a table of {len(table)} rows")
-    out = table.copy()
-    if NO_TRADE in out.columns:
-        flag = flag | out[NO_TRADE].to_numpy(dtype=bool)
-    out[NO_TRADE] = flag
+    if NO_TRADE in table_columns(table):
+        flag = flag | column(table, NO_TRADE).astype(bool)
+    changed: dict[str, np.ndarray] = {NO_TRADE: flag}
     for c in columns:
-        vals = out[c].to_numpy(dtype=float, copy=True)
+        vals = np.array(column(table, c), dtype=float)
         vals[flag & ~np.isfinite(vals)] = np.nan
+        changed[c] = vals
+    if isinstance(table, Columns):
+        return table.assign(**changed)
+    out = table.copy()
+    for c, vals in changed.items():
         out[c] = vals
     return out
 
@@ -98,11 +107,26 @@ def _fail(result: RunResult, check: str, detail: str) -> ResultCheckError:
     )
 
 
-def _row_label(df: pd.DataFrame, i: int) -> str:
-    keys = [c for c in ("region", "importer", "exporter", "partner", "sector", "group") if c in df.columns]
+def _row_label(table: pd.DataFrame | Columns, i: int) -> str:
+    names = table_columns(table)
+    keys = [c for c in ("region", "importer", "exporter", "partner", "sector", "group") if c in names]
     if not keys:
         return f"row {i}"
-    return ", ".join(f"{k} {df[k].iloc[i]}" for k in keys)
+    return ", ".join(f"{k} {column(table, k)[i]}" for k in keys)
+
+
+def _numbers(values: np.ndarray) -> np.ndarray:
+    """``values`` as floats; entries that are not numbers become NaN."""
+    try:
+        return np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        out = np.full(len(values), np.nan)
+        for k, v in enumerate(values):
+            try:
+                out[k] = float(v)
+            except (TypeError, ValueError):
+                pass
+        return out
 
 
 def _is_welfare(col: str) -> bool:
@@ -119,28 +143,33 @@ def check_result(result: RunResult) -> None:
         raise _fail(result, "residuals", "diagnostics has no numeric 'residual' (the equilibrium residual)")
     if not math.isfinite(float(res)) or float(res) < 0:
         raise _fail(result, "residuals", f"diagnostics.residual is {res!r}, not a finite non-negative number")
-    tables = {"regions": result.regions, **dict(result.tables)}
-    for col in result.regions.columns:
-        if not _is_welfare(str(col)):
+    tables = result.raw_tables()  # DataFrames or Columns, as held (no conversion)
+    regions = tables["regions"]
+    for col in table_columns(regions):
+        if not _is_welfare(col):
             continue
-        vals = pd.to_numeric(result.regions[col], errors="coerce").to_numpy(dtype=float)
+        vals = _numbers(column(regions, col))
         bad = np.flatnonzero(np.isfinite(vals) & (vals <= -100.0))
         if bad.size:
             i = int(bad[0])
             raise _fail(
                 result,
                 "welfare_bounded",
-                f"{col} is {vals[i]:.4g} % for {_row_label(result.regions, i)}, at or below -100 % (no region "
+                f"{col} is {vals[i]:.4g} % for {_row_label(regions, i)}, at or below -100 % (no region "
                 f"can lose all its real income)",
             )
     not_applicable = d.get("not_applicable") or {}
-    for name, df in tables.items():
+    for name, table in tables.items():
         skip = set(not_applicable.get(name, ()))
-        flag = df[NO_TRADE].to_numpy(dtype=bool) if NO_TRADE in df.columns else np.zeros(len(df), dtype=bool)
-        for col in df.columns:
-            if col in skip or col == NO_TRADE or df[col].dtype.kind not in "fc":
+        names = table_columns(table)
+        flag = column(table, NO_TRADE).astype(bool) if NO_TRADE in names else np.zeros(len(table), dtype=bool)
+        for col in names:
+            if col in skip or col == NO_TRADE:
                 continue
-            vals = df[col].to_numpy(dtype=float)
+            raw = column(table, col)
+            if raw.dtype.kind not in "fc":
+                continue
+            vals = raw.astype(float)
             bad = ~np.isfinite(vals) & ~(flag & np.isnan(vals))
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
@@ -152,6 +181,6 @@ def check_result(result: RunResult) -> None:
                 raise _fail(
                     result,
                     "finite",
-                    f"table {name!r}, column {col!r} is {vals[i]} for {_row_label(df, i)} "
+                    f"table {name!r}, column {col!r} is {vals[i]} for {_row_label(table, i)} "
                     f"({int(bad.sum())} such cells); {why}",
                 )

@@ -24,9 +24,14 @@ trade in that direction before or after (the index is then empty).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+from kaifang.results._columns import Columns
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["diversification", "diversion", "diversion_tables"]
 
@@ -60,8 +65,7 @@ def _directions(baseline: np.ndarray, counterfactual: np.ndarray, regions: Seque
     return {"exports": (b.T, c.T), "imports": (b, c)}
 
 
-def diversion(baseline: np.ndarray, counterfactual: np.ndarray, regions: Sequence[str]) -> pd.DataFrame:
-    """Change of each region's export and import shares by partner region (see module doc)."""
+def _diversion(baseline: np.ndarray, counterfactual: np.ndarray, regions: Sequence[str]) -> Columns:
     regions = [str(r) for r in regions]
     n = len(regions)
     rows = []
@@ -72,11 +76,11 @@ def diversion(baseline: np.ndarray, counterfactual: np.ndarray, regions: Sequenc
         vchg = np.full(b.shape, np.nan)
         np.divide(c, b, out=vchg, where=b > 0)
         rows.append(
-            pd.DataFrame(
+            Columns(
                 {
                     "region": np.array(regions)[ii.ravel()][off],
                     "partner": np.array(regions)[pp.ravel()][off],
-                    "flow": flow,
+                    "flow": np.full(int(off.sum()), flow),
                     "baseline": b.ravel()[off],
                     "counterfactual": c.ravel()[off],
                     "share_baseline_pct": 100 * sb.ravel()[off],
@@ -87,11 +91,10 @@ def diversion(baseline: np.ndarray, counterfactual: np.ndarray, regions: Sequenc
                 }
             )
         )
-    return pd.concat(rows, ignore_index=True)
+    return Columns.concat(rows)
 
 
-def diversification(baseline: np.ndarray, counterfactual: np.ndarray, regions: Sequence[str]) -> pd.DataFrame:
-    """Partner concentration (HHI) and effective number of partners, before and after."""
+def _diversification(baseline: np.ndarray, counterfactual: np.ndarray, regions: Sequence[str]) -> Columns:
     regions = [str(r) for r in regions]
     out = []
     for flow, (b, c) in _directions(baseline, counterfactual, regions).items():
@@ -100,10 +103,10 @@ def diversification(baseline: np.ndarray, counterfactual: np.ndarray, regions: S
         hb = np.where(b.sum(axis=1) > 0, hb, np.nan)
         hc = np.where(c.sum(axis=1) > 0, hc, np.nan)
         out.append(
-            pd.DataFrame(
+            Columns(
                 {
-                    "region": regions,
-                    "flow": flow,
+                    "region": np.array(regions),
+                    "flow": np.full(len(regions), flow),
                     "hhi_baseline": hb,
                     "hhi_counterfactual": hc,
                     "hhi_change": hc - hb,
@@ -113,14 +116,26 @@ def diversification(baseline: np.ndarray, counterfactual: np.ndarray, regions: S
                 }
             )
         )
-    return pd.concat(out, ignore_index=True)
+    return Columns.concat(out)
+
+
+def diversion(baseline: np.ndarray, counterfactual: np.ndarray, regions: Sequence[str]) -> pd.DataFrame:
+    """Change of each region's export and import shares by partner region (see module doc)."""
+    return _diversion(baseline, counterfactual, regions).to_pandas()
+
+
+def diversification(baseline: np.ndarray, counterfactual: np.ndarray, regions: Sequence[str]) -> pd.DataFrame:
+    """Partner concentration (HHI) and effective number of partners, before and after."""
+    return _diversification(baseline, counterfactual, regions).to_pandas()
 
 
 def diversion_tables(
     baseline: np.ndarray, counterfactual: np.ndarray, regions: Sequence[str]
-) -> dict[str, pd.DataFrame]:
-    """``{"diversion": ..., "diversification": ...}``, ready to merge into a run's tables."""
+) -> dict[str, Columns]:
+    """``{"diversion": ..., "diversification": ...}``, ready to merge into a run's tables (as
+    :class:`~kaifang.results.Columns`, which :class:`~kaifang.results.RunResult` turns into
+    DataFrames when they are read)."""
     return {
-        "diversion": diversion(baseline, counterfactual, regions),
-        "diversification": diversification(baseline, counterfactual, regions),
+        "diversion": _diversion(baseline, counterfactual, regions),
+        "diversification": _diversification(baseline, counterfactual, regions),
     }

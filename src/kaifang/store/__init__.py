@@ -15,6 +15,20 @@ Example::
     store.get_sweep(sweep_id)["summary"]   # its summary table; ["points"]: the points' run ids
 """
 
-from kaifang.store._impl import JOB_COLUMNS, SCHEMA_VERSION, ResultsStore, StoreError, default_store_path
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kaifang.store._impl import JOB_COLUMNS, SCHEMA_VERSION, ResultsStore, StoreError, default_store_path
 
 __all__ = ["JOB_COLUMNS", "SCHEMA_VERSION", "ResultsStore", "StoreError", "default_store_path"]
+
+
+def __getattr__(name: str) -> Any:
+    # loaded on first use (it needs pandas and DuckDB), so that kaifang.store._files is light
+    if name in __all__:
+        from kaifang.store import _impl
+
+        return getattr(_impl, name)
+    raise AttributeError(f"module 'kaifang.store' has no attribute {name!r}")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["MAX_SLUG", "inside", "slug"]
+__all__ = ["MAX_SLUG", "inside", "slug", "unique_filenames"]
 
 #: Longest folder or file name made from a name (well below the usual 255-byte limit, in
 #: characters of up to 4 bytes).
@@ -47,3 +48,17 @@ def inside(path: Path, folder: Path) -> bool:
         return path.resolve().is_relative_to(folder.resolve())
     except (OSError, RuntimeError):
         return False
+
+
+def unique_filenames(names: Iterable[object]) -> list[str]:
+    """Safe, distinct file names (without extension) for table names (compared ignoring case)."""
+    used: set[str] = set()
+    out = []
+    for name in names:
+        base = slug(str(name), fallback="table")
+        f, k = base, 2
+        while f.lower() in used:
+            f, k = f"{base}-{k}", k + 1
+        used.add(f.lower())
+        out.append(f)
+    return out

@@ -19,6 +19,7 @@ import pandas as pd
 
 from kaifang.errors import UserInputError
 from kaifang.results import RunResult, package_version
+from kaifang.store._files import unique_filenames
 from kaifang.store._sweeps import SweepRecordsMixin
 
 if TYPE_CHECKING:
@@ -181,22 +182,6 @@ def json_safe(x: Any) -> Any:
     if isinstance(x, list):
         return [json_safe(v) for v in x]
     return x
-
-
-def unique_filenames(names: Any) -> list[str]:
-    """Safe, distinct file names (without extension) for table names."""
-    from kaifang.store._files import slug
-
-    used: set[str] = set()
-    out = []
-    for name in names:
-        base = slug(str(name), fallback="table")
-        f, k = base, 2
-        while f.lower() in used:
-            f, k = f"{base}-{k}", k + 1
-        used.add(f.lower())
-        out.append(f)
-    return out
 
 
 def _export_error(out: Path, exc: OSError) -> StoreError:

@@ -52,10 +52,9 @@ import time
 import warnings
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from kaifang.baseline.multisector import MultiSectorBaseline
@@ -71,12 +70,16 @@ from kaifang.models.caliendo_parro.welfare import (
     integrate,
     welfare_diagnostics,
 )
-from kaifang.results import RunResult, flag_no_trade, package_version
+from kaifang.results import Columns, RunResult, flag_no_trade, package_version
+from kaifang.results._columns import as_frame
 from kaifang.results._impl import DOCUMENT_TABLES
 from kaifang.results.diversion import diversion_tables
 from kaifang.scenario import Scenario, resolve, scenario_file, validate_section
 from kaifang.scenario.fields import refuse_sections
 from kaifang.scenario.shocks import ShockArrays, check_supported, compose_shocks, parse_shocks, scale_deficits
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["BaselineSettings", "Prepared", "load_baseline", "prepare", "run", "solve_prepared"]
 
@@ -274,19 +277,25 @@ def _check_traded(
 
 
 def tables(e: Equilibrium, welfare: IntegratedWelfare) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """The per-region table and the extra tables of a solved counterfactual.
+    """The per-region table and the extra tables of a solved counterfactual, as DataFrames.
 
     ``welfare`` is the exact welfare change of ``e`` and its decomposition integrated along the
     shock's path (:func:`.welfare.integrate`); the paper's first-order decomposition
     (:func:`.welfare.decompose`) fills the ``*_first_order_pct`` columns.
     """
+    reg, extra = _tables(e, welfare)
+    return reg.to_pandas(), {k: v.to_pandas() for k, v in extra.items()}
+
+
+def _tables(e: Equilibrium, welfare: IntegratedWelfare) -> tuple[Columns, dict[str, Columns]]:
+    """:func:`tables` as :class:`~kaifang.results.Columns` (what a run holds until read)."""
     b = e.baseline
     regions, sectors = list(b.regions), list(b.sectors)
     n, j = b.n_regions, b.n_sectors
     w = welfare
     fo = decompose(e)
     x0, x1 = _international(b.flows), _international(e.flows)
-    reg = pd.DataFrame(
+    reg = Columns(
         {
             "region": regions,
             "welfare_pct": 100 * w.exact,
@@ -309,7 +318,7 @@ def tables(e: Equilibrium, welfare: IntegratedWelfare) -> tuple[pd.DataFrame, di
         }
     )
     rr, ss = np.meshgrid(np.arange(n), np.arange(j), indexing="ij")
-    sec = pd.DataFrame(
+    sec = Columns(
         {
             "region": np.array(regions)[rr.ravel()],
             "sector": np.array(sectors)[ss.ravel()],
@@ -331,7 +340,7 @@ def tables(e: Equilibrium, welfare: IntegratedWelfare) -> tuple[pd.DataFrame, di
         }
     )
     ii, pp = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-    bil = pd.DataFrame(  # partner == region: the home market (iceberg and productivity parts)
+    bil = Columns(  # partner == region: the home market (iceberg and productivity parts)
         {
             "region": np.array(regions)[ii.ravel()],
             "partner": np.array(regions)[pp.ravel()],
@@ -347,7 +356,7 @@ def tables(e: Equilibrium, welfare: IntegratedWelfare) -> tuple[pd.DataFrame, di
     )
     nz = b.flows > 0
     idx = np.argwhere(nz)
-    flows = pd.DataFrame(
+    flows = Columns(
         {
             "importer": np.array(regions)[idx[:, 0]],
             "exporter": np.array(regions)[idx[:, 1]],
@@ -362,7 +371,7 @@ def tables(e: Equilibrium, welfare: IntegratedWelfare) -> tuple[pd.DataFrame, di
     return reg, {"sectors": sec, "bilateral": bil, "flows": flows}
 
 
-def _value_chains(b1: MultiSectorBaseline, e1: Equilibrium, composed, extra: dict[str, pd.DataFrame]) -> dict:
+def _value_chains(b1: MultiSectorBaseline, e1: Equilibrium, composed, extra: dict[str, object]) -> dict:
     """Add the value-chain tables of the baseline equilibrium ``b1`` and the counterfactual ``e1``
     to ``extra``; return what the diagnostics record about them (row gaps of the rebuilt tables
     and the regions the shocks touch, which the report charts first)."""
@@ -483,7 +492,7 @@ def prepare(scenario: Scenario, progress: Progress = null_progress) -> Prepared:
     return Prepared(scenario, bset, settings, uncertainty, b0, composed, d_new, d_cf, output)
 
 
-def _no_trade(e: Equilibrium, extra: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+def _no_trade(e: Equilibrium, extra: dict[str, Columns]) -> dict[str, Columns]:
     """Flag the rows of the sector and bilateral tables whose baseline trade flow is zero."""
     b = e.baseline
     n = b.n_regions
@@ -527,7 +536,7 @@ def solve_prepared(prepared: Prepared, progress: Progress = null_progress) -> Ru
         progress=progress,
     )
     progress("tabulating")
-    regions, extra = tables(e1, welfare)
+    regions, extra = _tables(e1, welfare)
     extra = _no_trade(e1, extra)
     extra.update(diversion_tables(b1.flows, e1.flows, b1.regions))
     bands = None
@@ -544,7 +553,7 @@ def solve_prepared(prepared: Prepared, progress: Progress = null_progress) -> Ru
             source=scenario.source,
             embargo=embargo,
         )
-        regions = regions.merge(bands.columns, on="region", how="left", validate="one_to_one")
+        regions = as_frame(regions).merge(bands.columns, on="region", how="left", validate="one_to_one")
         extra["draws"], extra["theta_draws"] = bands.draws, bands.theta
     value_chain_info = None
     if output.value_chains:

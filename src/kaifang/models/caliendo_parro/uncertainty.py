@@ -27,15 +27,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from kaifang.baseline.multisector import MultiSectorBaseline
 from kaifang.errors import ConvergenceError, ScenarioError, suggest
 from kaifang.models.caliendo_parro.batch import batch_memory, solve_batch
 from kaifang.models.caliendo_parro.solver import SolverSettings
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["DEFAULT_CV", "UncertaintySettings", "theta_bands", "theta_draws"]
 
@@ -199,6 +202,8 @@ def theta_bands(
         with np.errstate(invalid="ignore"):
             cols[f"{name}_lo"] = np.nanpercentile(good, lo_q, axis=0) if good.size else np.nan
             cols[f"{name}_hi"] = np.nanpercentile(good, hi_q, axis=0) if good.size else np.nan
+    import pandas as pd
+
     n = b0.n_regions
     draw_idx = np.repeat(ok, n)
     draws_df = pd.DataFrame(
