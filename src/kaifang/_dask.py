@@ -207,7 +207,12 @@ def _cluster_client(
     # adaptive mmap threshold, so every large numpy array is mapped and zeroed afresh (here 50 %
     # more CPU time per ims2025 point than in a plain process). kaifang's points allocate and
     # free arrays of the same sizes over and over; glibc's default behaviour suits them.
-    with dask.config.set({f"distributed.nanny.pre-spawn-environ.{MALLOC_VAR}": None}):
+    config: dict[str, Any] = {f"distributed.nanny.pre-spawn-environ.{MALLOC_VAR}": None}
+    if not dashboard:
+        # the workers' statistical profiler (a stack sample every 10 ms, for the dashboard's
+        # profile page) takes the GIL from the solves; without a dashboard nobody reads it
+        config["distributed.worker.profile.enabled"] = False
+    with dask.config.set(config):
         cluster = distributed.LocalCluster(
             n_workers=n,
             threads_per_worker=1,

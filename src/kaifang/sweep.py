@@ -151,6 +151,9 @@ def single_threaded(estimation: bool = True) -> Iterator[None]:
     so does the serial engine: the same point then gives the same numbers, bit for bit, wherever
     it is solved (a multi-threaded BLAS sums in another order).
     """
+    # threadpoolctl limits the libraries loaded so far: load SciPy's own BLAS (the ims2025 solver
+    # uses it) first, or a point that loads it would run it on every core
+    import scipy.linalg  # noqa: F401
     from threadpoolctl import threadpool_limits
 
     var = "KAIFANG_HDFE_THREADS"  # kaifang.estimate.hdfe._threads.ENV_VAR (not imported: numba)
@@ -244,9 +247,10 @@ def _validator() -> Callable[[Any], Any]:
 
 
 def check_point(point: SweepPoint) -> str | None:
-    """The validation error of one point (``None`` when valid). Runs where the points run."""
+    """The validation error of one point (``None`` when valid). Runs where the points run, on
+    one thread as they are solved (:func:`single_threaded`)."""
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), single_threaded(estimation=bool(point.scenario.estimation)):
             warnings.simplefilter("ignore", KaifangWarning)  # warnings come again with the run
             _validator()(point.scenario)
     except UserInputError as exc:

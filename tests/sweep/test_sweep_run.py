@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
 import sys
+import textwrap
 import warnings
 from pathlib import Path
 
@@ -274,3 +276,25 @@ def test_points_pin_the_estimator_to_one_thread(monkeypatch):
     with single_threaded(estimation=True):
         assert resolve_threads(None, 50_000_000) == 1
     assert resolve_threads(None, 50_000_000) == 2
+
+
+def test_single_threaded_covers_blas_loaded_inside_it():
+    """SciPy's BLAS (a library of its own, loaded on first use by the ims2025 solver) runs on
+    one thread inside :func:`single_threaded` even when it is first loaded there."""
+    code = textwrap.dedent(
+        """
+        import sys
+        assert "scipy" not in sys.modules
+        from threadpoolctl import threadpool_info
+        from kaifang.sweep import single_threaded
+        with single_threaded(estimation=False):
+            import scipy.linalg  # first loaded here
+            pools = [(p["filepath"], p["num_threads"]) for p in threadpool_info() if p["user_api"] == "blas"]
+        assert any("scipy" in f for f, _ in pools), pools
+        assert all(n == 1 for _, n in pools), pools
+        """
+    )
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "", "OMP_NUM_THREADS": ""}
+    env = {k: v for k, v in env.items() if v}  # the libraries' defaults: one thread per core
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
