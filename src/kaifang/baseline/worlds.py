@@ -26,7 +26,7 @@ naming the kind it needs and calling the loader of that kind.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -497,7 +497,8 @@ def onesector_world(
                 f"{src}: field 'baseline.year' has value {spec.year}, but the synthetic demo world has no year; "
                 f"remove the field."
             )
-        world, _ = _raw_world(TableSpec(dataset=ds, source=src))
+        # the year is checked above; any other [baseline] field of a table is refused there
+        world, _ = _raw_world(replace(spec, year=None))
         notes = {
             "world": "onesector",
             "flows": f"the {ds} multi-sector world's flows summed over its {len(world.sectors)} sectors, at "

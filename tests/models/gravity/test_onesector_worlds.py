@@ -302,6 +302,23 @@ def test_panel_only_fields_are_refused_on_a_table(tmp_path, capsys, extra, field
     assert f"field '{field}'" in err and "data sets with a gravity panel: agtpa, wiod44" in err
 
 
+@pytest.mark.parametrize("dataset", ["demo", "cp2015"])
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [('file = "flows.csv"', "file"), ('[baseline.regions]\nNORTH = ["USA", "CAN"]', "regions")],
+    ids=["file", "regions"],
+)
+def test_table_fields_are_refused_on_a_multisector_world(tmp_path, capsys, dataset, line, field):
+    """A table's [baseline] field on cp2015 or demo (built from their own files) is an error,
+    not ignored."""
+    if dataset == "cp2015":
+        require_dataset("cp2015")
+    text = HEAD.format(dataset=dataset, baseline=f"[baseline]\n{line}", imbalance="additive") + ICEBERG
+    code, err = _run(tmp_path, text, capsys)
+    assert code == 2
+    assert f"field 'baseline.{field}'" in err and f"data set '{dataset}'" in err and "Remove the field" in err
+
+
 def test_a_tariff_shock_points_to_the_tariff_equivalent(tmp_path, capsys):
     text = _text("demo", '[[shocks]]\ntype = "tariff"\nop = "set"\nvalue = 10\n')
     code, err = _run(tmp_path, text, capsys)
