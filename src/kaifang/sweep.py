@@ -766,7 +766,8 @@ def _run(
     n = len(sweep)
     if opts["validate"]:
         say(f"validating {n:,} point{'s' if n != 1 else ''}")
-        validate_sweep(sweep, eng.map, chunks=4 * eng.capacity())
+        # small chunks (four points, at most 1,000 tasks): no worker waits long for the last chunk
+        validate_sweep(sweep, eng.map, chunks=min(1000, max(4 * eng.capacity(), math.ceil(n / 4))))
     info = {
         k: v
         for k, v in sweep_provenance(sweep, sweep.points[0]).items()
