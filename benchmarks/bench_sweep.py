@@ -4,12 +4,15 @@ Cases (each a grid of 100 points on a real data set):
 
 * ``liberation2025-optimal`` (the main case): the USTR tariffs of April 2025 with optimal
   retaliation by every economy (Ignatenko et al. 2025, Table 2, case (3)), the trade elasticity
-  swept from 3.00 to 4.98 in steps of 0.02 (the ims2025 model, 194 economies; close to a second
-  per point);
+  swept from 3.00 to 4.98 in steps of 0.02 (the ims2025 model, 194 economies; about 0.13 s per
+  point);
 * ``liberation2025``: the USTR tariffs of April 2025 and a uniform retaliatory tariff on US
   goods by every economy, 0 to 49.5 % in steps of 0.5 (about 0.1 s per point);
 * ``cp2015-nafta``: the NAFTA members' tariffs on each other scaled from 0 to 99 % of their 1993
-  level (the Caliendo-Parro model, 31 regions and 40 sectors; about 0.1 s per point).
+  level (the Caliendo-Parro model, 31 regions and 40 sectors; about 0.1 s per point);
+* ``wiod2011-us-china``: the iceberg cost of goods trade between the USA and China (both
+  directions) raised by 0 to 49.5 % in steps of 0.5 (the Caliendo-Parro model on the WIOD 2013
+  release's 2011 table, 41 regions and 35 industries, services traded; about 0.5 s per point).
 
 For each case the same ``Sweep`` is solved by ``run_sweep(engine="serial")`` (one process, one
 point after the other) and by ``run_sweep(n_workers=2)`` (a LocalCluster started for the sweep,
@@ -108,9 +111,27 @@ field = "shocks[0].value"
 values = {{start = 0, step = 0.01, stop = {stop}}}
 label = "share_of_1993_tariff"
 """,
+    "wiod2011-us-china": """\
+name = "bench-wiod2011-us-china-goods-costs"
+model = "caliendo_parro"
+dataset = "wiod2013"
+[baseline]
+year = 2011
+[[shocks]]
+type = "iceberg"
+importer = ["USA", "CHN"]
+exporter = ["USA", "CHN"]
+sector = "goods"
+value = 0
+[sweep]
+[[sweep.dimension]]
+field = "shocks[0].value"
+values = {{start = 0, step = 0.5, stop = {stop}}}
+label = "us_china_goods_cost_pct"
+""",
 }
-STEP = {"liberation2025-optimal": 0.02, "liberation2025": 0.5, "cp2015-nafta": 0.01}
-START = {"liberation2025-optimal": 3.0, "liberation2025": 0.0, "cp2015-nafta": 0.0}
+STEP = {"liberation2025-optimal": 0.02, "liberation2025": 0.5, "cp2015-nafta": 0.01, "wiod2011-us-china": 0.5}
+START = {"liberation2025-optimal": 3.0, "liberation2025": 0.0, "cp2015-nafta": 0.0, "wiod2011-us-china": 0.0}
 
 
 def _solve_chunk(points: list) -> int:
