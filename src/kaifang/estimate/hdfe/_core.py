@@ -232,6 +232,12 @@ def _compress(codes: np.ndarray, keep: np.ndarray, full: bool = False) -> tuple[
     return inv.astype(np.int32), uniq, int(uniq.shape[0])
 
 
+def _same_codes(a: np.ndarray, b: np.ndarray) -> bool:
+    """``np.array_equal`` of two code arrays of one length, rejecting most unequal pairs on a prefix."""
+    head = min(a.shape[0], 256)
+    return bool(np.array_equal(a[:head], b[:head]) and np.array_equal(a, b))
+
+
 def _collinear_columns(gram_x: np.ndarray, scale: np.ndarray, tol: float) -> np.ndarray:
     """Columns whose partialled-out variance is below ``tol`` times their centred variance.
 
@@ -476,8 +482,11 @@ def ppml_hdfe(
     ok_ = np.broadcast_to(0.0, (nk,)) if off is None else (off if full else off[keep])
     m = 1 + k_all
     V = np.empty((nk, m))
-    if k_all:
-        V[:, 1:] = Xa if full else Xa[keep]
+    if full and k_all:
+        V[:, 1:] = Xa
+    elif k_all:  # column by column: a boolean row selection of the whole (n, k) block costs a third more
+        for j in range(k_all):
+            V[:, 1 + j] = Xa[:, j][keep]
     clusters: list[np.ndarray] = []
     for j, c in enumerate(clusters_in):
         # clustering by a fixed-effect dimension (pairs, usually): its dense codes exist already
@@ -485,7 +494,7 @@ def ppml_hdfe(
             (
                 d
                 for d, ci in enumerate(codes_in)
-                if has_fe and c.dtype.kind in "iu" and c.shape == ci.shape and np.array_equal(c, ci)
+                if has_fe and c.dtype.kind in "iu" and c.shape == ci.shape and _same_codes(c, ci)
             ),
             None,
         )
