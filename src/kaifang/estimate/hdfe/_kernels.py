@@ -456,6 +456,13 @@ def fe_sum(cg: np.ndarray, fe: np.ndarray) -> np.ndarray:
     """``sum_d fe[cg[d, i]]`` for every observation (``fe`` is one coefficient per group)."""
     D, n = cg.shape
     out = np.empty(n)
+    if D == 3:  # the usual three-way specification: one row of codes per dimension, no inner loop
+        c0 = cg[0]
+        c1 = cg[1]
+        c2 = cg[2]
+        for i in range(n):
+            out[i] = fe[c0[i]] + fe[c1[i]] + fe[c2[i]]
+        return out
     for i in range(n):
         s = 0.0
         for d in range(D):
