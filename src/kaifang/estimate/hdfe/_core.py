@@ -13,6 +13,7 @@ import numpy as np
 from kaifang.errors import ConvergenceError, UserInputError
 
 from . import _kernels as K
+from ._cube import detect_cube
 from ._demean import FEStructure, poisson_fe_start, solve_fe
 from ._sample import (
     KEPT,
@@ -473,6 +474,8 @@ def ppml_hdfe(
     nk = yk.shape[0]
     comp = [_compress(c, keep, full) for c in codes_in]
     fes = FEStructure.from_codes([c[0] for c in comp])
+    # the exporter-time x importer-time x pair design as a dense cube (one-thread sweeps only)
+    cube = detect_cube(fes) if nt == 1 else None
     fe_sizes = [c[2] for c in comp]
     # keep only the maps dense code -> input code: the codes themselves live on in fes.cg
     present_codes = [c[1] for c in comp]
@@ -552,7 +555,7 @@ def ppml_hdfe(
         a0[:, 0] = start
     loose = max(fe_tol, _FIRST_STEP_TOL)
     S, inv_w = K.group_sums_and_inverse_weights(fes.cg, W, V, fes.n_groups, nt)
-    res = solve_fe(fes, W, V, a0, tol=loose, maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt)
+    res = solve_fe(fes, W, V, a0, tol=loose, maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt, cube=cube)
     alpha = res.alpha
     sweeps: list[int] = [res.sweeps]
     gram = K.weighted_resid_gram(fes.cg, W, V, alpha, nt)
@@ -564,7 +567,9 @@ def ppml_hdfe(
         if suspect.any():
             tols = np.full(V.shape[1], loose)
             tols[1:][suspect] = max(fe_tol, 1e-12)
-            res = solve_fe(fes, W, V, alpha, tol=tols, maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt)
+            res = solve_fe(
+                fes, W, V, alpha, tol=tols, maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt, cube=cube
+            )
             alpha = res.alpha
             sweeps[-1] += res.sweeps
             gram = K.weighted_resid_gram(fes.cg, W, V, alpha, nt)
@@ -627,7 +632,9 @@ def ppml_hdfe(
             # the Hessian only steers the step: its regressors need a loose tolerance
             tols = np.full(kk + 1, max(tol_now, _HESSIAN_TOL))
             tols[0] = tol_now
-            res = solve_fe(fes, W, V, None, tol=tols, maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt)
+            res = solve_fe(
+                fes, W, V, None, tol=tols, maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt, cube=cube
+            )
             ax_new = np.ascontiguousarray(res.alpha[:, 1:])
             alpha_r = res.alpha[:, 0]
             gram = K.weighted_resid_gram(fes.cg, W, V, res.alpha, nt)
@@ -636,7 +643,9 @@ def ppml_hdfe(
         else:
             R = V[:, :1]
             S, inv_w = S_next, inv_next  # summed by the pass that took the last step
-            res = solve_fe(fes, W, R, None, tol=tol_now, maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt)
+            res = solve_fe(
+                fes, W, R, None, tol=tol_now, maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt, cube=cube
+            )
             alpha_r = res.alpha[:, 0]
             if kk:
                 g = K.weighted_score_partialled(fes.cg, W, V, alpha_r, nt)
@@ -725,7 +734,16 @@ def ppml_hdfe(
         S = np.ascontiguousarray(S[:, 1:])
         V = r_view = R = None
         res = solve_fe(
-            fes, W, Xt, None, tol=max(fe_tol, se_fe_tol), maxiter=fe_maxiter, S=S, inv_w=inv_w, threads=nt
+            fes,
+            W,
+            Xt,
+            None,
+            tol=max(fe_tol, se_fe_tol),
+            maxiter=fe_maxiter,
+            S=S,
+            inv_w=inv_w,
+            threads=nt,
+            cube=cube,
         )
         sweeps.append(res.sweeps)
         # memory: one (n, k) array is partialled out, then turned into the scores, in place, in
@@ -810,6 +828,7 @@ def ppml_hdfe(
             "relu_iterations": relu_iters,
             "relu_converged": relu_ok,
             "threads": nt,
+            "cube_sweeps": cube is not None,
             "seconds_sample": t_sample,
             "seconds_irls": t_irls,
             "seconds_total": time.perf_counter() - t_start,
