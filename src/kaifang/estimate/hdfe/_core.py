@@ -474,8 +474,10 @@ def ppml_hdfe(
     nk = yk.shape[0]
     comp = [_compress(c, keep, full) for c in codes_in]
     fes = FEStructure.from_codes([c[0] for c in comp])
-    # the exporter-time x importer-time x pair design as a dense cube (one-thread sweeps only)
-    cube = detect_cube(fes) if nt == 1 else None
+    # the exporter-time x importer-time x pair design as a dense cube: its one-thread sweeps
+    # are faster than the row sweeps on two threads (at 1,000,000 rows one column 1.6 ms against
+    # 3.6 ms on one thread and 5.0 ms on two on the shared development machine)
+    cube = detect_cube(fes)
     fe_sizes = [c[2] for c in comp]
     # keep only the maps dense code -> input code: the codes themselves live on in fes.cg
     present_codes = [c[1] for c in comp]

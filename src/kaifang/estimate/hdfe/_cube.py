@@ -210,39 +210,50 @@ def cube_sweep(
     for g in range(G):
         for c in range(m):
             a_out[g, c] = a_in[g, c]
-    aE = np.zeros((T, NI))
-    aI = np.zeros((T, NJ))
-    aP = np.zeros((NI, NJ))
-    aPT = np.zeros((NJ, NI))
-    acc = np.zeros(max(NI, NJ))
-    accP = np.zeros((NI, NJ))
     for c in range(m):
         change[c] = 0.0
-        # the column's coefficients on the cube's lines (0 for lines without a group)
-        for t in range(T):
-            for i in range(NI):
-                g = gE[t, i]
-                aE[t, i] = a_out[g, c] if g < G else 0.0
-            for j in range(NJ):
-                g = gI[t, j]
-                aI[t, j] = a_out[g, c] if g < G else 0.0
+    # the coefficients on the cube's lines, one plane per column (0 for lines without a group)
+    aE = np.zeros((m, T, NI))
+    aI = np.zeros((m, T, NJ))
+    aP = np.zeros((m, NI, NJ))
+    aPT = np.zeros((m, NJ, NI))
+    acc = np.zeros(max(NI, NJ))
+    accP = np.zeros((m, NI, NJ))
+    for t in range(T):
         for i in range(NI):
-            for j in range(NJ):
-                g = gP[i, j]
-                v = a_out[g, c] if g < G else 0.0
-                aP[i, j] = v
-                aPT[j, i] = v
-        for role in order:
-            if role == 0:  # exporter-time: sum over importers of W (a_I + a_P)
-                for t in range(T):
+            g = gE[t, i]
+            if g < G:
+                for c in range(m):
+                    aE[c, t, i] = a_out[g, c]
+        for j in range(NJ):
+            g = gI[t, j]
+            if g < G:
+                for c in range(m):
+                    aI[c, t, j] = a_out[g, c]
+    for i in range(NI):
+        for j in range(NJ):
+            g = gP[i, j]
+            if g < G:
+                for c in range(m):
+                    aP[c, i, j] = a_out[g, c]
+                    aPT[c, j, i] = a_out[g, c]
+    # one period's weights at a time, for every column (the block stays in cache)
+    for role in order:
+        if role == 0:  # exporter-time: sum over importers of W (a_I + a_P)
+            for t in range(T):
+                Wt = W3T[t]
+                for c in range(m):
+                    aIc = aI[c, t]
+                    aPc = aPT[c]
                     for i in range(NI):
                         acc[i] = 0.0
                     for j in range(NJ):
-                        x = aI[t, j]
-                        row = W3T[t, j]
-                        pr = aPT[j]
+                        x = aIc[j]
+                        row = Wt[j]
+                        pr = aPc[j]
                         for i in range(NI):
                             acc[i] += row[i] * (x + pr[i])
+                    aEc = aE[c, t]
                     for i in range(NI):
                         g = gE[t, i]
                         if g < G:
@@ -251,17 +262,22 @@ def cube_sweep(
                             if ch > change[c]:
                                 change[c] = ch
                             a_out[g, c] = v
-                            aE[t, i] = v
-            elif role == 1:  # importer-time: sum over exporters of W (a_E + a_P)
-                for t in range(T):
+                            aEc[i] = v
+        elif role == 1:  # importer-time: sum over exporters of W (a_E + a_P)
+            for t in range(T):
+                Wt = W3[t]
+                for c in range(m):
+                    aEc = aE[c, t]
+                    aPc = aP[c]
                     for j in range(NJ):
                         acc[j] = 0.0
                     for i in range(NI):
-                        x = aE[t, i]
-                        row = W3[t, i]
-                        pr = aP[i]
+                        x = aEc[i]
+                        row = Wt[i]
+                        pr = aPc[i]
                         for j in range(NJ):
                             acc[j] += row[j] * (x + pr[j])
+                    aIc = aI[c, t]
                     for j in range(NJ):
                         g = gI[t, j]
                         if g < G:
@@ -270,27 +286,36 @@ def cube_sweep(
                             if ch > change[c]:
                                 change[c] = ch
                             a_out[g, c] = v
-                            aI[t, j] = v
-            else:  # pairs: sum over periods of W (a_E + a_I)
+                            aIc[j] = v
+        else:  # pairs: sum over periods of W (a_E + a_I)
+            for c in range(m):
                 for i in range(NI):
                     for j in range(NJ):
-                        accP[i, j] = 0.0
-                for t in range(T):
+                        accP[c, i, j] = 0.0
+            for t in range(T):
+                Wt = W3[t]
+                for c in range(m):
+                    aEc = aE[c, t]
+                    aIc = aI[c, t]
+                    ac = accP[c]
                     for i in range(NI):
-                        x = aE[t, i]
-                        row = W3[t, i]
-                        ai = aI[t]
-                        ap = accP[i]
+                        x = aEc[i]
+                        row = Wt[i]
+                        ap = ac[i]
                         for j in range(NJ):
-                            ap[j] += row[j] * (x + ai[j])
+                            ap[j] += row[j] * (x + aIc[j])
+            for c in range(m):
+                ac = accP[c]
+                aPc = aP[c]
+                aPTc = aPT[c]
                 for i in range(NI):
                     for j in range(NJ):
                         g = gP[i, j]
                         if g < G:
-                            v = (S[g, c] - accP[i, j]) * inv_w[g]
+                            v = (S[g, c] - ac[i, j]) * inv_w[g]
                             ch = abs(a_out[g, c] - v) / (0.1 + abs(v))
                             if ch > change[c]:
                                 change[c] = ch
                             a_out[g, c] = v
-                            aP[i, j] = v
-                            aPT[j, i] = v
+                            aPc[i, j] = v
+                            aPTc[j, i] = v

@@ -111,8 +111,9 @@ def solve_fe(
     threads
         Threads of the sweeps (rows split between them; see ``_threads``).
     cube
-        The dense-cube layout of ``fe`` (``_cube.detect_cube``): one-thread sweeps then run on
-        the weights laid out as a period × exporter × importer cube (the same sweep, no codes).
+        The dense-cube layout of ``fe`` (``_cube.detect_cube``): the sweeps then run on the
+        weights laid out as a period × exporter × importer cube (the same sweep, no codes), on
+        one thread whatever ``threads`` says.
 
     Returns
     -------
@@ -128,7 +129,7 @@ def solve_fe(
     out = np.zeros((G, m)) if alpha0 is None else np.array(alpha0, dtype=np.float64, order="C")
     sweep = K.gauss_seidel_sweep
     cg, bounds = fe.cg, fe.bounds
-    if cube is not None and threads == 1 and fe.n_dims == 3:
+    if cube is not None and fe.n_dims == 3:
         Wc = np.empty(int(np.prod(cube.shape)))
         WcT = np.empty_like(Wc)
         _, NI, NJ = cube.shape
