@@ -112,14 +112,18 @@ def _lines(
 
 def detect_cube(fe: FEStructure) -> Cube | None:
     """The cube layout of ``fe`` when its three dimensions are exporter-time, importer-time and
-    pair groups (in any order), else ``None`` (also when the cube would be too sparse)."""
+    pair groups (in any order, the pairs being the dimension with the most groups), else
+    ``None`` (also when the cube would be too sparse)."""
     if fe.n_dims != 3:
         return None
     n = fe.cg.shape[1]
     b = fe.bounds
     G = fe.n_groups
     size = [int(b[d + 1] - b[d]) for d in range(3)]
-    for dP in (2, 0, 1):
+    # the pairs are the largest dimension of a gravity design (exporters x importers against
+    # periods x exporters): only that assignment is tried, so a design that is not a cube
+    # costs three passes over the codes
+    for dP in [max(range(3), key=lambda d: (size[d], d))]:
         dE, dI = (d for d in range(3) if d != dP)
         cE, cI, cP = fe.cg[dE], fe.cg[dI], fe.cg[dP]
         nE, nI, nP = size[dE], size[dI], size[dP]
