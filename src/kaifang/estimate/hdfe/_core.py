@@ -533,6 +533,7 @@ def ppml_hdfe(
             None if w_user is None else wk,
             None if off is None else np.ascontiguousarray(ok_),
             threads=nt,
+            cube=cube,
         )
         if has_fe
         else None

@@ -323,3 +323,104 @@ def cube_sweep(
                             a_out[g, c] = v
                             aPc[i, j] = v
                             aPTc[j, i] = v
+
+
+@njit(cache=True, nogil=True)
+def cube_ipf_sweep(
+    Bc: np.ndarray,
+    BcT: np.ndarray,
+    gE: np.ndarray,
+    gI: np.ndarray,
+    gP: np.ndarray,
+    order: np.ndarray,
+    sy: np.ndarray,
+    A_in: np.ndarray,
+    A_out: np.ndarray,
+) -> None:
+    """One sweep of iterative proportional fitting (``_kernels.ipf_sweep``) on the dense cube.
+
+    ``Bc`` (``(T, NI, NJ)``, flat) and ``BcT`` hold the rows' base rates ``base_i`` (weights
+    times the exponentiated offset); each dimension in turn gets ``A[g] = sy[g] / sum_{i in g}
+    base_i prod_{e != d} A_e[g_e(i)]`` (0 where that sum is 0).
+    """
+    T, NI = gE.shape
+    NJ = gI.shape[1]
+    G = A_in.shape[0]
+    B3 = Bc.reshape((T, NI, NJ))
+    B3T = BcT.reshape((T, NJ, NI))
+    for g in range(G):
+        A_out[g] = A_in[g]
+    aE = np.zeros((T, NI))
+    aI = np.zeros((T, NJ))
+    aP = np.zeros((NI, NJ))
+    aPT = np.zeros((NJ, NI))
+    acc = np.zeros(max(NI, NJ))
+    accP = np.zeros((NI, NJ))
+    for t in range(T):
+        for i in range(NI):
+            g = gE[t, i]
+            if g < G:
+                aE[t, i] = A_out[g]
+        for j in range(NJ):
+            g = gI[t, j]
+            if g < G:
+                aI[t, j] = A_out[g]
+    for i in range(NI):
+        for j in range(NJ):
+            g = gP[i, j]
+            if g < G:
+                aP[i, j] = A_out[g]
+                aPT[j, i] = A_out[g]
+    for role in order:
+        if role == 0:
+            for t in range(T):
+                for i in range(NI):
+                    acc[i] = 0.0
+                for j in range(NJ):
+                    x = aI[t, j]
+                    row = B3T[t, j]
+                    pr = aPT[j]
+                    for i in range(NI):
+                        acc[i] += row[i] * (x * pr[i])
+                for i in range(NI):
+                    g = gE[t, i]
+                    if g < G:
+                        v = sy[g] / acc[i] if acc[i] > 0.0 else 0.0
+                        A_out[g] = v
+                        aE[t, i] = v
+        elif role == 1:
+            for t in range(T):
+                for j in range(NJ):
+                    acc[j] = 0.0
+                for i in range(NI):
+                    x = aE[t, i]
+                    row = B3[t, i]
+                    pr = aP[i]
+                    for j in range(NJ):
+                        acc[j] += row[j] * (x * pr[j])
+                for j in range(NJ):
+                    g = gI[t, j]
+                    if g < G:
+                        v = sy[g] / acc[j] if acc[j] > 0.0 else 0.0
+                        A_out[g] = v
+                        aI[t, j] = v
+        else:
+            for i in range(NI):
+                for j in range(NJ):
+                    accP[i, j] = 0.0
+            for t in range(T):
+                for i in range(NI):
+                    x = aE[t, i]
+                    row = B3[t, i]
+                    ai = aI[t]
+                    ap = accP[i]
+                    for j in range(NJ):
+                        ap[j] += row[j] * (x * ai[j])
+            for i in range(NI):
+                for j in range(NJ):
+                    g = gP[i, j]
+                    if g < G:
+                        v = sy[g] / accP[i, j] if accP[i, j] > 0.0 else 0.0
+                        A_out[g] = v
+                        aP[i, j] = v
+                        aPT[j, i] = v

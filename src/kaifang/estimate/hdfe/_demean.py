@@ -227,6 +227,7 @@ def poisson_fe_start(
     tol: float = 1e-3,
     maxiter: int = 200,
     threads: int = 1,
+    cube: C.Cube | None = None,
 ) -> np.ndarray | None:
     """Log fixed effects of the fixed-effects-only Poisson model (all coefficients zero).
 
@@ -236,7 +237,8 @@ def poisson_fe_start(
     trade little) about one log point per step from the usual start ``mu = (y + mean y) / 2``.
     ``w`` and ``offset`` may be ``None`` (unit weights, no offset). Returns ``None`` when some
     group has no positive ``y`` (its effect is minus infinity). ``threads`` splits the rows of
-    the sweeps (see ``_threads``).
+    the sweeps (see ``_threads``); with ``cube`` (``_cube.detect_cube``) the sweeps run on the
+    dense cube instead, on one thread.
     """
     G = fe.n_groups
     sy = K.group_totals(fe.cg, y if w is None else w * y, G)
@@ -252,7 +254,17 @@ def poisson_fe_start(
             base *= w
     acc = np.empty(G)
     A = np.ones(G)
-    if threads > 1:
+    if cube is not None and fe.n_dims == 3:
+        _, NI, NJ = cube.shape
+        Bc = np.empty(int(np.prod(cube.shape)))
+        BcT = np.empty_like(Bc)
+        C.cube_weights(cube.cell, np.ascontiguousarray(base), NI, NJ, Bc, BcT)
+        order = np.array([cube.roles.index(d) for d in range(3)], dtype=np.int64)
+
+        def sweep(A_in: np.ndarray, A_out: np.ndarray) -> None:
+            C.cube_ipf_sweep(Bc, BcT, cube.gE, cube.gI, cube.gP, order, sy, A_in, A_out)
+
+    elif threads > 1:
         use_threads(threads)
 
         def sweep(A_in: np.ndarray, A_out: np.ndarray) -> None:
