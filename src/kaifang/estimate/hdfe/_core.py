@@ -90,7 +90,8 @@ class HDFEFit:
         Covariance type (``"iid"``, ``"hetero"``, ``"cluster"``), clusters per cluster
         dimension, and the parameter count of the small-sample factor.
     diagnostics
-        Solver details: criterion history, fixed-effect sweeps, timings, ReLU iterations.
+        Solver details: criterion history, fixed-effect sweeps, timings, ReLU iterations,
+        threads, whether the sweeps ran on the dense cube (``cube_sweeps``).
     """
 
     coef: np.ndarray

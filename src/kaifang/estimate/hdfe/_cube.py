@@ -1,16 +1,15 @@
 """Dense-cube sweeps for the gravity design: exporter-time, importer-time and pair effects.
 
-When the three fixed-effect dimensions are an exporter-time, an importer-time and a pair
-dimension (every exporter-time group meets every importer-time group of its period at most
-through the pairs that exist), each row is a cell ``(t, i, j)`` of a period × exporter ×
-importer cube, and every group is a line of that cube: exporter-time ``(t, i)``, importer-time
+When the three fixed-effect dimensions are exporter-time, importer-time and pair groups,
+each row is a cell ``(t, i, j)`` of a period × exporter × importer cube, and every group is a
+line of that cube: exporter-time ``(t, i)``, importer-time
 ``(t, j)``, pair ``(i, j)``. The block Gauss-Seidel sweep of ``_kernels.gauss_seidel_sweep``
 then needs no codes at all: with the weights laid out as dense arrays ``W[t, i, j]`` (and their
 transpose ``W[t, j, i]``, zero for absent cells), each dimension's update is a sum of
 contiguous multiply-adds over the last axis, which the compiler vectorises, instead of a
 gather of two coefficients and a scatter per row. Same sweep, same order of the dimensions,
-so the same iterates up to rounding (one sweep at 200,000 rows: one column 0.64 to 0.19 ms,
-four columns 1.6 to 0.7 ms).
+so the same iterates up to rounding (one sweep at 200,000 rows: one column 0.64 to 0.2 ms,
+four columns 1.4 to 0.75 ms).
 
 The structure is recognised from the codes alone (``detect_cube``): the exporter-time and
 importer-time groups linked by rows form the periods, the exporter-time groups and pairs linked
