@@ -172,6 +172,18 @@ def test_log_factorial_matches_scipy_on_both_branches():
     np.testing.assert_allclose(got, gammaln(y + 1.0), rtol=1e-14, atol=1e-14)
 
 
+@pytest.mark.parametrize("dims", [1, 2, 3, 4])
+def test_fe_sum_matches_numpy(dims):
+    """``sum_d fe[g_d(i)]`` (the linear predictor of the fixed effects): the three-dimension
+    loop and the general one against a numpy gather, on both code widths."""
+    fe, _, _, alpha = _problem(3_000, dims, 1, seed=90 + dims)
+    a = alpha[:, 0].copy()
+    ref = a[fe.cg.astype(np.int64)].sum(axis=0)
+    np.testing.assert_allclose(K.fe_sum(fe.cg, a), ref, rtol=1e-14, atol=1e-14)
+    wide = FEStructure(cg=fe.cg.astype(np.uint32), bounds=fe.bounds)
+    np.testing.assert_allclose(K.fe_sum(wide.cg, a), ref, rtol=1e-14, atol=1e-14)
+
+
 def test_code_width_follows_the_number_of_groups():
     """uint16 codes up to 65,535 groups in all, uint32 beyond (no wraparound of the indices)."""
     small = FEStructure.from_codes([np.arange(65_000), np.zeros(65_000, dtype=np.int64)])

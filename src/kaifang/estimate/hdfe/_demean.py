@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import _cube as C
 from . import _kernels as K
 from ._threads import use_threads
 
@@ -83,6 +84,7 @@ def solve_fe(
     S: np.ndarray | None = None,
     stall: int = 200,
     threads: int = 1,
+    cube: C.Cube | None = None,
 ) -> DemeanResult:
     """Fixed-effect coefficients ``a`` of every column of ``V`` under weights ``w``.
 
@@ -108,6 +110,10 @@ def solve_fe(
         once the change is already below 1e-6: rounding noise, not the method, is then the limit.
     threads
         Threads of the sweeps (rows split between them; see ``_threads``).
+    cube
+        The dense-cube layout of ``fe`` (``_cube.detect_cube``): the sweeps then run on the
+        weights laid out as a period × exporter × importer cube (the same sweep, no codes), on
+        one thread whatever ``threads`` says.
 
     Returns
     -------
@@ -123,6 +129,18 @@ def solve_fe(
     out = np.zeros((G, m)) if alpha0 is None else np.array(alpha0, dtype=np.float64, order="C")
     sweep = K.gauss_seidel_sweep
     cg, bounds = fe.cg, fe.bounds
+    if cube is not None and fe.n_dims == 3:
+        Wc = np.empty(int(np.prod(cube.shape)))
+        WcT = np.empty_like(Wc)
+        _, NI, NJ = cube.shape
+        C.cube_weights(cube.cell, np.ascontiguousarray(w), NI, NJ, Wc, WcT)
+        order = np.array([cube.roles.index(d) for d in range(3)], dtype=np.int64)
+
+        def sweep(cg, w, S, inv_w, bounds, a_in, a_out, acc, threads):
+            change = np.empty(a_in.shape[1])
+            C.cube_sweep(Wc, WcT, cube.gE, cube.gI, cube.gP, order, S, inv_w, a_in, a_out, change)
+            return change
+
     if fe.n_dims == 1:
         GX = np.empty_like(out)
         sweep(cg, w, S, inv_w, bounds, out, GX, np.empty_like(out), threads)
@@ -209,6 +227,7 @@ def poisson_fe_start(
     tol: float = 1e-3,
     maxiter: int = 200,
     threads: int = 1,
+    cube: C.Cube | None = None,
 ) -> np.ndarray | None:
     """Log fixed effects of the fixed-effects-only Poisson model (all coefficients zero).
 
@@ -218,7 +237,8 @@ def poisson_fe_start(
     trade little) about one log point per step from the usual start ``mu = (y + mean y) / 2``.
     ``w`` and ``offset`` may be ``None`` (unit weights, no offset). Returns ``None`` when some
     group has no positive ``y`` (its effect is minus infinity). ``threads`` splits the rows of
-    the sweeps (see ``_threads``).
+    the sweeps (see ``_threads``); with ``cube`` (``_cube.detect_cube``) the sweeps run on the
+    dense cube instead, on one thread.
     """
     G = fe.n_groups
     sy = K.group_totals(fe.cg, y if w is None else w * y, G)
@@ -234,7 +254,17 @@ def poisson_fe_start(
             base *= w
     acc = np.empty(G)
     A = np.ones(G)
-    if threads > 1:
+    if cube is not None and fe.n_dims == 3:
+        _, NI, NJ = cube.shape
+        Bc = np.empty(int(np.prod(cube.shape)))
+        BcT = np.empty_like(Bc)
+        C.cube_weights(cube.cell, np.ascontiguousarray(base), NI, NJ, Bc, BcT)
+        order = np.array([cube.roles.index(d) for d in range(3)], dtype=np.int64)
+
+        def sweep(A_in: np.ndarray, A_out: np.ndarray) -> None:
+            C.cube_ipf_sweep(Bc, BcT, cube.gE, cube.gI, cube.gP, order, sy, A_in, A_out)
+
+    elif threads > 1:
         use_threads(threads)
 
         def sweep(A_in: np.ndarray, A_out: np.ndarray) -> None:

@@ -456,6 +456,13 @@ def fe_sum(cg: np.ndarray, fe: np.ndarray) -> np.ndarray:
     """``sum_d fe[cg[d, i]]`` for every observation (``fe`` is one coefficient per group)."""
     D, n = cg.shape
     out = np.empty(n)
+    if D == 3:  # the usual three-way specification: one row of codes per dimension, no inner loop
+        c0 = cg[0]
+        c1 = cg[1]
+        c2 = cg[2]
+        for i in range(n):
+            out[i] = fe[c0[i]] + fe[c1[i]] + fe[c2[i]]
+        return out
     for i in range(n):
         s = 0.0
         for d in range(D):
@@ -747,12 +754,29 @@ def _residualise_columns_rows(
 ) -> None:
     D = cg.shape[0]
     k = alpha.shape[1]
-    for i in range(i0, i1):
-        for c in range(k):
-            v = V[i, c0 + c]
-            for d in range(D):
-                v -= alpha[cg[d, i], c]
-            V[i, c0 + c] = v
+    g0 = cg[0]
+    g1 = cg[1 % D]
+    g2 = cg[2 % D]
+    if D == 3:  # the codes of a row read once (the usual three-way specification)
+        for i in range(i0, i1):
+            p = g0[i]
+            q = g1[i]
+            t = g2[i]
+            for c in range(k):
+                V[i, c0 + c] = V[i, c0 + c] - alpha[p, c] - alpha[q, c] - alpha[t, c]
+    elif D == 2:
+        for i in range(i0, i1):
+            p = g0[i]
+            q = g1[i]
+            for c in range(k):
+                V[i, c0 + c] = V[i, c0 + c] - alpha[p, c] - alpha[q, c]
+    else:
+        for i in range(i0, i1):
+            for c in range(k):
+                v = V[i, c0 + c]
+                for d in range(D):
+                    v -= alpha[cg[d, i], c]
+                V[i, c0 + c] = v
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -1040,26 +1064,40 @@ def _ipf_rows(
     gd = cg[d]
     o1 = cg[(d + 1) % D]
     o2 = cg[(d + 2) % D]
-    # runs of rows of one group are summed in a register (as in the sweeps)
+    # unsigned offsets (no wraparound checks on the scatter); runs of rows of one group are
+    # summed in a register (as in the sweeps); the usual dimension counts get their own loops
+    lo_u = np.uint64(lo)
     cur = gd[i0]
     run = 0.0
-    for i in range(i0, i1):
-        gi = gd[i]
-        if gi != cur:
-            acc[cur - lo] += run
-            run = 0.0
-            cur = gi
-        p = base[i]
-        if D == 3:
-            p *= A[o1[i]] * A[o2[i]]
-        elif D == 2:
-            p *= A[o1[i]]
-        else:
+    if D == 3:
+        for i in range(i0, i1):
+            gi = gd[i]
+            if gi != cur:
+                acc[cur - lo_u] += run
+                run = 0.0
+                cur = gi
+            run += base[i] * (A[o1[i]] * A[o2[i]])
+    elif D == 2:
+        for i in range(i0, i1):
+            gi = gd[i]
+            if gi != cur:
+                acc[cur - lo_u] += run
+                run = 0.0
+                cur = gi
+            run += base[i] * A[o1[i]]
+    else:
+        for i in range(i0, i1):
+            gi = gd[i]
+            if gi != cur:
+                acc[cur - lo_u] += run
+                run = 0.0
+                cur = gi
+            p = base[i]
             for e in range(D):
                 if e != d:
                     p *= A[cg[e, i]]
-        run += p
-    acc[cur - lo] += run
+            run += p
+    acc[cur - lo_u] += run
 
 
 @njit(cache=True, nogil=True)
@@ -1222,8 +1260,8 @@ def _log_factorial(y: float, ylogy: float) -> float:
         return 0.0
     if y < 10.0:
         return math.lgamma(y + 1.0)
-    hl = 0.5 * (ylogy + y) / y  # 0.5 log y
     iy = 1.0 / y
+    hl = 0.5 * (ylogy + y) * iy  # 0.5 log y (one division per row)
     iy2 = iy * iy
     series = iy * (
         1.0 / 12.0
