@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kaifang.data.mrio import RawMRIO, check_memory
+from kaifang.data.mrio import RawMRIO, cached_table, check_memory
 from kaifang.data.store import cache_dir, download, locate_year, record_checksum, sha256
 from kaifang.errors import DataError
 
@@ -272,6 +272,10 @@ def read_icio(year: int | None = None, *, path: str | Path | None = None) -> Raw
         p = Path(path)
         if not p.is_file():
             raise DataError(f"{p}: no such file (field [baseline] file).")
+    return cached_table("icio", year, p, lambda: _parse(p, year))
+
+
+def _parse(p: Path, year: int | None) -> RawMRIO:
     head_regions, head_sectors, head_cats = _header_labels(p)
     check_memory(p, len(head_regions), len(head_sectors), max(len(head_cats), 1))
     import pymrio

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +79,39 @@ class RawMRIO:
     rounding: float = 0.0
     files: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+
+
+#: How many tables one process keeps read (:func:`cached_table`): a sweep over one table, or
+#: the validation and the solve of one scenario, read its file once.
+TABLE_CACHE_SIZE = 2
+_TABLE_CACHE: OrderedDict[tuple[object, ...], RawMRIO] = OrderedDict()
+
+
+def cached_table(dataset: str, year: int | None, path: Path, read: Callable[[], RawMRIO]) -> RawMRIO:
+    """``read()`` of the table in ``path``, or a copy of what it gave before for the same file.
+
+    The file is known by its resolved path, size and modification time, so a file that changes
+    is read again. The last :data:`TABLE_CACHE_SIZE` tables are kept; each call returns copies of
+    the arrays, so a caller may change them freely.
+    """
+    st = path.stat()
+    key = (dataset, year, str(path.resolve()), st.st_size, st.st_mtime_ns)
+    raw = _TABLE_CACHE.get(key)
+    if raw is None:
+        raw = read()
+        _TABLE_CACHE[key] = raw
+        while len(_TABLE_CACHE) > TABLE_CACHE_SIZE:
+            _TABLE_CACHE.popitem(last=False)
+    else:
+        _TABLE_CACHE.move_to_end(key)
+    return replace(
+        raw,
+        Z=raw.Z.copy(),
+        Y=raw.Y.copy(),
+        x=None if raw.x is None else raw.x.copy(),
+        value_added=None if raw.value_added is None else raw.value_added.copy(),
+        files=dict(raw.files),
+    )
 
 
 def _parse_bytes(text: str) -> int:

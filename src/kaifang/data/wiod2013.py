@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kaifang.data.mrio import RawMRIO
+from kaifang.data.mrio import RawMRIO, cached_table
 from kaifang.data.store import locate, sha256
 from kaifang.errors import DataError
 
@@ -109,6 +109,10 @@ def read_wiod2013(year: int = 2011, *, path: str | Path | None = None) -> RawMRI
             f"(set [baseline] year to one of {', '.join(map(str, YEARS))})."
         )
     p = Path(path) if path is not None else locate("wiod2013", _file(year))
+    return cached_table("wiod2013", year, p, lambda: _parse(p, year))
+
+
+def _parse(p: Path, year: int) -> RawMRIO:
     import rdata
 
     try:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kaifang.data.mrio import RawMRIO, check_memory
+from kaifang.data.mrio import RawMRIO, cached_table, check_memory
 from kaifang.data.store import locate_year, sha256
 from kaifang.errors import DataError
 
@@ -143,6 +143,10 @@ def read_wiod2016(year: int | None = None, *, path: str | Path | None = None) ->
         p = Path(path)
         if not p.is_file():
             raise DataError(f"{p}: no such file (field [baseline] file).")
+    return cached_table("wiod2016", year, p, lambda: _parse(p, year))
+
+
+def _parse(p: Path, year: int | None) -> RawMRIO:
     import rdata
 
     try:
