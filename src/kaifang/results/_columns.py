@@ -8,7 +8,7 @@ columns, so a run that only prints and saves never imports pandas (a third of a 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -157,8 +157,3 @@ def table_columns(table: Columns | pd.DataFrame) -> list[str]:
 def as_frame(table: Columns | pd.DataFrame) -> pd.DataFrame:
     """``table`` as a DataFrame (a :class:`Columns` converted, a DataFrame as it is)."""
     return table.to_pandas() if isinstance(table, Columns) else table
-
-
-def as_frames(tables: Iterable[tuple[str, Columns | pd.DataFrame]]) -> dict[str, pd.DataFrame]:
-    """``{name: as_frame(table)}``."""
-    return {name: as_frame(t) for name, t in tables}
