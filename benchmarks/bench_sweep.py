@@ -24,9 +24,11 @@ still read the data once each), as on a cluster that is already running. With
 ``--threaded-loop``, ``ratio_vs_threaded_loop`` compares with a plain loop of ``run_scenario``
 over the same points with numpy's default BLAS threads (both cores). As a control, the same points
 are also solved by two plain processes (``concurrent.futures.ProcessPoolExecutor``, half the points
-each, start included): ``ratio_two_process_pool`` is what two processes gained on this machine at
-that moment without Dask, the ceiling for ``ratio``. Wall and process time are both reported: the process time of the Dask
-run is this process's (the client's) plus its workers'. The machine's load average is printed
+each, start included, without the sweep's up-front validation of every point):
+``ratio_two_process_pool`` is what two processes gained on this machine at that moment without
+Dask (not a ceiling for ``ratio``: the serial time includes the validation that the two processes
+skip). Wall and process time are both reported: the process time of the Dask run is this
+process's (the client's) plus its workers'. The machine's load average is printed
 before and after: the measurement means something only when the two cores are not busy with
 other work.
 
