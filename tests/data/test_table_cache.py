@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from kaifang.data.mrio import TABLE_CACHE_SIZE, RawMRIO, cached_table
 
@@ -61,3 +62,12 @@ def test_only_the_last_tables_are_kept(tmp_path):
     assert len(calls) == TABLE_CACHE_SIZE + 1
     cached_table("x", 2000, files[0], _reader(calls, 0.0))  # the oldest was let go
     assert len(calls) == TABLE_CACHE_SIZE + 2
+
+
+def test_a_table_file_that_is_not_there_is_a_sentence(tmp_path):
+    from kaifang.data.wiod2013 import read_wiod2013
+    from kaifang.errors import DataError
+
+    missing = tmp_path / "wiot_2011.RData"
+    with pytest.raises(DataError, match=r"wiot_2011\.RData: no such file \(field \[baseline\] file\)"):
+        read_wiod2013(2011, path=missing)

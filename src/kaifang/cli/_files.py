@@ -75,6 +75,8 @@ def save_result(result: RunResult, folder: Path, *, csv: bool = False) -> Path:
     (a full disk, no permission, a file in the way) are reported as user errors naming the
     folder.
     """
+    import pyarrow.parquet as pq
+
     from kaifang.results._columns import Columns, as_frame
     from kaifang.store._files import unique_filenames
 
@@ -89,8 +91,6 @@ def save_result(result: RunResult, folder: Path, *, csv: bool = False) -> Path:
         for name, fname in zip(frames, unique_filenames(frames), strict=True):
             table = frames[name]
             if isinstance(table, Columns):
-                import pyarrow.parquet as pq
-
                 pq.write_table(table.to_arrow(), folder / f"{fname}.parquet")
             else:
                 table.to_parquet(folder / f"{fname}.parquet", engine="pyarrow", index=False)

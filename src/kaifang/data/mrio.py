@@ -91,9 +91,11 @@ def cached_table(dataset: str, year: int | None, path: Path, read: Callable[[], 
     """``read()`` of the table in ``path``, or a copy of what it gave before for the same file.
 
     The file is known by its resolved path, size and modification time, so a file that changes
-    is read again. The last :data:`TABLE_CACHE_SIZE` tables are kept; each call returns copies of
+    is read again; a path that is not a file is a :class:`~kaifang.errors.DataError` naming it. The last :data:`TABLE_CACHE_SIZE` tables are kept; each call returns copies of
     the arrays, so a caller may change them freely.
     """
+    if not path.is_file():
+        raise DataError(f"{path}: no such file (field [baseline] file).")
     st = path.stat()
     key = (dataset, year, str(path.resolve()), st.st_size, st.st_mtime_ns)
     raw = _TABLE_CACHE.get(key)

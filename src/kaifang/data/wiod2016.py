@@ -140,9 +140,7 @@ def read_wiod2016(year: int | None = None, *, path: str | Path | None = None) ->
             )
         p = locate_year("wiod2016", year)
     else:
-        p = Path(path)
-        if not p.is_file():
-            raise DataError(f"{p}: no such file (field [baseline] file).")
+        p = Path(path)  # cached_table says so when it is not a file
     return cached_table("wiod2016", year, p, lambda: _parse(p, year))
 
 
