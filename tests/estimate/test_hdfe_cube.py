@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hdfe_reference import sweep_reference
 from kaifang.estimate.hdfe import _kernels as K
 from kaifang.estimate.hdfe import ppml_hdfe
 from kaifang.estimate.hdfe._cube import cube_ipf_sweep, cube_sweep, cube_weights, detect_cube
@@ -31,18 +32,6 @@ def _panel(T: int, NI: int, NJ: int, seed: int, drop: float = 0.0, repeat: int =
     t, i, j = t[order], i[order], j[order]
     codes = [np.unique(k, return_inverse=True)[1] for k in (t * NI + i, t * NJ + j, i * NJ + j)]
     return codes
-
-
-def _sweep_reference(fe: FEStructure, w, S, inv_w, a_in):
-    a = a_in.copy()
-    cg = fe.cg.astype(np.int64)
-    for d in range(fe.n_dims):
-        others = sum(a[cg[e]] for e in range(fe.n_dims) if e != d)
-        acc = np.zeros_like(a)
-        np.add.at(acc, cg[d], w[:, None] * others)
-        lo, hi = fe.bounds[d], fe.bounds[d + 1]
-        a[lo:hi] = (S[lo:hi] - acc[lo:hi]) * inv_w[lo:hi, None]
-    return a
 
 
 @pytest.mark.parametrize("perm", [(0, 1, 2), (2, 0, 1), (1, 2, 0)])
@@ -68,7 +57,7 @@ def test_cube_sweep_matches_numpy(perm, drop, repeat, m):
     out = np.empty_like(a)
     change = np.empty(m)
     cube_sweep(Wc, WcT, cube.gE, cube.gI, cube.gP, order, S, inv_w, a, out, change)
-    ref = _sweep_reference(fe, w, S, inv_w, a)
+    ref = sweep_reference(fe, w, S, inv_w, a)
     np.testing.assert_allclose(out, ref, rtol=1e-11, atol=1e-11)
     np.testing.assert_allclose(change, (np.abs(a - ref) / (0.1 + np.abs(ref))).max(axis=0), rtol=1e-9)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hdfe_reference import sweep_reference
 from kaifang.estimate.hdfe import _kernels as K
 from kaifang.estimate.hdfe._demean import FEStructure
 
@@ -35,19 +36,6 @@ def _problem(n: int, dims: int, m: int, seed: int = 0, codes_dtype=None):
     return fe, w, V, alpha
 
 
-def _sweep_reference(fe: FEStructure, w, S, inv_w, a_in):
-    """Block Gauss-Seidel sweep written with numpy: each dimension in turn."""
-    a = a_in.copy()
-    cg = fe.cg.astype(np.int64)
-    for d in range(fe.n_dims):
-        others = sum(a[cg[e]] for e in range(fe.n_dims) if e != d)
-        acc = np.zeros_like(a)
-        np.add.at(acc, cg[d], w[:, None] * others)
-        lo, hi = fe.bounds[d], fe.bounds[d + 1]
-        a[lo:hi] = (S[lo:hi] - acc[lo:hi]) * inv_w[lo:hi, None]
-    return a
-
-
 @pytest.mark.parametrize("dims", [2, 3, 4])
 @pytest.mark.parametrize("m", [1, 2, 5, 9, 16, 17])
 @pytest.mark.parametrize("threads", [1, 2])
@@ -57,7 +45,7 @@ def test_sweep_matches_numpy(dims, m, threads):
     out = np.empty_like(alpha)
     acc = np.empty_like(alpha)
     change = K.gauss_seidel_sweep(fe.cg, w, S, inv_w, fe.bounds, alpha, out, acc, threads)
-    ref = _sweep_reference(fe, w, S, inv_w, alpha)
+    ref = sweep_reference(fe, w, S, inv_w, alpha)
     np.testing.assert_allclose(out, ref, rtol=1e-11, atol=1e-11)
     # the same pass reports fixest's stopping rule: largest |a_in - a_out| / (0.1 + |a_out|) per column
     np.testing.assert_allclose(change, (np.abs(alpha - ref) / (0.1 + np.abs(ref))).max(axis=0), rtol=1e-9)
@@ -214,7 +202,7 @@ def test_uint32_codes_give_the_same_kernels_as_uint16(m, threads):
             a_x = np.ascontiguousarray(alpha[:, 1:])
             res.append(K.weighted_resid_score(fe.cg, w, V, a_r, a_x, threads))
         outs.append(res)
-    ref = _sweep_reference(fe16, w, *outs[0][:2], alpha)
+    ref = sweep_reference(fe16, w, *outs[0][:2], alpha)
     np.testing.assert_allclose(outs[1][2], ref, rtol=1e-10, atol=1e-12)
     for a, b in zip(outs[0], outs[1], strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
