@@ -12,6 +12,7 @@ import textwrap
 import warnings
 from pathlib import Path
 
+import dask
 import pandas as pd
 import psutil
 import pytest
@@ -113,6 +114,23 @@ def test_local_cluster_is_loopback_only_one_thread_and_sees_the_environment(dask
         if c.status == psutil.CONN_LISTEN
     ]
     assert listening and all(addr.ip == "127.0.0.1" for addr in listening), listening
+
+
+def test_local_cluster_workers_run_quiet_timers(dask_cluster):
+    """Dask's 20 ms tick and 100 ms memory check would wake a thread in every worker dozens of
+    times a second and take the core and the GIL from the solves; the local cluster slows them."""
+    keys = ("distributed.admin.tick.interval", "distributed.worker.memory.monitor-interval")
+
+    def timers() -> dict:
+        import dask
+
+        return {k: dask.config.get(k) for k in keys}
+
+    seen = dask_cluster.run(timers)
+    assert len(seen) == 2
+    for values in seen.values():
+        for key, value in values.items():
+            assert dask.utils.parse_timedelta(value) >= 1.0, (key, value)
 
 
 def _failing() -> str:
