@@ -42,6 +42,7 @@ import contextlib
 import json
 import math
 import os
+import sys
 import time
 import traceback
 import uuid
@@ -123,8 +124,14 @@ class PointOutcome:
 
 
 def _nbytes(result: RunResult) -> int:
-    frames = [result.regions, *result.tables.values()]
-    return int(sum(df.memory_usage(deep=True, index=True).sum() for df in frames))
+    """In-memory size of the result's tables, without turning numpy-column tables into
+    DataFrames (an upper bound on their size as DataFrames: see ``Columns.nbytes``)."""
+    return int(
+        sum(
+            t.memory_usage(deep=True, index=True).sum() if isinstance(t, pd.DataFrame) else t.nbytes
+            for t in result.raw_tables().values()
+        )
+    )
 
 
 def sweep_provenance(sweep: Sweep, point: SweepPoint) -> dict[str, Any]:
@@ -154,14 +161,13 @@ def single_threaded(estimation: bool = True) -> Iterator[None]:
     # threadpoolctl limits the libraries loaded so far: load SciPy's own BLAS (the ims2025 solver
     # uses it) first, or a point that loads it would run it on every core
     import scipy.linalg  # noqa: F401
-    from threadpoolctl import threadpool_limits
 
     var = "KAIFANG_HDFE_THREADS"  # kaifang.estimate.hdfe._threads.ENV_VAR (not imported: numba)
     before = os.environ.get(var)
     if estimation:
         os.environ[var] = "1"
     try:
-        with threadpool_limits(limits=1):
+        with _controller().limit(limits=1):
             yield
     finally:
         if estimation:
@@ -169,6 +175,21 @@ def single_threaded(estimation: bool = True) -> Iterator[None]:
                 os.environ.pop(var, None)
             else:
                 os.environ[var] = before
+
+
+_CONTROLLER: list[Any] = []  # [number of modules loaded when it was made, the controller]
+
+
+def _controller() -> Any:
+    """A :class:`threadpoolctl.ThreadpoolController` of the libraries loaded so far, made again
+    when modules were imported since (finding the libraries takes 3 ms; a point's validation and
+    solve each ask)."""
+    if not _CONTROLLER or _CONTROLLER[0] != len(sys.modules):
+        from threadpoolctl import ThreadpoolController
+
+        controller = ThreadpoolController()
+        _CONTROLLER[:] = [len(sys.modules), controller]
+    return _CONTROLLER[1]
 
 
 def solve_point(point: SweepPoint, info: Mapping[str, Any], full: bool = True) -> PointOutcome:
@@ -208,10 +229,12 @@ def solve_point(point: SweepPoint, info: Mapping[str, Any], full: bool = True) -
             "values": dict(point.values),
             "assignments": dict(point.assignments),
         }
-        result = replace(result, provenance={**result.provenance, "sweep": prov})
+        # RunResult.replace leaves numpy-column tables as they are (dataclasses.replace would
+        # read, and so convert, every table)
+        result = result.replace(provenance={**result.provenance, "sweep": prov})
         nbytes = _nbytes(result)
         if not full:
-            result = replace(result, tables={})
+            result = result.replace(tables={})
     return PointOutcome(
         index=point.index,
         name=point.scenario.name,

@@ -124,3 +124,31 @@ def test_one_sector_baseline_is_consistent(data):
     usa, chn = "USA", "CHN"
     assert float(flows.sel(importer=usa, exporter=chn)) == data.trade[data.index(chn), data.index(usa)]
     assert (np.diag(flows.values) >= 0).all() and float(flows.sel(importer=usa, exporter=usa)) > 0
+
+
+def test_the_trade_file_is_parsed_once_and_each_load_gets_its_own_arrays(folder, monkeypatch):
+    calls = []
+    real = lib.read_trade
+    monkeypatch.setattr(lib, "read_trade", lambda path, n: calls.append(path) or real(path, n))
+    a = lib.load(folder)
+    a.trade[0, 1] = -1.0  # a caller's change stays its own
+    b = lib.load(folder)
+    assert len(calls) == 1
+    assert b.trade[0, 1] != -1.0
+    np.testing.assert_array_equal(b.trade, real(folder / "trade_cepii.csv", 194))
+    # a user's own tariff file is read on every load (it may have just been edited)
+    mine = folder / "mine.csv"
+    mine.write_text("applied_tariff\n" + "0.5\n" * 194)
+    assert (lib.load(folder, tariff_file=mine).tariffs == 0.5).all()
+    mine.write_text("applied_tariff\n" + "0.25\n" * 194)
+    assert (lib.load(folder, tariff_file=mine).tariffs == 0.25).all()
+    assert len(calls) == 1
+
+
+def test_a_changed_trade_file_is_read_again(folder):
+    before = lib.load(folder)
+    lines = (folder / "trade_cepii.csv").read_text().splitlines()
+    (folder / "trade_cepii.csv").write_text("\n".join(lines[:-2]) + "\n")  # 192 rows now
+    with pytest.raises(DataError, match=r"trade matrix has shape \(192, 194\)"):
+        lib.load(folder)
+    assert before.trade.shape == (194, 194)

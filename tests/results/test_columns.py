@@ -173,3 +173,22 @@ def test_nafta_json_run_never_imports_pandas(tmp_path):
     assert "pandas imported: False" in out.stderr
     saved = pd.read_parquet(tmp_path / "out" / "regions.parquet")
     assert {"USA", "CAN", "MEX"} <= set(saved["region"])
+
+
+def test_nbytes_bounds_the_dataframes_deep_memory_use():
+    """Columns.nbytes is what a sweep's memory check counts for results not yet converted: it
+    must not be below what pandas itself reports for the same table."""
+    from kaifang.results import Columns
+
+    rng = np.random.default_rng(3)
+    codes = np.array([f"R{i:03d}" for i in range(300)])
+    table = Columns(
+        {
+            "region": codes,
+            "sector": np.array(["Agriculture, hunting, forestry and fishing"] * 300),
+            "welfare_pct": rng.normal(size=300),
+            "n": np.arange(300),
+        }
+    )
+    pandas_bytes = int(table.to_pandas().memory_usage(deep=True, index=True).sum())
+    assert pandas_bytes <= table.nbytes < 4 * pandas_bytes

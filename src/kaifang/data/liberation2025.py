@@ -298,13 +298,33 @@ def load(folder: str | Path | None = None, *, tariff_file: str | Path | None = N
             paths[name] = p
     if tariff_file is not None:
         paths["tariffs.csv"] = Path(tariff_file)
-    codes, names = read_labels(paths["country_labels.csv"])
+    codes, names, trade, gdp = _read_base(paths)
     n = len(codes)
-    trade = read_trade(paths["trade_cepii.csv"], n)
-    gdp = read_gdp(paths["gdp.csv"], n)
-    tariffs = read_tariffs(paths["tariffs.csv"], n, codes)
+    tariffs = read_tariffs(paths["tariffs.csv"], n, codes)  # read every time: a user may edit it
     files = {name: sha256(p) for name, p in paths.items()}
     if tariff_file is not None:
         files = {k: v for k, v in files.items() if k != "tariffs.csv"}
         files[f"tariffs.csv (replaced by {Path(tariff_file).name})"] = sha256(Path(tariff_file))
-    return Liberation2025(codes, names, trade, gdp, tariffs, files)
+    return Liberation2025(codes, names, trade.copy(), gdp.copy(), tariffs, files)
+
+
+#: The labels, trade and GDP :func:`load` read last, by their files' paths, sizes and
+#: modification times: the points of a sweep (and the validation and the solve of one run) parse
+#: the 194 x 194 trade file once per process. A file that changes is read again.
+_BASE: dict[tuple[object, ...], tuple[tuple[str, ...], tuple[str, ...], np.ndarray, np.ndarray]] = {}
+
+
+def _read_base(
+    paths: dict[str, Path],
+) -> tuple[tuple[str, ...], tuple[str, ...], np.ndarray, np.ndarray]:
+    names = ("country_labels.csv", "trade_cepii.csv", "gdp.csv")
+    stats = [(str(paths[f].resolve()), paths[f].stat()) for f in names]
+    key = tuple((where, st.st_size, st.st_mtime_ns) for where, st in stats)
+    got = _BASE.get(key)
+    if got is None:
+        codes, labels = read_labels(paths["country_labels.csv"])
+        n = len(codes)
+        got = (codes, labels, read_trade(paths["trade_cepii.csv"], n), read_gdp(paths["gdp.csv"], n))
+        _BASE.clear()
+        _BASE[key] = got
+    return got

@@ -61,6 +61,13 @@ class Columns:
     def __getitem__(self, name: str) -> np.ndarray:
         return self._data[name]
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes the table takes in memory, an upper bound on its DataFrame's deep memory use:
+        the arrays' own bytes, plus 16 bytes a row for each text column (the offsets and
+        validity of pandas' string columns)."""
+        return sum(a.nbytes + (16 * self._n if a.dtype.kind in "OSU" else 0) for a in self._data.values())
+
     def __repr__(self) -> str:
         return f"Columns({self._n} rows: {', '.join(self._data)})"
 
