@@ -79,6 +79,9 @@ PointStatus = Literal["ok", "failed", "error"]
 
 #: Share of the available memory a sweep may plan to use (the rest is for everything else).
 MEMORY_SHARE = 0.8
+#: Seconds of solving a cluster task aims at: short points are sent several to a task, since
+#: each task costs the scheduler, the client and the worker some milliseconds of their own.
+TASK_SECONDS = 0.5
 
 
 class SweepSizeError(SweepError):
@@ -246,6 +249,14 @@ def solve_point(point: SweepPoint, info: Mapping[str, Any], full: bool = True) -
         nbytes=nbytes,
         warnings=msgs,
     )
+
+
+def solve_points(
+    points: Sequence[SweepPoint], info: Mapping[str, Any], full: bool = True
+) -> list[PointOutcome]:
+    """:func:`solve_point` for each of ``points`` (one cluster task for several short points:
+    Dask's own cost per task is then paid once for all of them)."""
+    return [solve_point(p, info, full) for p in points]
 
 
 # -- validation ---------------------------------------------------------------------------------
@@ -420,36 +431,39 @@ class _SerialEngine:
     description = "serial (this process)"
 
     def __init__(self) -> None:
-        self._queue: list[tuple[SweepPoint, Mapping[str, Any], bool]] = []
+        self._queue: list[tuple[Sequence[SweepPoint], Mapping[str, Any], bool]] = []
 
     def capacity(self) -> int:
         return 1
 
+    def chunk_size(self, seconds_per_point: float, remaining: int) -> int:
+        return 1  # no cost per task here
+
     def map(self, fn: Callable, items: Iterable) -> list:
         return [fn(x) for x in items]
 
-    def submit(self, point: SweepPoint, info: Mapping[str, Any], full: bool) -> None:
-        self._queue.append((point, info, full))
+    def submit(self, points: Sequence[SweepPoint], info: Mapping[str, Any], full: bool) -> None:
+        self._queue.append((points, info, full))
 
     def pending(self) -> int:
         return len(self._queue)
 
     def next_done(self) -> list[PointOutcome]:
-        point, info, full = self._queue.pop(0)
-        return [solve_point(point, info, full)]
+        points, info, full = self._queue.pop(0)
+        return solve_points(points, info, full)
 
     def cancel(self) -> None:
         self._queue.clear()
 
 
 class _DaskEngine:
-    """Points solved as Dask tasks, at most twice as many in flight as the cluster has threads
-    (results are gathered and released as they finish)."""
+    """Points solved as Dask tasks (several short points to a task), at most twice as many tasks
+    in flight as the cluster has threads (results are gathered and released as they finish)."""
 
     def __init__(self, client: distributed.Client, description: str) -> None:
         self.client = client
         self.description = description
-        self._futures: dict[Any, SweepPoint] = {}
+        self._futures: dict[Any, list[SweepPoint]] = {}
         self._tag = uuid.uuid4().hex[:8]
         from distributed import as_completed
 
@@ -464,10 +478,16 @@ class _DaskEngine:
         futures = self.client.map(fn, items, key=keys, pure=False)
         return self.client.gather(futures)
 
-    def submit(self, point: SweepPoint, info: Mapping[str, Any], full: bool) -> None:
-        key = f"kaifang-point-{self._tag}-{point.index}"
-        fut = self.client.submit(solve_point, point, info, full, key=key, pure=False)
-        self._futures[fut] = point
+    def chunk_size(self, seconds_per_point: float, remaining: int) -> int:
+        """Points per task: enough for a task of about :data:`TASK_SECONDS`, few enough that every
+        worker still gets four tasks of what remains (no long wait for the last one)."""
+        want = math.ceil(TASK_SECONDS / max(seconds_per_point, 1e-3))
+        return max(1, min(want, remaining // (4 * self.capacity())))
+
+    def submit(self, points: Sequence[SweepPoint], info: Mapping[str, Any], full: bool) -> None:
+        key = f"kaifang-point-{self._tag}-{points[0].index}"
+        fut = self.client.submit(solve_points, list(points), info, full, key=key, pure=False)
+        self._futures[fut] = list(points)
         self._done.add(fut)
 
     def pending(self) -> int:
@@ -478,11 +498,11 @@ class _DaskEngine:
         done += [f for f in self._done.next_batch(block=False) if f in self._futures]
         out = []
         for fut in done:
-            point = self._futures.pop(fut)
+            points = self._futures.pop(fut)
             try:
-                out.append(fut.result())
+                out.extend(fut.result())
             except Exception as exc:  # the task did not return: a worker died, or was lost
-                out.append(
+                out.extend(
                     PointOutcome(
                         index=point.index,
                         name=point.scenario.name,
@@ -493,6 +513,7 @@ class _DaskEngine:
                             f"(often: out of memory; see the workers' logs)."
                         ),
                     )
+                    for point in points
                 )
             fut.release()
         return out
@@ -804,21 +825,19 @@ def _run(
     outcomes: dict[int, PointOutcome] = {}
     frames: dict[int, pd.DataFrame] = {}
     diags: dict[str, dict[str, Any]] = {}
-    todo = iter(sweep.points)
+    todo = list(sweep.points)
     by_index = {p.index: p for p in sweep.points}
-    checked = exhausted = finished = False
+    checked = finished = False
+    chunk = 1  # points per task: one until the first result says how long a point takes
     recorder = None
     summary = None
     try:
         while True:
             # until the first result is measured, no more points than the cluster runs at once
             limit = 2 * eng.capacity() if checked else eng.capacity()
-            while not exhausted and eng.pending() < limit:
-                p = next(todo, None)
-                if p is None:
-                    exhausted = True
-                    break
-                eng.submit(p, info, full)
+            while todo and eng.pending() < limit:
+                eng.submit(todo[:chunk], info, full)
+                del todo[:chunk]
             if not eng.pending():
                 break
             for out in eng.next_done():
@@ -826,16 +845,22 @@ def _run(
                 if out.result is not None:
                     frame = _point_frame(sweep, out, out.result.regions)
                     if not checked:
+                        chunk = eng.chunk_size(out.seconds, len(todo))
                         kept = out.nbytes if keep_results else int(frame.memory_usage(deep=True).sum())
                         say(
                             check_memory(
                                 sweep,
                                 per_point_kept=kept,
-                                per_point_full=out.nbytes,
-                                in_flight=2 * eng.capacity(),
+                                # what one result weighs in transit: its extra tables only when they are sent
+                                per_point_full=out.nbytes
+                                if full
+                                else int(frame.memory_usage(deep=True).sum()),
+                                in_flight=2 * eng.capacity() * chunk,
                                 limit=opts["memory_limit"],
                             )
                         )
+                        if chunk > 1:
+                            say(f"{chunk} points to a task (about {out.seconds:.2g} s a point)")
                         checked = True
                 if store is not None:
                     if recorder is None:

@@ -82,6 +82,52 @@ def test_dask_gives_exactly_the_serial_results(grid, serial, dask_cluster):
     assert [o.status for o in par.outcomes] == ["ok"] * 6
 
 
+def test_short_points_go_several_to_a_task_with_the_serial_results(dask_cluster):
+    """40 demo points of a few milliseconds each: after the first, the points are sent in chunks
+    (four tasks a worker at least), and the summary is still exactly the serial loop's."""
+    sweep = parse_sweep(
+        DEMO_BASE.format(
+            sweep='[sweep]\n[[sweep.dimension]]\nfield = ["shocks[0].value", "shocks[1].value"]\n'
+            'values = {start = 0, step = 1, stop = 39}\nlabel = "tariff"\n'
+        ),
+        source="many.toml",
+    )
+    said: list[str] = []
+    par = run_sweep(sweep, client=dask_cluster, status=said.append)
+    chunks = [m for m in said if "points to a task" in m]
+    assert len(chunks) == 1 and int(chunks[0].split()[0]) > 1
+    assert [o.index for o in par.outcomes] == list(range(40)) and par.n_failed == 0
+    ser = run_sweep(sweep, engine="serial")
+    pd.testing.assert_frame_equal(par.summary, ser.summary, check_exact=True)
+
+
+def test_chunk_size_aims_at_half_second_tasks_and_four_tasks_a_worker(dask_cluster):
+    from kaifang.sweep import _DaskEngine
+
+    eng = _DaskEngine(dask_cluster, "test")
+    assert eng.capacity() == 2
+    assert eng.chunk_size(0.01, 10_000) == 50  # 0.5 s / 0.01 s
+    assert eng.chunk_size(0.01, 40) == 5  # 40 points left, 8 tasks: 4 for each of 2 workers
+    assert eng.chunk_size(2.0, 10_000) == 1  # a point longer than a task's aim goes alone
+    assert eng.chunk_size(0.01, 3) == 1
+
+
+def test_a_task_that_does_not_return_fails_each_of_its_points(dask_cluster, grid):
+    from kaifang.sweep import _DaskEngine
+
+    def does_not_return() -> None:  # defined here: sent by value (the workers cannot import tests)
+        raise RuntimeError("the task failed outside solve_points")
+
+    eng = _DaskEngine(dask_cluster, "test")
+    fut = dask_cluster.submit(does_not_return, pure=False)
+    eng._futures[fut] = list(grid.points[:3])
+    eng._done.add(fut)
+    outs = eng.next_done()
+    assert [o.index for o in outs] == [p.index for p in grid.points[:3]]
+    assert all(o.status == "error" and "died or was lost" in o.error for o in outs)
+    assert eng.pending() == 0
+
+
 def test_local_cluster_is_loopback_only_one_thread_and_sees_the_environment(dask_cluster):
     info = dask_cluster.run(
         lambda: (
