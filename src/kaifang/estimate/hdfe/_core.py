@@ -545,6 +545,8 @@ def ppml_hdfe(
         eta = ok_ + K.fe_sum(fes.cg, start)
     W = np.empty(nk)
     z = np.empty(nk)
+    # the log-likelihood's constant, with W and z as scratch before they are written
+    ll_const = K.poisson_loglik_constant(yk, ylogy, wk, work=(W, z))
     dev_old = K.poisson_irls_update(yk, ylogy, eta, ok_, wk, z, W)
     V[:, 0] = z
     del z
@@ -801,7 +803,8 @@ def ppml_hdfe(
         mu_full = np.full(n, np.nan)
         eta_full[keep] = eta
         mu_full[keep] = mu
-    loglik = K.poisson_loglik(yk, eta, wk, nt, mu=mu, ylogy=ylogy)
+    # sum w (y eta - mu - log y!) = sum w (y log y - y - log y!) - deviance / 2 (no pass over eta, mu)
+    loglik = ll_const - 0.5 * float(dev_old)
     return HDFEFit(
         coef=coef,
         se=se,
