@@ -446,7 +446,7 @@ def ppml_hdfe(
             fe_check="fe" in sep and has_fe,
         )
         keep = reason == KEPT
-        if not keep.any() or not (y[keep] > 0).any():
+        if not keep.any() or not np.logical_and(y > 0, keep).any():  # no copy of y[keep]
             raise SeparationError(
                 "no observation is left after dropping singletons and separated observations "
                 f"({_dropped_counts(reason)}); the model cannot be estimated on these data."
@@ -526,7 +526,7 @@ def ppml_hdfe(
     # r is partialled out at fe_tol, so its score is exact and the fixed point is the
     # maximum-likelihood estimate whatever Hessian steered the steps.
     ylogy = K.ylogy_minus_y(yk)
-    mean_y = float(np.average(yk, weights=wk))
+    mean_y = float(np.average(yk, weights=wk)) if w_user is not None else float(np.sum(yk)) / nk
     start = (
         poisson_fe_start(
             fes,
@@ -617,6 +617,7 @@ def ppml_hdfe(
     finishing = False
     it = 1
     g_prev = s_prev = None
+    eta_prev = None
     while it < maxiter:
         it += 1
         dev_old = dev  # W and r hold the weights and working residual at eta (the step pass wrote them)
@@ -672,7 +673,9 @@ def ppml_hdfe(
         if ax_new is not None:
             alpha_x = alpha_x + ax_new
         dfe = alpha_r - alpha_x @ dbeta if kk else alpha_r.copy()
-        eta_prev = eta.copy()
+        if eta_prev is None:
+            eta_prev = np.empty_like(eta)  # one buffer for the fit, not a copy per step
+        np.copyto(eta_prev, eta)
         # the pass that takes the step also computes the next step's weights, working residual
         # and their group sums (after the last step: the weights at the estimate, for the covariance)
         step = 1.0
@@ -691,7 +694,6 @@ def ppml_hdfe(
             K.residualise_columns(fes.cg, V, ax_new, 1, nt)
         if kk:
             g_prev, s_prev = g, step * dbeta
-        del eta_prev
         crit = abs(dev - dev_old) / (0.1 + abs(dev))
         history.append(crit)
         if finishing:
@@ -719,6 +721,7 @@ def ppml_hdfe(
         # tighten the inner tolerance as IRLS converges (ppmlhdfe's adaptive rule)
         inner_tol = max(fe_tol, min(inner_tol, 0.1 * crit))
     dev_old = dev
+    eta_prev = None  # the step-halving buffer is not needed by the covariance
     if not converged:
         raise ConvergenceError(
             f"PPML (IRLS) did not converge in {maxiter} iterations: last relative deviance change "
