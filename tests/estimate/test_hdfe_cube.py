@@ -14,7 +14,15 @@ import pytest
 from hdfe_reference import sweep_reference
 from kaifang.estimate.hdfe import _kernels as K
 from kaifang.estimate.hdfe import ppml_hdfe
-from kaifang.estimate.hdfe._cube import cube_ipf_sweep, cube_sweep, cube_sweep_par, cube_weights, detect_cube
+from kaifang.estimate.hdfe._cube import (
+    cube_ipf_sweep,
+    cube_planes,
+    cube_sweep,
+    cube_sweep_par,
+    cube_sweep_ws,
+    cube_weights,
+    detect_cube,
+)
 from kaifang.estimate.hdfe._demean import FEStructure, solve_fe
 
 
@@ -60,6 +68,43 @@ def test_cube_sweep_matches_numpy(perm, drop, repeat, m):
     ref = sweep_reference(fe, w, S, inv_w, a)
     np.testing.assert_allclose(out, ref, rtol=1e-11, atol=1e-11)
     np.testing.assert_allclose(change, (np.abs(a - ref) / (0.1 + np.abs(ref))).max(axis=0), rtol=1e-9)
+
+
+@pytest.mark.parametrize("perm", [(0, 1, 2), (2, 0, 1)])
+def test_cube_sweeps_in_kept_planes_match_numpy(perm):
+    """Two sweeps in a row in the caller's planes, the second without gathering its input
+    (the first one's output, already in the planes): numpy's two sweeps, and bit for bit the
+    sweeps that gather every time."""
+    codes = _panel(4, 6, 5, seed=15, drop=0.25, repeat=5)
+    fe = FEStructure.from_codes([codes[p] for p in perm])
+    cube = detect_cube(fe)
+    assert cube is not None
+    rng = np.random.default_rng(16)
+    n, m = fe.cg.shape[1], 3
+    w = rng.uniform(0.5, 2.0, n)
+    V = np.ascontiguousarray(rng.normal(size=(n, m)))
+    S, inv_w = K.group_sums_and_inverse_weights(fe.cg, w, V, fe.n_groups)
+    a = rng.normal(size=(fe.n_groups, m))
+    T, NI, NJ = cube.shape
+    Wc, WcT = cube.weight_buffers()
+    cube_weights(cube.cell, w, NI, NJ, Wc, WcT)
+    order = np.array([cube.roles.index(d) for d in range(3)])
+    planes = cube_planes(T, NI, NJ, m)
+    g1, g2, ch = np.empty_like(a), np.empty_like(a), np.empty(m)
+    cube_sweep_ws(Wc, WcT, cube.gE, cube.gI, cube.gP, order, S, inv_w, a, g1, ch, *planes, False)
+    cube_sweep_ws(Wc, WcT, cube.gE, cube.gI, cube.gP, order, S, inv_w, g1, g2, ch, *planes, True)
+    r1 = sweep_reference(fe, w, S, inv_w, a)
+    r2 = sweep_reference(fe, w, S, inv_w, r1)
+    np.testing.assert_allclose(g2, r2, rtol=1e-10, atol=1e-10)
+    f1, f2, chf = np.empty_like(a), np.empty_like(a), np.empty(m)
+    cube_sweep(Wc, WcT, cube.gE, cube.gI, cube.gP, order, S, inv_w, a, f1, chf)
+    cube_sweep(Wc, WcT, cube.gE, cube.gI, cube.gP, order, S, inv_w, f1, f2, chf)
+    np.testing.assert_array_equal(g2, f2)
+    np.testing.assert_array_equal(ch, chf)
+    # planes that do not hold the input must be gathered: a third sweep from another start
+    b = rng.normal(size=a.shape)
+    cube_sweep_ws(Wc, WcT, cube.gE, cube.gI, cube.gP, order, S, inv_w, b, g1, ch, *planes, False)
+    np.testing.assert_allclose(g1, sweep_reference(fe, w, S, inv_w, b), rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.parametrize("nt", [2, 3])

@@ -217,21 +217,72 @@ def cube_sweep(
     """
     T, NI = gE.shape
     NJ = gI.shape[1]
+    m = a_in.shape[1]
+    aE, aI, aP, aPT, acc, accP = cube_planes(T, NI, NJ, m)
+    cube_sweep_ws(
+        Wc, WcT, gE, gI, gP, order, S, inv_w, a_in, a_out, change, aE, aI, aP, aPT, acc, accP, False
+    )
+
+
+@njit(cache=True, nogil=True)
+def cube_planes(T: int, NI: int, NJ: int, m: int):
+    """Fresh (zero) planes and scratch for :func:`cube_sweep_ws`."""
+    return (
+        np.zeros((m, T, NI)),
+        np.zeros((m, T, NJ)),
+        np.zeros((m, NI, NJ)),
+        np.zeros((m, NJ, NI)),
+        np.zeros(max(NI, NJ)),
+        np.zeros((m, NI, NJ)),
+    )
+
+
+@njit(cache=True, nogil=True)
+def cube_sweep_ws(
+    Wc: np.ndarray,
+    WcT: np.ndarray,
+    gE: np.ndarray,
+    gI: np.ndarray,
+    gP: np.ndarray,
+    order: np.ndarray,
+    S: np.ndarray,
+    inv_w: np.ndarray,
+    a_in: np.ndarray,
+    a_out: np.ndarray,
+    change: np.ndarray,
+    aE: np.ndarray,
+    aI: np.ndarray,
+    aP: np.ndarray,
+    aPT: np.ndarray,
+    acc: np.ndarray,
+    accP: np.ndarray,
+    gathered: bool,
+) -> None:
+    """:func:`cube_sweep` in the caller's planes of line coefficients ``aE`` ``(m, T, NI)``,
+    ``aI`` ``(m, T, NJ)``, ``aP`` ``(m, NI, NJ)``, ``aPT`` ``(m, NJ, NI)`` (zero where a line
+    has no group, as from ``np.zeros``) and scratch ``acc`` ``(max(NI, NJ),)`` and ``accP``
+    ``(m, NI, NJ)``. After the sweep the planes hold ``a_out``; with ``gathered`` the caller
+    says they hold ``a_in`` already (``a_in`` is the previous sweep's ``a_out``), and the
+    gather of ``a_in`` into them is skipped (the same values: the same sweep).
+    """
     G, m = a_in.shape
-    W3 = Wc.reshape((T, NI, NJ))
-    W3T = WcT.reshape((T, NJ, NI))
     for g in range(G):
         for c in range(m):
             a_out[g, c] = a_in[g, c]
     for c in range(m):
         change[c] = 0.0
-    # the coefficients on the cube's lines, one plane per column (0 for lines without a group)
-    aE = np.zeros((m, T, NI))
-    aI = np.zeros((m, T, NJ))
-    aP = np.zeros((m, NI, NJ))
-    aPT = np.zeros((m, NJ, NI))
-    acc = np.zeros(max(NI, NJ))
-    accP = np.zeros((m, NI, NJ))
+    if not gathered:  # else the planes hold a_in already (the previous sweep's output)
+        _gather_planes(gE, gI, gP, a_out, aE, aI, aP, aPT)
+    _sweep_planes(Wc, WcT, gE, gI, gP, order, S, inv_w, a_out, change, aE, aI, aP, aPT, acc, accP)
+
+
+@njit(cache=True, nogil=True)
+def _gather_planes(gE, gI, gP, a_out, aE, aI, aP, aPT):
+    """The coefficients on the cube's lines, one plane per column (lines without a group keep
+    their value: 0 in fresh planes)."""
+    T, NI = gE.shape
+    NJ = gI.shape[1]
+    G, m = a_out.shape
     for t in range(T):
         for i in range(NI):
             g = gE[t, i]
@@ -250,6 +301,15 @@ def cube_sweep(
                 for c in range(m):
                     aP[c, i, j] = a_out[g, c]
                     aPT[c, j, i] = a_out[g, c]
+
+
+@njit(cache=True, nogil=True)
+def _sweep_planes(Wc, WcT, gE, gI, gP, order, S, inv_w, a_out, change, aE, aI, aP, aPT, acc, accP):
+    T, NI = gE.shape
+    NJ = gI.shape[1]
+    G, m = a_out.shape
+    W3 = Wc.reshape((T, NI, NJ))
+    W3T = WcT.reshape((T, NJ, NI))
     # one period's weights at a time, for every column (the block stays in cache)
     for role in order:
         if role == 0:  # exporter-time: sum over importers of W (a_I + a_P)

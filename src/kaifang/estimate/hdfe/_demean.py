@@ -136,6 +136,11 @@ def solve_fe(
         C.cube_weights(cube.cell, np.ascontiguousarray(w), NI, NJ, Wc, WcT)
         order = np.array([cube.roles.index(d) for d in range(3)], dtype=np.int64)
 
+        T, _, _ = cube.shape
+        # one-thread sweeps keep their planes of line coefficients between sweeps: the second
+        # sweep of an accelerated pair starts from the first one's output, already in them
+        ws: dict = {}
+
         def sweep(cg, w, S, inv_w, bounds, a_in, a_out, acc, threads):
             mc = a_in.shape[1]
             change = np.empty(mc)
@@ -143,8 +148,26 @@ def solve_fe(
             if nt > 1:  # columns split over threads (every column as on one thread)
                 use_threads(nt)
                 C.cube_sweep_par(Wc, WcT, cube.gE, cube.gI, cube.gP, order, S, inv_w, a_in, a_out, change, nt)
-            else:
-                C.cube_sweep(Wc, WcT, cube.gE, cube.gI, cube.gP, order, S, inv_w, a_in, a_out, change)
+                return change
+            if ws.get("m") != mc:
+                ws.update(m=mc, planes=C.cube_planes(T, NI, NJ, mc), out=None)
+            gathered = ws["out"] is a_in
+            C.cube_sweep_ws(
+                Wc,
+                WcT,
+                cube.gE,
+                cube.gI,
+                cube.gP,
+                order,
+                S,
+                inv_w,
+                a_in,
+                a_out,
+                change,
+                *ws["planes"],
+                gathered,
+            )
+            ws["out"] = a_out
             return change
 
     if fe.n_dims == 1:
