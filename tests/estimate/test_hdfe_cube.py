@@ -14,7 +14,15 @@ import pytest
 from hdfe_reference import sweep_reference
 from kaifang.estimate.hdfe import _kernels as K
 from kaifang.estimate.hdfe import ppml_hdfe
-from kaifang.estimate.hdfe._cube import cube_ipf_sweep, cube_sweep, cube_weights, detect_cube
+from kaifang.estimate.hdfe._cube import (
+    cube_ipf_sweep,
+    cube_planes,
+    cube_sweep,
+    cube_sweep_par,
+    cube_sweep_ws,
+    cube_weights,
+    detect_cube,
+)
 from kaifang.estimate.hdfe._demean import FEStructure, solve_fe
 
 
@@ -60,6 +68,73 @@ def test_cube_sweep_matches_numpy(perm, drop, repeat, m):
     ref = sweep_reference(fe, w, S, inv_w, a)
     np.testing.assert_allclose(out, ref, rtol=1e-11, atol=1e-11)
     np.testing.assert_allclose(change, (np.abs(a - ref) / (0.1 + np.abs(ref))).max(axis=0), rtol=1e-9)
+
+
+@pytest.mark.parametrize("perm", [(0, 1, 2), (2, 0, 1)])
+def test_cube_sweeps_in_kept_planes_match_numpy(perm):
+    """Two sweeps in a row in the caller's planes, the second without gathering its input
+    (the first one's output, already in the planes): numpy's two sweeps, and bit for bit the
+    sweeps that gather every time."""
+    codes = _panel(4, 6, 5, seed=15, drop=0.25, repeat=5)
+    fe = FEStructure.from_codes([codes[p] for p in perm])
+    cube = detect_cube(fe)
+    assert cube is not None
+    rng = np.random.default_rng(16)
+    n, m = fe.cg.shape[1], 3
+    w = rng.uniform(0.5, 2.0, n)
+    V = np.ascontiguousarray(rng.normal(size=(n, m)))
+    S, inv_w = K.group_sums_and_inverse_weights(fe.cg, w, V, fe.n_groups)
+    a = rng.normal(size=(fe.n_groups, m))
+    T, NI, NJ = cube.shape
+    Wc, WcT = cube.weight_buffers()
+    cube_weights(cube.cell, w, NI, NJ, Wc, WcT)
+    order = np.array([cube.roles.index(d) for d in range(3)])
+    planes = cube_planes(T, NI, NJ, m)
+    g1, g2, ch = np.empty_like(a), np.empty_like(a), np.empty(m)
+    cube_sweep_ws(Wc, WcT, cube.gE, cube.gI, cube.gP, order, S, inv_w, a, g1, ch, *planes, False)
+    cube_sweep_ws(Wc, WcT, cube.gE, cube.gI, cube.gP, order, S, inv_w, g1, g2, ch, *planes, True)
+    r1 = sweep_reference(fe, w, S, inv_w, a)
+    r2 = sweep_reference(fe, w, S, inv_w, r1)
+    np.testing.assert_allclose(g2, r2, rtol=1e-10, atol=1e-10)
+    f1, f2, chf = np.empty_like(a), np.empty_like(a), np.empty(m)
+    cube_sweep(Wc, WcT, cube.gE, cube.gI, cube.gP, order, S, inv_w, a, f1, chf)
+    cube_sweep(Wc, WcT, cube.gE, cube.gI, cube.gP, order, S, inv_w, f1, f2, chf)
+    np.testing.assert_array_equal(g2, f2)
+    np.testing.assert_array_equal(ch, chf)
+    # planes that do not hold the input must be gathered: a third sweep from another start
+    b = rng.normal(size=a.shape)
+    cube_sweep_ws(Wc, WcT, cube.gE, cube.gI, cube.gP, order, S, inv_w, b, g1, ch, *planes, False)
+    np.testing.assert_allclose(g1, sweep_reference(fe, w, S, inv_w, b), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("nt", [2, 3])
+@pytest.mark.parametrize("m", [2, 5])
+def test_cube_sweep_split_over_columns_matches_numpy(nt, m):
+    """The sweep with its columns split over threads: numpy's sweep, and bit for bit the
+    one-thread sweep (the columns are independent)."""
+    codes = _panel(4, 6, 5, seed=13, drop=0.2, repeat=7)
+    fe = FEStructure.from_codes(codes)
+    cube = detect_cube(fe)
+    assert cube is not None
+    rng = np.random.default_rng(14)
+    n = fe.cg.shape[1]
+    w = rng.uniform(0.5, 2.0, n)
+    V = np.ascontiguousarray(rng.normal(size=(n, m)))
+    S, inv_w = K.group_sums_and_inverse_weights(fe.cg, w, V, fe.n_groups)
+    a = rng.normal(size=(fe.n_groups, m))
+    _, NI, NJ = cube.shape
+    Wc, WcT = cube.weight_buffers()
+    assert cube.weight_buffers()[0] is Wc  # one pair of buffers per cube
+    cube_weights(cube.cell, w, NI, NJ, Wc, WcT)
+    order = np.array([cube.roles.index(d) for d in range(3)])
+    one, par = np.empty_like(a), np.empty_like(a)
+    ch1, chp = np.empty(m), np.empty(m)
+    cube_sweep(Wc, WcT, cube.gE, cube.gI, cube.gP, order, S, inv_w, a, one, ch1)
+    cube_sweep_par(Wc, WcT, cube.gE, cube.gI, cube.gP, order, S, inv_w, a, par, chp, nt)
+    ref = sweep_reference(fe, w, S, inv_w, a)
+    np.testing.assert_allclose(par, ref, rtol=1e-11, atol=1e-11)
+    np.testing.assert_array_equal(par, one)
+    np.testing.assert_array_equal(chp, ch1)
 
 
 @pytest.mark.parametrize("perm", [(0, 1, 2), (1, 2, 0)])
@@ -122,15 +197,17 @@ def test_cube_solve_gives_the_dummy_variable_least_squares_fit():
     n = fe.cg.shape[1]
     w = rng.uniform(0.2, 3.0, n)
     V = np.ascontiguousarray(rng.normal(size=(n, 2)))
-    res = solve_fe(fe, w, V, None, tol=1e-13, maxiter=10_000, cube=cube)
-    assert res.converged
     D = np.zeros((n, fe.n_groups))
     for d in range(3):
         D[np.arange(n), fe.cg[d].astype(np.int64)] = 1.0
-    sw = np.sqrt(w)
-    coef = np.linalg.lstsq(D * sw[:, None], V * sw[:, None], rcond=None)[0]
-    fitted = np.stack([K.fe_sum(fe.cg, np.ascontiguousarray(res.alpha[:, c])) for c in range(2)], axis=1)
-    np.testing.assert_allclose(fitted, D @ coef, rtol=1e-9, atol=1e-9)
+    # twice with other weights (the cube's weight buffers are reused), on one and two threads
+    for w_, threads in ((w, 1), (rng.uniform(0.2, 3.0, n), 2), (w, 2)):
+        res = solve_fe(fe, w_, V, None, tol=1e-13, maxiter=10_000, cube=cube, threads=threads)
+        assert res.converged
+        sw = np.sqrt(w_)
+        coef = np.linalg.lstsq(D * sw[:, None], V * sw[:, None], rcond=None)[0]
+        fitted = np.stack([K.fe_sum(fe.cg, np.ascontiguousarray(res.alpha[:, c])) for c in range(2)], axis=1)
+        np.testing.assert_allclose(fitted, D @ coef, rtol=1e-9, atol=1e-9)
 
 
 def test_ppml_fit_is_the_same_with_and_without_the_cube():

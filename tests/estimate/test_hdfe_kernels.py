@@ -160,6 +160,57 @@ def test_log_factorial_matches_scipy_on_both_branches():
     np.testing.assert_allclose(got, gammaln(y + 1.0), rtol=1e-14, atol=1e-14)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_loglik_constant_matches_scipy(weighted):
+    """``sum w (y log y - y - log y!)``, the fit-independent part of the log-likelihood (the
+    recurrence below 10, the Stirling series above); reference ``scipy.special.gammaln``."""
+    from scipy.special import gammaln
+
+    rng = np.random.default_rng(7)
+    y = np.concatenate(
+        [np.linspace(0.0, 40.0, 4_001), np.geomspace(9.5, 1e4, 2_000), [0.0, 1e-12, 9.999999, 10.0]]
+    )
+    y = rng.permutation(y)
+    w = rng.uniform(0.5, 2.0, y.shape[0]) if weighted else np.broadcast_to(1.0, y.shape)
+    ylogy = K.ylogy_minus_y(y)
+    ref = float(np.sum(w * (ylogy - gammaln(y + 1.0))))
+    assert K.poisson_loglik_constant(y, ylogy, w) == pytest.approx(ref, rel=1e-12)
+    work = (np.full(y.shape[0], np.nan), np.full(y.shape[0], np.nan))
+    assert K.poisson_loglik_constant(y, ylogy, w, work=work) == pytest.approx(ref, rel=1e-12)
+    # row by row, up to 1e12: the log y! it implies, y log y - y minus the row's value, to
+    # 1e-14 of scipy's (1e-14 absolute near log y! = 0)
+    yb = np.concatenate([y[::3], np.geomspace(1e4, 1e12, 300)])
+    yl = K.ylogy_minus_y(yb)
+    one = np.ones(1)
+    got = np.array([K.poisson_loglik_constant(yb[i : i + 1], yl[i : i + 1], one) for i in range(yb.shape[0])])
+    np.testing.assert_allclose(yl - got, gammaln(yb + 1.0), rtol=1e-14, atol=1e-14)
+
+
+def test_fit_loglik_is_the_poisson_loglik_at_the_estimate():
+    """The fit's log-likelihood (the constant minus half the deviance) against the direct sum
+    ``sum w (y eta - exp(eta) - log y!)`` at the fitted ``eta`` (scipy's ``gammaln``)."""
+    from scipy.special import gammaln
+
+    from kaifang.estimate.hdfe import ppml_hdfe
+    from kaifang.estimate.synthetic import gravity_panel
+
+    d = gravity_panel(8_000, n_years=5, seed=5, zero_share=0.3).data
+    rng = np.random.default_rng(1)
+    for weights in (None, rng.uniform(0.5, 2.0, len(d))):
+        fit = ppml_hdfe(
+            d["trade"].to_numpy(),
+            d[["rta", "ln_tariff", "x1", "x2"]].to_numpy(),
+            [d[f].to_numpy() for f in ("exp_year", "imp_year", "pair")],
+            weights=weights,
+        )
+        s = fit.sample
+        y = d["trade"].to_numpy()[s]
+        w = np.ones(s.sum()) if weights is None else weights[s]
+        eta = fit.eta[s]
+        ref = float(np.sum(w * (y * eta - np.exp(eta) - gammaln(y + 1.0))))
+        assert fit.loglik == pytest.approx(ref, rel=1e-10)
+
+
 @pytest.mark.parametrize("dims", [1, 2, 3, 4])
 def test_fe_sum_matches_numpy(dims):
     """``sum_d fe[g_d(i)]`` (the linear predictor of the fixed effects): the three-dimension

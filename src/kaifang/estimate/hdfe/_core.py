@@ -446,7 +446,7 @@ def ppml_hdfe(
             fe_check="fe" in sep and has_fe,
         )
         keep = reason == KEPT
-        if not keep.any() or not (y[keep] > 0).any():
+        if not keep.any() or not np.logical_and(y > 0, keep).any():  # no copy of y[keep]
             raise SeparationError(
                 "no observation is left after dropping singletons and separated observations "
                 f"({_dropped_counts(reason)}); the model cannot be estimated on these data."
@@ -526,7 +526,7 @@ def ppml_hdfe(
     # r is partialled out at fe_tol, so its score is exact and the fixed point is the
     # maximum-likelihood estimate whatever Hessian steered the steps.
     ylogy = K.ylogy_minus_y(yk)
-    mean_y = float(np.average(yk, weights=wk))
+    mean_y = float(np.average(yk, weights=wk)) if w_user is not None else float(np.sum(yk)) / nk
     start = (
         poisson_fe_start(
             fes,
@@ -545,6 +545,8 @@ def ppml_hdfe(
         eta = ok_ + K.fe_sum(fes.cg, start)
     W = np.empty(nk)
     z = np.empty(nk)
+    # the log-likelihood's constant, with W and z as scratch before they are written
+    ll_const = K.poisson_loglik_constant(yk, ylogy, wk, work=(W, z))
     dev_old = K.poisson_irls_update(yk, ylogy, eta, ok_, wk, z, W)
     V[:, 0] = z
     del z
@@ -615,6 +617,7 @@ def ppml_hdfe(
     finishing = False
     it = 1
     g_prev = s_prev = None
+    eta_prev = None
     while it < maxiter:
         it += 1
         dev_old = dev  # W and r hold the weights and working residual at eta (the step pass wrote them)
@@ -670,7 +673,9 @@ def ppml_hdfe(
         if ax_new is not None:
             alpha_x = alpha_x + ax_new
         dfe = alpha_r - alpha_x @ dbeta if kk else alpha_r.copy()
-        eta_prev = eta.copy()
+        if eta_prev is None:
+            eta_prev = np.empty_like(eta)  # one buffer for the fit, not a copy per step
+        np.copyto(eta_prev, eta)
         # the pass that takes the step also computes the next step's weights, working residual
         # and their group sums (after the last step: the weights at the estimate, for the covariance)
         step = 1.0
@@ -689,7 +694,6 @@ def ppml_hdfe(
             K.residualise_columns(fes.cg, V, ax_new, 1, nt)
         if kk:
             g_prev, s_prev = g, step * dbeta
-        del eta_prev
         crit = abs(dev - dev_old) / (0.1 + abs(dev))
         history.append(crit)
         if finishing:
@@ -717,6 +721,7 @@ def ppml_hdfe(
         # tighten the inner tolerance as IRLS converges (ppmlhdfe's adaptive rule)
         inner_tol = max(fe_tol, min(inner_tol, 0.1 * crit))
     dev_old = dev
+    eta_prev = None  # the step-halving buffer is not needed by the covariance
     if not converged:
         raise ConvergenceError(
             f"PPML (IRLS) did not converge in {maxiter} iterations: last relative deviance change "
@@ -801,7 +806,8 @@ def ppml_hdfe(
         mu_full = np.full(n, np.nan)
         eta_full[keep] = eta
         mu_full[keep] = mu
-    loglik = K.poisson_loglik(yk, eta, wk, nt, mu=mu, ylogy=ylogy)
+    # sum w (y eta - mu - log y!) = sum w (y log y - y - log y!) - deviance / 2 (no pass over eta, mu)
+    loglik = ll_const - 0.5 * float(dev_old)
     return HDFEFit(
         coef=coef,
         se=se,

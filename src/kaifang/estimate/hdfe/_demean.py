@@ -109,11 +109,12 @@ def solve_fe(
         Give up (``converged=False``) after this many iterations without halving the change
         once the change is already below 1e-6: rounding noise, not the method, is then the limit.
     threads
-        Threads of the sweeps (rows split between them; see ``_threads``).
+        Threads of the sweeps (rows split between them; see ``_threads``; on the cube the
+        columns are split instead, so a one-column solve runs on one thread).
     cube
         The dense-cube layout of ``fe`` (``_cube.detect_cube``): the sweeps then run on the
-        weights laid out as a period × exporter × importer cube (the same sweep, no codes), on
-        one thread whatever ``threads`` says.
+        weights laid out as a period × exporter × importer cube (the same sweep, no codes),
+        in the same buffers for every solve of the fit (``Cube.weight_buffers``).
 
     Returns
     -------
@@ -130,15 +131,43 @@ def solve_fe(
     sweep = K.gauss_seidel_sweep
     cg, bounds = fe.cg, fe.bounds
     if cube is not None and fe.n_dims == 3:
-        Wc = np.empty(int(np.prod(cube.shape)))
-        WcT = np.empty_like(Wc)
+        Wc, WcT = cube.weight_buffers()
         _, NI, NJ = cube.shape
         C.cube_weights(cube.cell, np.ascontiguousarray(w), NI, NJ, Wc, WcT)
         order = np.array([cube.roles.index(d) for d in range(3)], dtype=np.int64)
 
+        T, _, _ = cube.shape
+        # one-thread sweeps keep their planes of line coefficients between sweeps: the second
+        # sweep of an accelerated pair starts from the first one's output, already in them
+        ws: dict = {}
+
         def sweep(cg, w, S, inv_w, bounds, a_in, a_out, acc, threads):
-            change = np.empty(a_in.shape[1])
-            C.cube_sweep(Wc, WcT, cube.gE, cube.gI, cube.gP, order, S, inv_w, a_in, a_out, change)
+            mc = a_in.shape[1]
+            change = np.empty(mc)
+            nt = min(threads, mc)
+            if nt > 1:  # columns split over threads (every column as on one thread)
+                use_threads(nt)
+                C.cube_sweep_par(Wc, WcT, cube.gE, cube.gI, cube.gP, order, S, inv_w, a_in, a_out, change, nt)
+                return change
+            if ws.get("m") != mc:
+                ws.update(m=mc, planes=C.cube_planes(T, NI, NJ, mc), out=None)
+            gathered = ws["out"] is a_in
+            C.cube_sweep_ws(
+                Wc,
+                WcT,
+                cube.gE,
+                cube.gI,
+                cube.gP,
+                order,
+                S,
+                inv_w,
+                a_in,
+                a_out,
+                change,
+                *ws["planes"],
+                gathered,
+            )
+            ws["out"] = a_out
             return change
 
     if fe.n_dims == 1:
@@ -256,8 +285,7 @@ def poisson_fe_start(
     A = np.ones(G)
     if cube is not None and fe.n_dims == 3:
         _, NI, NJ = cube.shape
-        Bc = np.empty(int(np.prod(cube.shape)))
-        BcT = np.empty_like(Bc)
+        Bc, BcT = cube.weight_buffers()  # free again once the start is found
         C.cube_weights(cube.cell, np.ascontiguousarray(base), NI, NJ, Bc, BcT)
         order = np.array([cube.roles.index(d) for d in range(3)], dtype=np.int64)
 

@@ -1322,6 +1322,75 @@ def poisson_loglik(
 
 
 @njit(cache=True, nogil=True)
+def _shifted_arguments(y: np.ndarray, z: np.ndarray, p: np.ndarray) -> None:
+    """``z = y + 10`` and ``p = (y + 1) (y + 2) ... (y + 10)`` where ``y < 10``, else ``z = y``
+    and ``p = 1`` (branch-free: the loop is vectorised)."""
+    for i in range(y.shape[0]):
+        yi = y[i]
+        q = yi + 1.0
+        prod = q * (q + 1.0) * (q + 2.0) * (q + 3.0) * (q + 4.0)
+        prod *= (q + 5.0) * (q + 6.0) * (q + 7.0) * (q + 8.0) * (q + 9.0)
+        small = yi < 10.0
+        z[i] = yi + 10.0 if small else yi
+        p[i] = prod if small else 1.0
+
+
+@njit(cache=True, nogil=True, error_model="numpy")  # z >= 10: no zero division to check
+def _constant_rows(y: np.ndarray, ylogy: np.ndarray, logz: np.ndarray, logp: np.ndarray) -> None:
+    """``logp[i] = y_i log y_i - y_i - log y_i!`` from ``log z`` (in ``logz``) and ``log p``
+    (in ``logp``) of ``_shifted_arguments``; no reduction and no zero-division check (numpy's
+    error model), so the loop is vectorised."""
+    for i in range(y.shape[0]):
+        yi = y[i]
+        small = yi < 10.0
+        zi = yi + 10.0 if small else yi
+        yl = ylogy[i]
+        lz = logz[i]
+        iz = 1.0 / zi
+        iz2 = iz * iz
+        series = iz * (
+            1.0 / 12.0
+            - iz2
+            * (
+                1.0 / 360.0
+                - iz2
+                * (1.0 / 1260.0 - iz2 * (1.0 / 1680.0 - iz2 * (1.0 / 1188.0 - iz2 * (691.0 / 360360.0))))
+            )
+        )
+        # z log z - z is y log y - y itself from y = 10 on: the two cancel exactly there
+        zlz = zi * lz - zi if small else yl
+        logp[i] = (yl - zlz) - (0.5 * lz + _HALF_LOG_2PI + series - logp[i])
+
+
+def poisson_loglik_constant(
+    y: np.ndarray,
+    ylogy: np.ndarray,
+    w: np.ndarray,
+    work: tuple[np.ndarray, np.ndarray] | None = None,
+) -> float:
+    """``sum_i w_i (y_i log y_i - y_i - log(y_i!))``: the part of the Poisson log-likelihood
+    that does not depend on the fit, so that ``loglik = constant - deviance / 2`` (the deviance
+    being ``2 sum_i w_i (y_i log y_i - y_i - y_i eta_i + exp(eta_i))``).
+
+    ``log y! = lgamma(y + 1)`` by the Stirling series through ``z^-11`` at ``z = y >= 10``
+    (truncation below 1e-15 relative), and below 10 by the recurrence
+    ``lgamma(y + 1) = lgamma(y + 11) - log((y + 1) ... (y + 10))`` with the series at
+    ``z = y + 10``: two vectorised logarithms (numpy's) instead of a scalar ``lgamma`` per row.
+    ``work``: two ``(n,)`` float arrays to use as scratch (overwritten), else allocated.
+    """
+    n = y.shape[0]
+    a, b = (np.empty(n), np.empty(n)) if work is None else work
+    _shifted_arguments(y, a, b)
+    np.log(a, out=a)
+    np.log(b, out=b)
+    _constant_rows(y, ylogy, a, b)
+    if w.ndim == 1 and w.shape[0] and w.strides[0] == 0:  # a broadcast weight (no weights: 1)
+        return float(w[0]) * float(np.sum(b))
+    np.multiply(b, w, out=b)
+    return float(np.sum(b))
+
+
+@njit(cache=True, nogil=True)
 def nested_in(codes: np.ndarray, n_groups: int, cluster: np.ndarray) -> bool:
     """Whether all rows of every group (``codes``) share one ``cluster`` value.
 
