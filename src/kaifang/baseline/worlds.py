@@ -25,6 +25,10 @@ naming the kind it needs and calling the loader of that kind.
 
 from __future__ import annotations
 
+import copy
+import os
+import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -339,6 +343,61 @@ def multisector_world(
     ds = spec.dataset
     if ds in ("cp2015", "demo"):
         return _raw_world(spec)
+    key = _world_key(spec)
+    if key is None:
+        return _table_world(spec, resolve)
+    hit = _WORLDS.get(key)
+    if hit is None:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            world, tables = _table_world(spec, resolve)
+        hit = (world, tables, tuple(caught))
+        _WORLDS[key] = hit
+        while len(_WORLDS) > WORLD_CACHE_SIZE:
+            _WORLDS.popitem(last=False)
+    else:
+        _WORLDS.move_to_end(key)
+    world, tables, caught = hit
+    for w in caught:  # what building it said, said again to every caller
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return copy.deepcopy(world), dict(tables)
+
+
+#: How many worlds built from tables one process keeps (:func:`multisector_world`): the points
+#: of a sweep, and the validation and the solve of one run, build their world once.
+WORLD_CACHE_SIZE = 2
+_WORLDS: OrderedDict[tuple[object, ...], tuple[MultiSectorBaseline, dict[str, Any], tuple[Any, ...]]] = (
+    OrderedDict()
+)
+
+
+def _world_key(spec: TableSpec) -> tuple[object, ...] | None:
+    """Everything a table world is built from, or ``None`` when it is not kept: a world that
+    merges regions or sectors (its groups come from the scenario) or names a file that is not
+    there (its reader says so). Files are known by path, size and modification time, the data
+    set's own tables by the folders they are found in."""
+    if spec.regions or spec.sectors:
+        return None
+    files: list[object] = []
+    for f in (spec.file, spec.tariff_file):
+        if f is None:
+            files.append(None)
+            continue
+        p = Path(f)
+        if not p.is_file():
+            return None
+        st = p.stat()
+        files.append((str(f), str(p.resolve()), st.st_size, st.st_mtime_ns))
+    theta = tuple(sorted((str(k), repr(v)) for k, v in (spec.theta or {}).items()))
+    where = tuple(os.environ.get(v) for v in ("KAIFANG_DATA_MIRROR", "KAIFANG_DATA_DIR"))
+    fd = None if spec.final_demand is None else tuple(spec.final_demand)
+    return (spec.dataset, spec.year, *files, fd, theta, spec.theta_default, where)
+
+
+def _table_world(
+    spec: TableSpec, resolve: Resolver | None
+) -> tuple[MultiSectorBaseline, dict[str, Callable[[], np.ndarray]]]:
+    ds = spec.dataset
     table, info = _table_and_aggregation(spec, resolve)
     before = info.get("before", table)
     renames = info.get("renamed_regions")

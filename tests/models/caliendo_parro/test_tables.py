@@ -12,6 +12,7 @@ file gives the same answers as from the registered data set.
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -376,3 +377,76 @@ def test_selections_name_the_aggregate_that_holds_a_merged_country():
         run_scenario(sc("FRA"))
     with pytest.warns(KaifangWarning, match=r"group 'EU@2004'.*merged its members into 'EU'"):
         run_scenario(sc("EU@2004"))
+
+
+def test_a_world_is_built_once_and_each_caller_gets_its_own_copy(tmp_path, monkeypatch):
+    """A sweep's points (and a run's validation and solve) share one build of their world; a
+    caller's change to its copy reaches nobody else, and a changed file is built again."""
+    from kaifang.baseline import worlds
+    from kaifang.data.usertable import write_long_table
+
+    t = random_table(11, 3, 2, regions=("CHN", "USA", "ROW"), sectors=("goods", "services"))
+    own = write_long_table(
+        tmp_path / "own.parquet",
+        t.Z,
+        t.Y,
+        regions=t.regions,
+        sectors=t.sectors,
+        fd_categories=t.fd_categories,
+    )
+    builds = []
+    real = worlds._table_world
+    monkeypatch.setattr(
+        worlds, "_table_world", lambda spec, resolve: builds.append(spec) or real(spec, resolve)
+    )
+    spec = TableSpec("mrio", file=str(own), theta_default=5.0)
+    a, _ = worlds.multisector_world(spec)
+    fresh, _ = real(spec, None)  # built here, not by the cache
+    a.flows[0, 0, 0] = -1.0
+    b, _ = worlds.multisector_world(spec)
+    assert len(builds) == 1
+    np.testing.assert_array_equal(b.flows, fresh.flows)
+    np.testing.assert_array_equal(b.gamma_io, fresh.gamma_io)
+    assert b.provenance == fresh.provenance
+    worlds.multisector_world(TableSpec("mrio", file=str(own), theta_default=6.0))  # another theta
+    assert len(builds) == 2
+    t2 = random_table(12, 3, 2, regions=("CHN", "USA", "ROW"), sectors=("goods", "services"))
+    write_long_table(
+        tmp_path / "own.parquet",
+        t2.Z,
+        t2.Y,
+        regions=t2.regions,
+        sectors=t2.sectors,
+        fd_categories=t2.fd_categories,
+    )
+    st = (tmp_path / "own.parquet").stat()  # an edit a second later (file times are coarse)
+    os.utime(tmp_path / "own.parquet", ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    c, _ = worlds.multisector_world(spec)
+    assert len(builds) == 3 and not np.array_equal(c.flows, b.flows)
+
+
+def test_an_aggregated_world_is_built_for_each_run(tmp_path, monkeypatch):
+    """Merged regions take their groups from the scenario: such worlds are not kept."""
+    from kaifang.baseline import worlds
+    from kaifang.data.usertable import write_long_table
+
+    t = random_table(13, 4, 2, regions=("CHN", "USA", "JPN", "ROW"), sectors=("goods", "services"))
+    own = write_long_table(
+        tmp_path / "own.parquet",
+        t.Z,
+        t.Y,
+        regions=t.regions,
+        sectors=t.sectors,
+        fd_categories=t.fd_categories,
+    )
+    builds = []
+    real = worlds._table_world
+    monkeypatch.setattr(
+        worlds, "_table_world", lambda spec, resolve: builds.append(spec) or real(spec, resolve)
+    )
+    spec = TableSpec(
+        "mrio", file=str(own), theta_default=5.0, regions={"ASIA": ["CHN", "JPN"], "USA": ["USA"]}
+    )
+    worlds.multisector_world(spec)
+    worlds.multisector_world(spec)
+    assert len(builds) == 2
