@@ -340,17 +340,15 @@ def multisector_world(
     module docstring, with the table's corrections, aggregation, trade elasticities and tariffs
     recorded in the world's ``provenance``.
     """
-    ds = spec.dataset
-    if ds in ("cp2015", "demo"):
-        return _raw_world(spec)
+    build = _raw_world if spec.dataset in ("cp2015", "demo") else _table_world
     key = _world_key(spec)
     if key is None:
-        return _table_world(spec, resolve)
+        return build(spec, resolve)
     hit = _WORLDS.get(key)
     if hit is None:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            world, tables = _table_world(spec, resolve)
+            world, tables = build(spec, resolve)
         hit = (world, tables, tuple(caught))
         _WORLDS[key] = hit
         while len(_WORLDS) > WORLD_CACHE_SIZE:
@@ -363,7 +361,7 @@ def multisector_world(
     return copy.deepcopy(world), dict(tables)
 
 
-#: How many worlds built from tables one process keeps (:func:`multisector_world`): the points
+#: How many worlds one process keeps (:func:`multisector_world`): the points
 #: of a sweep, and the validation and the solve of one run, build their world once.
 WORLD_CACHE_SIZE = 2
 _WORLDS: OrderedDict[tuple[object, ...], tuple[MultiSectorBaseline, dict[str, Any], tuple[Any, ...]]] = (
@@ -372,10 +370,10 @@ _WORLDS: OrderedDict[tuple[object, ...], tuple[MultiSectorBaseline, dict[str, An
 
 
 def _world_key(spec: TableSpec) -> tuple[object, ...] | None:
-    """Everything a table world is built from, or ``None`` when it is not kept: a world that
-    merges regions or sectors (its groups come from the scenario) or names a file that is not
-    there (its reader says so). Files are known by path, size and modification time, the data
-    set's own tables by the folders they are found in."""
+    """Everything a world is built from, or ``None`` when it is not kept: a world that merges
+    regions or sectors (its groups come from the scenario) or names a file that is not there (its
+    reader says so). Files are known by path, size and modification time, the data sets' own
+    files by the folders they are found in."""
     if spec.regions or spec.sectors:
         return None
     files: list[object] = []
@@ -445,7 +443,9 @@ def _table_world(
     return world, {}
 
 
-def _raw_world(spec: TableSpec) -> tuple[MultiSectorBaseline, dict[str, Callable[[], np.ndarray]]]:
+def _raw_world(
+    spec: TableSpec, resolve: Resolver | None = None
+) -> tuple[MultiSectorBaseline, dict[str, Callable[[], np.ndarray]]]:
     src = spec.source
     for name in ("year", "file", "tariff_file", "regions", "sectors"):
         if getattr(spec, name):

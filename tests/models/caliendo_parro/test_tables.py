@@ -450,3 +450,17 @@ def test_an_aggregated_world_is_built_for_each_run(tmp_path, monkeypatch):
     worlds.multisector_world(spec)
     worlds.multisector_world(spec)
     assert len(builds) == 2
+
+
+def test_the_demo_world_is_built_once_per_theta(monkeypatch):
+    from kaifang.baseline import worlds
+
+    builds = []
+    real = worlds._raw_world
+    monkeypatch.setattr(worlds, "_raw_world", lambda spec, resolve=None: builds.append(spec) or real(spec))
+    a, _ = worlds.multisector_world(TableSpec("demo"))
+    b, _ = worlds.multisector_world(TableSpec("demo"))
+    assert len(builds) == 1 and a is not b and a.flows is not b.flows
+    np.testing.assert_array_equal(a.flows, real(TableSpec("demo"))[0].flows)
+    c, _ = worlds.multisector_world(TableSpec("demo", theta={a.sectors[0]: 9.0}))
+    assert len(builds) == 2 and c.theta[0] == 9.0 and b.theta[0] != 9.0
