@@ -4,15 +4,15 @@ Cases (each a grid of 100 points on a real data set):
 
 * ``liberation2025-optimal`` (the main case): the USTR tariffs of April 2025 with optimal
   retaliation by every economy (Ignatenko et al. 2025, Table 2, case (3)), the trade elasticity
-  swept from 3.00 to 4.98 in steps of 0.02 (the ims2025 model, 194 economies; about 0.13 s per
+  swept from 3.00 to 4.98 in steps of 0.02 (the ims2025 model, 194 economies; about 0.065 s per
   point);
 * ``liberation2025``: the USTR tariffs of April 2025 and a uniform retaliatory tariff on US
-  goods by every economy, 0 to 49.5 % in steps of 0.5 (about 0.1 s per point);
+  goods by every economy, 0 to 49.5 % in steps of 0.5 (about 0.055 s per point);
 * ``cp2015-nafta``: the NAFTA members' tariffs on each other scaled from 0 to 99 % of their 1993
-  level (the Caliendo-Parro model, 31 regions and 40 sectors; about 0.1 s per point);
+  level (the Caliendo-Parro model, 31 regions and 40 sectors; about 0.06 s per point);
 * ``wiod2011-us-china``: the iceberg cost of goods trade between the USA and China (both
   directions) raised by 0 to 49.5 % in steps of 0.5 (the Caliendo-Parro model on the WIOD 2013
-  release's 2011 table, 41 regions and 35 industries, services traded; about 0.5 s per point).
+  release's 2011 table, 41 regions and 35 industries, services traded; about 0.07 s per point).
 
 For each case the same ``Sweep`` is solved by ``run_sweep(engine="serial")`` (one process, one
 point after the other) and by ``run_sweep(n_workers=2)`` (a LocalCluster started for the sweep,
