@@ -71,6 +71,7 @@ def test_table_output_and_delete(write_sweep, tmp_path, capsys):
     out = capsys.readouterr().out
     assert rc == 0 and "demo-war — caliendo_parro, 6 points (grid)" in out
     assert "solved 6 of 6 points" in out and "sweep id:" in out and "XBB  " not in out
+    assert "hint:" not in out  # already serial
     sid = ResultsStore(store).sweeps()["sweep_id"].iloc[0]
     assert main(["sweeps", "show", sid, "--store", str(store)]) == 0
     assert "status done, 6 solved, 0 failed" in capsys.readouterr().out
@@ -236,3 +237,12 @@ def test_a_scheduler_without_workers_is_a_sentence(write_sweep, capsys):
         rc = main(["sweep", str(write_sweep()), "--scheduler", addr, "--connect-timeout", "1", "--no-save"])
     err = capsys.readouterr().err
     assert rc == 2 and f"the Dask scheduler at {addr} has no workers" in err and f"dask worker {addr}" in err
+
+
+def test_a_short_sweep_on_a_local_cluster_suggests_serial(write_sweep, capsys):
+    """Six demo points take well under a second of solving: the local cluster's start and the
+    workers' imports cost more, and the command says so."""
+    rc = main(["sweep", str(write_sweep()), "--workers", "2", "--no-save", "--no-store"])
+    out = capsys.readouterr().out
+    assert rc == 0 and "solved 6 of 6 points" in out and "local Dask cluster (2 workers)" in out
+    assert "hint: the points took" in out and "with --serial" in out

@@ -17,6 +17,10 @@ import typer
 
 from kaifang.cli._app import app, console, err_console
 
+#: Below this many seconds of solving in all, a sweep on a local cluster is told that --serial
+#: would be about as fast (the cluster's start and each worker's imports and data cost seconds).
+SHORT_SWEEP_SECONDS = 20.0
+
 sweeps_app = typer.Typer(help="Stored sweeps (the results store): list, show, delete.", no_args_is_help=True)
 app.add_typer(sweeps_app, name="sweeps")
 
@@ -266,6 +270,14 @@ def sweep_cmd(
         if result.n_failed:
             line += f"; {result.n_failed} failed (listed in points.csv and above)"
         console.print(line, highlight=False)
+        work = sum(o.seconds for o in result.outcomes)
+        if not serial and scheduler is None and work < SHORT_SWEEP_SECONDS:
+            console.print(
+                f"hint: the points took {work:.1f} s of solving in all; a sweep this short runs about as "
+                f"fast with --serial (no cluster to start, no worker reading the data again).",
+                style="dim",
+                highlight=False,
+            )
         if result.sweep_id is not None and store is not None:
             console.print(f"sweep id: [bold]{result.sweep_id}[/]  (store: {store.path})", highlight=False)
         if saved is not None:
