@@ -15,6 +15,7 @@ from kaifang.errors import ConvergenceError, UserInputError
 from . import _kernels as K
 from ._cube import detect_cube
 from ._demean import FEStructure, poisson_fe_start, solve_fe
+from ._memory import keep_freed_memory
 from ._sample import (
     KEPT,
     REASONS,
@@ -405,6 +406,7 @@ def ppml_hdfe(
         When IRLS does not converge in ``maxiter`` iterations.
     """
     t_start = time.perf_counter()
+    keep_freed_memory()
     # ---- validation
     y = _as_float_vector(y, None, "y")
     n = y.shape[0]

@@ -30,6 +30,7 @@ from ._core import (
     _validate_design,
 )
 from ._demean import FEStructure, solve_fe
+from ._memory import keep_freed_memory
 from ._sample import KEPT, REASONS, drop_singletons_and_fe_separation
 from ._threads import Threads, resolve_threads
 from ._vcov import dense_codes, sandwich
@@ -61,6 +62,7 @@ def ols_hdfe(
     is ``NaN`` and ``iterations`` is 0.
     """
     t_start = time.perf_counter()
+    keep_freed_memory()
     y = _as_float_vector(y, None, "y")
     n = y.shape[0]
     Xa, names, fe_names, codes_in, has_fe, w_user = _validate_design(y, X, names, fe, fe_names, weights)
