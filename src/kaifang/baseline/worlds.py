@@ -44,6 +44,7 @@ from kaifang.baseline.ims2025 import USTR_FLOOR
 from kaifang.baseline.inputoutput import InputOutputTable
 from kaifang.baseline.multisector import MultiSectorBaseline, from_raw
 from kaifang.data.registry import providers
+from kaifang.data.store import file_signature
 from kaifang.errors import BaselineError, DataError, ScenarioError, suggest
 
 if TYPE_CHECKING:
@@ -384,8 +385,7 @@ def _world_key(spec: TableSpec) -> tuple[object, ...] | None:
         p = Path(f)
         if not p.is_file():
             return None
-        st = p.stat()
-        files.append((str(f), str(p.resolve()), st.st_size, st.st_mtime_ns))
+        files.append((str(f), *file_signature(p)))
     theta = tuple(sorted((str(k), repr(v)) for k, v in (spec.theta or {}).items()))
     where = tuple(os.environ.get(v) for v in ("KAIFANG_DATA_MIRROR", "KAIFANG_DATA_DIR"))
     fd = None if spec.final_demand is None else tuple(spec.final_demand)

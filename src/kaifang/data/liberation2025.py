@@ -317,9 +317,9 @@ _BASE: dict[tuple[object, ...], tuple[tuple[str, ...], tuple[str, ...], np.ndarr
 def _read_base(
     paths: dict[str, Path],
 ) -> tuple[tuple[str, ...], tuple[str, ...], np.ndarray, np.ndarray]:
-    names = ("country_labels.csv", "trade_cepii.csv", "gdp.csv")
-    stats = [(str(paths[f].resolve()), paths[f].stat()) for f in names]
-    key = tuple((where, st.st_size, st.st_mtime_ns) for where, st in stats)
+    from kaifang.data.store import file_signature
+
+    key = tuple(file_signature(paths[f]) for f in ("country_labels.csv", "trade_cepii.csv", "gdp.csv"))
     got = _BASE.get(key)
     if got is None:
         codes, labels = read_labels(paths["country_labels.csv"])

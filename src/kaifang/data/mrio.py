@@ -96,8 +96,9 @@ def cached_table(dataset: str, year: int | None, path: Path, read: Callable[[], 
     """
     if not path.is_file():
         raise DataError(f"{path}: no such file (field [baseline] file).")
-    st = path.stat()
-    key = (dataset, year, str(path.resolve()), st.st_size, st.st_mtime_ns)
+    from kaifang.data.store import file_signature
+
+    key = (dataset, year, *file_signature(path))
     raw = _TABLE_CACHE.get(key)
     if raw is None:
         raw = read()

@@ -58,10 +58,16 @@ def mirror_dir() -> Path | None:
     return Path(env).expanduser() if env else None
 
 
-def sha256(path: Path) -> str:
-    """SHA-256 of a file, memoised by path, size and modification time."""
+def file_signature(path: Path) -> tuple[str, int, int]:
+    """``(resolved path, size, modification time in ns)``: how kaifang's per-process caches
+    know a file, so that a file that changes is read again."""
     st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    return str(path.resolve()), st.st_size, st.st_mtime_ns
+
+
+def sha256(path: Path) -> str:
+    """SHA-256 of a file, memoised by :func:`file_signature`."""
+    key = file_signature(path)
     if key not in _HASHES:
         h = hashlib.sha256()
         with path.open("rb") as fh:

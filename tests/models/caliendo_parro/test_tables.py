@@ -379,26 +379,33 @@ def test_selections_name_the_aggregate_that_holds_a_merged_country():
         run_scenario(sc("EU@2004"))
 
 
+def _own_table(path, seed, regions):
+    """A random table written as a user's long-format file at ``path``."""
+    from kaifang.data.usertable import write_long_table
+
+    t = random_table(seed, len(regions), 2, regions=regions, sectors=("goods", "services"))
+    return write_long_table(
+        path, t.Z, t.Y, regions=t.regions, sectors=t.sectors, fd_categories=t.fd_categories
+    )
+
+
+def _count_builds(monkeypatch, name):
+    """The specs ``kaifang.baseline.worlds.<name>`` builds from, while it still builds them."""
+    from kaifang.baseline import worlds
+
+    builds = []
+    real = getattr(worlds, name)
+    monkeypatch.setattr(worlds, name, lambda spec, resolve=None: builds.append(spec) or real(spec, resolve))
+    return builds, real
+
+
 def test_a_world_is_built_once_and_each_caller_gets_its_own_copy(tmp_path, monkeypatch):
     """A sweep's points (and a run's validation and solve) share one build of their world; a
     caller's change to its copy reaches nobody else, and a changed file is built again."""
     from kaifang.baseline import worlds
-    from kaifang.data.usertable import write_long_table
 
-    t = random_table(11, 3, 2, regions=("CHN", "USA", "ROW"), sectors=("goods", "services"))
-    own = write_long_table(
-        tmp_path / "own.parquet",
-        t.Z,
-        t.Y,
-        regions=t.regions,
-        sectors=t.sectors,
-        fd_categories=t.fd_categories,
-    )
-    builds = []
-    real = worlds._table_world
-    monkeypatch.setattr(
-        worlds, "_table_world", lambda spec, resolve: builds.append(spec) or real(spec, resolve)
-    )
+    own = _own_table(tmp_path / "own.parquet", 11, ("CHN", "USA", "ROW"))
+    builds, real = _count_builds(monkeypatch, "_table_world")
     spec = TableSpec("mrio", file=str(own), theta_default=5.0)
     a, _ = worlds.multisector_world(spec)
     fresh, _ = real(spec, None)  # built here, not by the cache
@@ -410,17 +417,9 @@ def test_a_world_is_built_once_and_each_caller_gets_its_own_copy(tmp_path, monke
     assert b.provenance == fresh.provenance
     worlds.multisector_world(TableSpec("mrio", file=str(own), theta_default=6.0))  # another theta
     assert len(builds) == 2
-    t2 = random_table(12, 3, 2, regions=("CHN", "USA", "ROW"), sectors=("goods", "services"))
-    write_long_table(
-        tmp_path / "own.parquet",
-        t2.Z,
-        t2.Y,
-        regions=t2.regions,
-        sectors=t2.sectors,
-        fd_categories=t2.fd_categories,
-    )
-    st = (tmp_path / "own.parquet").stat()  # an edit a second later (file times are coarse)
-    os.utime(tmp_path / "own.parquet", ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    _own_table(own, 12, ("CHN", "USA", "ROW"))
+    st = own.stat()  # an edit a second later (file times are coarse)
+    os.utime(own, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
     c, _ = worlds.multisector_world(spec)
     assert len(builds) == 3 and not np.array_equal(c.flows, b.flows)
 
@@ -428,22 +427,9 @@ def test_a_world_is_built_once_and_each_caller_gets_its_own_copy(tmp_path, monke
 def test_an_aggregated_world_is_built_for_each_run(tmp_path, monkeypatch):
     """Merged regions take their groups from the scenario: such worlds are not kept."""
     from kaifang.baseline import worlds
-    from kaifang.data.usertable import write_long_table
 
-    t = random_table(13, 4, 2, regions=("CHN", "USA", "JPN", "ROW"), sectors=("goods", "services"))
-    own = write_long_table(
-        tmp_path / "own.parquet",
-        t.Z,
-        t.Y,
-        regions=t.regions,
-        sectors=t.sectors,
-        fd_categories=t.fd_categories,
-    )
-    builds = []
-    real = worlds._table_world
-    monkeypatch.setattr(
-        worlds, "_table_world", lambda spec, resolve: builds.append(spec) or real(spec, resolve)
-    )
+    own = _own_table(tmp_path / "own.parquet", 13, ("CHN", "USA", "JPN", "ROW"))
+    builds, _ = _count_builds(monkeypatch, "_table_world")
     spec = TableSpec(
         "mrio", file=str(own), theta_default=5.0, regions={"ASIA": ["CHN", "JPN"], "USA": ["USA"]}
     )
@@ -455,9 +441,7 @@ def test_an_aggregated_world_is_built_for_each_run(tmp_path, monkeypatch):
 def test_the_demo_world_is_built_once_per_theta(monkeypatch):
     from kaifang.baseline import worlds
 
-    builds = []
-    real = worlds._raw_world
-    monkeypatch.setattr(worlds, "_raw_world", lambda spec, resolve=None: builds.append(spec) or real(spec))
+    builds, real = _count_builds(monkeypatch, "_raw_world")
     a, _ = worlds.multisector_world(TableSpec("demo"))
     b, _ = worlds.multisector_world(TableSpec("demo"))
     assert len(builds) == 1 and a is not b and a.flows is not b.flows

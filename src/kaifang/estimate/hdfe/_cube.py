@@ -303,6 +303,39 @@ def _gather_planes(gE, gI, gP, a_out, aE, aI, aP, aPT):
                     aPT[c, j, i] = a_out[g, c]
 
 
+@njit(cache=True, nogil=True, inline="always")  # the loops as if written out in the caller
+def _time_update(W3, a_other, a_pair, a_self, g_self, S, inv_w, a_out, change, acc):
+    """One time role of a plane sweep: for each period ``t`` and line ``k`` of the updated role,
+    ``a_self[c, t, k] = (S - sum_l W3[t, l, k] (a_other[c, t, l] + a_pair[c, l, k])) / w``.
+    Exporter-time runs it on the transposed weights (lines: exporters, summed over importers),
+    importer-time on the weights as they are."""
+    T, n_other, n_self = W3.shape
+    G, m = a_out.shape
+    for t in range(T):  # one period's weights at a time, for every column (the block stays in cache)
+        Wt = W3[t]
+        for c in range(m):
+            xo = a_other[c, t]
+            pc = a_pair[c]
+            for k in range(n_self):
+                acc[k] = 0.0
+            for ell in range(n_other):
+                x = xo[ell]
+                row = Wt[ell]
+                pr = pc[ell]
+                for k in range(n_self):
+                    acc[k] += row[k] * (x + pr[k])
+            out = a_self[c, t]
+            for k in range(n_self):
+                g = g_self[t, k]
+                if g < G:
+                    v = (S[g, c] - acc[k]) * inv_w[g]
+                    ch = abs(a_out[g, c] - v) / (0.1 + abs(v))
+                    if ch > change[c]:
+                        change[c] = ch
+                    a_out[g, c] = v
+                    out[k] = v
+
+
 @njit(cache=True, nogil=True)
 def _sweep_planes(Wc, WcT, gE, gI, gP, order, S, inv_w, a_out, change, aE, aI, aP, aPT, acc, accP):
     T, NI = gE.shape
@@ -310,56 +343,11 @@ def _sweep_planes(Wc, WcT, gE, gI, gP, order, S, inv_w, a_out, change, aE, aI, a
     G, m = a_out.shape
     W3 = Wc.reshape((T, NI, NJ))
     W3T = WcT.reshape((T, NJ, NI))
-    # one period's weights at a time, for every column (the block stays in cache)
     for role in order:
         if role == 0:  # exporter-time: sum over importers of W (a_I + a_P)
-            for t in range(T):
-                Wt = W3T[t]
-                for c in range(m):
-                    aIc = aI[c, t]
-                    aPc = aPT[c]
-                    for i in range(NI):
-                        acc[i] = 0.0
-                    for j in range(NJ):
-                        x = aIc[j]
-                        row = Wt[j]
-                        pr = aPc[j]
-                        for i in range(NI):
-                            acc[i] += row[i] * (x + pr[i])
-                    aEc = aE[c, t]
-                    for i in range(NI):
-                        g = gE[t, i]
-                        if g < G:
-                            v = (S[g, c] - acc[i]) * inv_w[g]
-                            ch = abs(a_out[g, c] - v) / (0.1 + abs(v))
-                            if ch > change[c]:
-                                change[c] = ch
-                            a_out[g, c] = v
-                            aEc[i] = v
+            _time_update(W3T, aI, aPT, aE, gE, S, inv_w, a_out, change, acc)
         elif role == 1:  # importer-time: sum over exporters of W (a_E + a_P)
-            for t in range(T):
-                Wt = W3[t]
-                for c in range(m):
-                    aEc = aE[c, t]
-                    aPc = aP[c]
-                    for j in range(NJ):
-                        acc[j] = 0.0
-                    for i in range(NI):
-                        x = aEc[i]
-                        row = Wt[i]
-                        pr = aPc[i]
-                        for j in range(NJ):
-                            acc[j] += row[j] * (x + pr[j])
-                    aIc = aI[c, t]
-                    for j in range(NJ):
-                        g = gI[t, j]
-                        if g < G:
-                            v = (S[g, c] - acc[j]) * inv_w[g]
-                            ch = abs(a_out[g, c] - v) / (0.1 + abs(v))
-                            if ch > change[c]:
-                                change[c] = ch
-                            a_out[g, c] = v
-                            aIc[j] = v
+            _time_update(W3, aE, aP, aI, gI, S, inv_w, a_out, change, acc)
         else:  # pairs: sum over periods of W (a_E + a_I)
             for c in range(m):
                 for i in range(NI):
@@ -425,6 +413,29 @@ def cube_sweep_par(
             )
 
 
+@njit(cache=True, nogil=True, inline="always")  # the loops as if written out in the caller
+def _ipf_time_update(B3, a_other, a_pair, a_self, g_self, sy, A_out, acc):
+    """One time role of :func:`cube_ipf_sweep`: ``A[g] = sy[g] / sum_l B3[t, l, k] a_other[t, l]
+    a_pair[l, k]`` for each period ``t`` and line ``k`` of the updated role (0 where the sum is 0)."""
+    T, n_other, n_self = B3.shape
+    G = A_out.shape[0]
+    for t in range(T):
+        for k in range(n_self):
+            acc[k] = 0.0
+        for ell in range(n_other):
+            x = a_other[t, ell]
+            row = B3[t, ell]
+            pr = a_pair[ell]
+            for k in range(n_self):
+                acc[k] += row[k] * (x * pr[k])
+        for k in range(n_self):
+            g = g_self[t, k]
+            if g < G:
+                v = sy[g] / acc[k] if acc[k] > 0.0 else 0.0
+                A_out[g] = v
+                a_self[t, k] = v
+
+
 @njit(cache=True, nogil=True)
 def cube_ipf_sweep(
     Bc: np.ndarray,
@@ -472,38 +483,10 @@ def cube_ipf_sweep(
                 aP[i, j] = A_out[g]
                 aPT[j, i] = A_out[g]
     for role in order:
-        if role == 0:
-            for t in range(T):
-                for i in range(NI):
-                    acc[i] = 0.0
-                for j in range(NJ):
-                    x = aI[t, j]
-                    row = B3T[t, j]
-                    pr = aPT[j]
-                    for i in range(NI):
-                        acc[i] += row[i] * (x * pr[i])
-                for i in range(NI):
-                    g = gE[t, i]
-                    if g < G:
-                        v = sy[g] / acc[i] if acc[i] > 0.0 else 0.0
-                        A_out[g] = v
-                        aE[t, i] = v
-        elif role == 1:
-            for t in range(T):
-                for j in range(NJ):
-                    acc[j] = 0.0
-                for i in range(NI):
-                    x = aE[t, i]
-                    row = B3[t, i]
-                    pr = aP[i]
-                    for j in range(NJ):
-                        acc[j] += row[j] * (x * pr[j])
-                for j in range(NJ):
-                    g = gI[t, j]
-                    if g < G:
-                        v = sy[g] / acc[j] if acc[j] > 0.0 else 0.0
-                        A_out[g] = v
-                        aI[t, j] = v
+        if role == 0:  # exporter-time, on the transposed base rates
+            _ipf_time_update(B3T, aI, aPT, aE, gE, sy, A_out, acc)
+        elif role == 1:  # importer-time
+            _ipf_time_update(B3, aE, aP, aI, gI, sy, A_out, acc)
         else:
             for i in range(NI):
                 for j in range(NJ):

@@ -17,6 +17,7 @@ user's choice wins), or on another C library or system.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import sys
 
@@ -27,9 +28,9 @@ MMAP_THRESHOLD = 32 * 1024 * 1024
 #: Bytes of free memory the heap keeps at its top (twice the mmap threshold, as glibc sets it).
 TRIM_THRESHOLD = 2 * MMAP_THRESHOLD
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters (malloc.h)
-_done: list[bool] = []
 
 
+@functools.cache
 def keep_freed_memory() -> bool:
     """Set glibc's mmap and trim thresholds to :data:`MMAP_THRESHOLD` and
     :data:`TRIM_THRESHOLD`, once per process; return whether they are set by kaifang.
@@ -37,23 +38,19 @@ def keep_freed_memory() -> bool:
     Does nothing (and returns ``False``) with ``KAIFANG_MALLOC=default``, when a ``MALLOC_*``
     environment variable is set, or where the C library is not glibc.
     """
-    if _done:
-        return _done[0]
-    ok = False
     user = os.environ.get("KAIFANG_MALLOC", "").strip().lower() == "default" or any(
         k.startswith("MALLOC_") for k in os.environ
     )
-    if not user and sys.platform.startswith("linux") and _glibc():
-        try:
-            mallopt = ctypes.CDLL(None).mallopt
-            mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-            ok = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
-                mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
-            )
-        except (OSError, AttributeError):
-            ok = False
-    _done.append(ok)
-    return ok
+    if user or not sys.platform.startswith("linux") or not _glibc():
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
+        mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+    )
 
 
 def _glibc() -> bool:
