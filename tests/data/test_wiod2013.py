@@ -77,3 +77,52 @@ def test_a_file_that_is_not_a_wiod_table(tmp_path):
     bad.write_bytes(b"not an R file")
     with pytest.raises(DataError, match=r"wiot_2011.RData: not a WIOD 2013 table for 2011"):
         read_wiod2013(2011, path=bad)
+
+
+@pytest.mark.parametrize("year", [1995, 2011])
+def test_the_tables_equal_the_rdata_packages_general_conversion(year):
+    """kaifang walks the parsed R object itself; the ``rdata`` package's own conversion (to
+    numpy and xarray) of the same file is the independent reference, element by element."""
+    require_dataset("wiod2013")
+    import warnings
+
+    import rdata
+
+    from kaifang.data.store import locate
+    from kaifang.data.wiod2013 import read_wiod2013
+
+    path = locate("wiod2013", f"wiot_{year}.RData")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = rdata.conversion.convert(rdata.parser.parse_file(path))[f"wiot_{year}"]
+    got = read_wiod2013(year, path=path)
+    assert got.regions == tuple(str(c) for c in np.asarray(ref["countries"]))
+    assert got.sectors == tuple(str(c) for c in np.asarray(ref["industries"]))
+    np.testing.assert_array_equal(got.Z, np.asarray(ref["inter"], dtype=float))
+    np.testing.assert_array_equal(got.Y, np.asarray(ref["final"], dtype=float))
+    np.testing.assert_array_equal(got.x, np.asarray(ref["output"], dtype=float).reshape(-1))
+
+
+def test_an_r_file_without_the_years_list_names_what_it_holds(tmp_path):
+    import rdata
+
+    from kaifang.data.wiod2013 import read_wiod2013
+
+    path = tmp_path / "wiot_2011.RData"
+    rdata.write_rda(path, {"wiot_2010": {"countries": ["AUS"], "output": np.array([1.0])}})
+    with pytest.raises(DataError, match=r"wiot_2011.RData: not a WIOD 2013 table for 2011 .*'wiot_2010'"):
+        read_wiod2013(2011, path=path)
+
+
+def test_an_r_list_missing_the_intermediate_block_says_so(tmp_path):
+    import rdata
+
+    from kaifang.data.wiod2013 import read_wiod2013
+
+    path = tmp_path / "wiot_2011.RData"
+    rdata.write_rda(
+        path,
+        {"wiot_2011": {"countries": ["AUS"], "industries": ["c1"], "final": np.ones((1, 5)), "output": np.ones(1)}},
+    )
+    with pytest.raises(DataError, match=r"has no inter"):
+        read_wiod2013(2011, path=path)

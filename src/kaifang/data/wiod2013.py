@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -112,19 +113,87 @@ def read_wiod2013(year: int = 2011, *, path: str | Path | None = None) -> RawMRI
     return cached_table("wiod2013", year, p, lambda: _parse(p, year))
 
 
-def _parse(p: Path, year: int) -> RawMRIO:
+#: R's missing integer (``NA_integer_``), the smallest 32-bit integer.
+_R_NA_INTEGER = np.iinfo(np.int32).min
+
+
+def _r_symbol(obj: Any) -> str | None:
+    """The name an R symbol (or a reference to one read earlier in the file) stands for."""
+    while obj is not None and obj.referenced_object is not None:
+        obj = obj.referenced_object
+    if obj is None or obj.value is None or obj.value.value is None:
+        return None
+    return obj.value.value.decode("utf-8", "replace")
+
+
+def _r_pairlist(obj: Any) -> dict[str, Any]:
+    """The tagged elements of an R pairlist (a saved environment, or an object's attributes)."""
+    out: dict[str, Any] = {}
+    while obj is not None and obj.info.type.name == "LIST":
+        name = _r_symbol(obj.tag)
+        if name is not None:
+            out[name] = obj.value[0]
+        obj = obj.value[1] if len(obj.value) > 1 else None
+    return out
+
+
+def _r_strings(obj: Any) -> list[str]:
+    if obj.info.type.name != "STR":
+        raise TypeError(f"expected a character vector, found R type {obj.info.type.name}")
+    return [c.value.decode("utf-8", "replace") if c.value is not None else "" for c in obj.value]
+
+
+def _r_numbers(obj: Any, name: str) -> np.ndarray:
+    """An R integer or double vector or matrix as float64, in R's column-major order."""
+    kind = obj.info.type.name
+    if kind not in ("INT", "REAL"):
+        raise TypeError(f"element {name!r} is R type {kind}, not a numeric array")
+    value = np.asarray(obj.value)
+    if kind == "INT" and (value == _R_NA_INTEGER).any():
+        raise ValueError(f"element {name!r} has missing values (NA)")
+    dim = _r_pairlist(obj.attributes).get("dim")
+    out = value.astype(float)
+    if dim is not None:
+        out = out.reshape(tuple(int(d) for d in np.asarray(dim.value)), order="F")
+    return out
+
+
+def _read_wiot(p: Path, year: int) -> dict[str, Any]:
+    """The elements of the list ``wiot_<year>`` in an R data file, read from the file's parsed
+    object tree: strings as lists, numbers as float64 arrays. (The ``rdata`` package's general
+    conversion gives the same arrays, but builds labelled xarray objects on the way, which
+    costs about 0.5 s a table, mostly imports.)"""
     import rdata
 
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = rdata.parser.parse_file(p)
+    objects = _r_pairlist(parsed.object)
+    want = f"wiot_{year}"
+    if want not in objects:
+        raise KeyError(f"the file holds {sorted(objects) or 'no objects'}, not {want!r}")
+    obj = objects[want]
+    if obj.info.type.name != "VEC":
+        raise TypeError(f"{want!r} is R type {obj.info.type.name}, not a list")
+    names = _r_strings(_r_pairlist(obj.attributes)["names"])
+    elements = dict(zip(names, obj.value, strict=True))
+    missing = [k for k in ("countries", "industries", "inter", "final", "output") if k not in elements]
+    if missing:
+        raise KeyError(f"the list {want!r} has no {', '.join(missing)}")
+    return {
+        "countries": _r_strings(elements["countries"]),
+        "industries": _r_strings(elements["industries"]),
+        **{k: _r_numbers(elements[k], k) for k in ("inter", "final", "output")},
+    }
+
+
+def _parse(p: Path, year: int) -> RawMRIO:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # rdata: "Missing constructor for R class 'iot'"
-            converted = rdata.conversion.convert(rdata.parser.parse_file(p))
-        obj = converted[f"wiot_{year}"]
-        regions = tuple(str(c) for c in np.asarray(obj["countries"]))
-        sectors = tuple(str(c) for c in np.asarray(obj["industries"]))
-        Z = np.asarray(obj["inter"], dtype=float)
-        Y = np.asarray(obj["final"], dtype=float)
-        x = np.asarray(obj["output"], dtype=float).reshape(-1)
+        obj = _read_wiot(p, year)
+        regions = tuple(obj["countries"])
+        sectors = tuple(obj["industries"])
+        Z, Y = obj["inter"], obj["final"]
+        x = obj["output"].reshape(-1)
     except Exception as exc:  # a wrong or damaged file: say which and what was expected
         raise DataError(
             f"{p}: not a WIOD 2013 table for {year} ({type(exc).__name__}: {exc}); expected an R data "
