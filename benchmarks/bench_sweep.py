@@ -15,22 +15,29 @@ Cases (each a grid of 100 points on a real data set):
   release's 2011 table, 41 regions and 35 industries, services traded; about 0.07 s per point).
 
 For each case the same ``Sweep`` is solved by ``run_sweep(engine="serial")`` (one process, one
-point after the other) and by ``run_sweep(n_workers=2)`` (a LocalCluster started for the sweep,
-one worker process per core, one thread each), neither storing the runs; the two summaries are
-checked to be identical. ``ratio`` = serial wall time / Dask wall time, the Dask time including
-the cluster's start (what ``kaifang sweep FILE`` costs); ``ratio_running_cluster`` leaves out the
-start and the validation (both engines timed from the first point submitted; the fresh workers
-still read the data once each), as on a cluster that is already running. With
-``--threaded-loop``, ``ratio_vs_threaded_loop`` compares with a plain loop of ``run_scenario``
-over the same points with numpy's default BLAS threads (both cores). As a control, the same points
-are also solved by two plain processes (``concurrent.futures.ProcessPoolExecutor``, half the points
-each, start included, without the sweep's up-front validation of every point):
+point after the other: what ``kaifang sweep FILE --serial`` runs) and by ``run_sweep(n_workers=2)``
+(a LocalCluster started for the sweep, one worker process per core, one thread each: what
+``kaifang sweep FILE`` runs), neither storing the runs, and the two summaries are checked to be
+identical. Each engine runs in a fresh Python process of its own, as a command does (``--repeat``
+times, 3 by default, the order alternating; the run of median wall time is reported): the
+process imports kaifang and reads the sweep, then the clock runs from the call of ``run_sweep``
+to its return (validation, the data read, for Dask also importing it and starting and closing
+the cluster, every point). The children run with Python's bytecode cache on (as on a user's
+machine, even where the environment turns it off). ``ratio`` = serial wall time / Dask wall time.
+
+Also reported: ``ratio_same_process``, both engines in this one process, the serial run first
+(so the Dask run finds kaifang's modules loaded and its data read in the client: kinder to Dask
+than a command is); ``ratio_running_cluster``, the fresh processes' times from the first point
+submitted (leaving out the start and the validation, as on a cluster that is already running);
+with ``--threaded-loop``, ``ratio_vs_threaded_loop`` compares with a plain loop of
+``run_scenario`` over the same points with numpy's default BLAS threads (both cores). As a
+control, the same points are solved by two plain processes (``concurrent.futures``, spawn, half
+the points each, start included, without the up-front validation of every point):
 ``ratio_two_process_pool`` is what two processes gained on this machine at that moment without
-Dask (not a ceiling for ``ratio``: the serial time includes the validation that the two processes
-skip). Wall and process time are both reported: the process time of the Dask run is this
-process's (the client's) plus its workers'. The machine's load average is printed
-before and after: the measurement means something only when the two cores are not busy with
-other work.
+Dask. Wall and process time are both reported; the process time of a Dask run is the client's,
+and its workers' (with the fork server's) as ``dask_workers_process_s``. The machine's load average
+is printed before and after: the measurement means something only when the two cores are not
+busy with other work.
 
 Run: ``KAIFANG_DATA_MIRROR=/path/to/data PYTHONPATH=src python benchmarks/bench_sweep.py``
 (``--case liberation2025-optimal``, ``--points 40`` for a shorter run). Prints one JSON line per case.
@@ -41,6 +48,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
+import sys
 import time
 import warnings
 
@@ -162,19 +171,93 @@ def _timed(fn):
     return value, wall, cpu, time.perf_counter() - marks["solving"]
 
 
-def bench(case: str, points: int, threaded_loop: bool = False) -> dict:
-    import pandas as pd
-
-    from kaifang.models import run_scenario
+def _sweep(case: str, points: int):
     from kaifang.scenario.sweep import parse_sweep
-    from kaifang.sweep import run_sweep
 
     stop = round(START[case] + STEP[case] * (points - 1), 6)
     sw = parse_sweep(CASES[case].format(stop=stop), source=f"bench-{case}.toml")
     assert len(sw) == points
+    return sw
+
+
+def child(engine: str, case: str, points: int, out: str) -> None:
+    """One engine in this (fresh) process; prints its times as JSON, pickles the summary to ``out``."""
+    import psutil
+
+    from kaifang.sweep import run_sweep
+
+    sw = _sweep(case, points)
+    workers: list[float] = []
+
+    def on_point(outcome) -> None:  # at the last point, before the cluster closes: the workers' CPU
+        seen.append(outcome.index)
+        if engine == "dask" and len(seen) == points:
+            total = 0.0
+            for proc in psutil.Process().children(recursive=True):
+                try:
+                    t = proc.cpu_times()
+                    total += t.user + t.system
+                except psutil.Error:
+                    pass
+            workers.append(total)
+
+    seen: list[int] = []
+    if engine == "serial":
+        res, wall, cpu, solve = _timed(
+            lambda status: run_sweep(sw, engine="serial", status=status, on_point=on_point)
+        )
+    else:
+        res, wall, cpu, solve = _timed(
+            lambda status: run_sweep(sw, n_workers=2, status=status, on_point=on_point)
+        )
+    res.summary.to_pickle(out)
+    print(
+        json.dumps(
+            {
+                "wall": wall,
+                "cpu": cpu,
+                "solve": solve,
+                "workers": workers[0] if workers else None,
+                "failed": res.n_failed,
+            }
+        )
+    )
+
+
+def _fresh(engine: str, case: str, points: int, out: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    cmd = [sys.executable, __file__, "--child", engine, "--case", case, "--points", str(points), "--out", out]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"the {engine} child failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def bench(case: str, points: int, threaded_loop: bool = False, repeat: int = 3) -> dict:
+    import tempfile
+
+    import pandas as pd
+
+    from kaifang.models import run_scenario
+    from kaifang.sweep import run_sweep
+
+    sw = _sweep(case, points)
     load_before = _load()
-    # the serial engine (what --serial runs): one point after the other, one BLAS thread
-    serial, s_wall, s_cpu, s_solve = _timed(lambda status: run_sweep(sw, engine="serial", status=status))
+    runs: dict[str, list[dict]] = {"serial": [], "dask": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(repeat):  # the order alternates, so that a slow spell hurts both alike
+            for e in ("serial", "dask") if r % 2 == 0 else ("dask", "serial"):
+                runs[e].append(_fresh(e, case, points, f"{tmp}/{e}.pkl"))
+        summaries = {e: pd.read_pickle(f"{tmp}/{e}.pkl") for e in runs}
+    pd.testing.assert_frame_equal(summaries["serial"], summaries["dask"], check_exact=True)
+    # each engine's run of median wall time
+    fresh = {e: sorted(rs, key=lambda x: x["wall"])[len(rs) // 2] for e, rs in runs.items()}
+
+    # both engines in this process, the serial run first
+    serial, s_wall, _s_cpu, _ = _timed(lambda status: run_sweep(sw, engine="serial", status=status))
+    par, d_wall, _d_cpu, _ = _timed(lambda status: run_sweep(sw, n_workers=2, status=status))
+    pd.testing.assert_frame_equal(serial.summary, par.summary, check_exact=True)
+    pd.testing.assert_frame_equal(serial.summary, summaries["serial"], check_exact=True)
 
     loop_wall = loop_cpu = None
     if threaded_loop:  # a plain loop over the same scenarios with numpy's default BLAS threads
@@ -182,21 +265,6 @@ def bench(case: str, points: int, threaded_loop: bool = False) -> dict:
         for p in sw.points:
             run_scenario(p.scenario)
         loop_wall, loop_cpu = time.perf_counter() - t0, time.process_time() - c0
-
-    worker_cpu: dict[str, float] = {}
-
-    def dask(status):
-        from kaifang._dask import cluster_client, forwarded_env
-
-        # the same LocalCluster run_sweep starts by default, opened here to read its workers' CPU time
-        with cluster_client(n_workers=2, env=forwarded_env(), status=status) as (client, _):
-            before = client.run(time.process_time)
-            res = run_sweep(sw, client=client, status=status)
-            after = client.run(time.process_time)
-            worker_cpu.update({k: after[k] - before[k] for k in after})
-        return res
-
-    par, d_wall, d_cpu, d_solve = _timed(dask)
 
     # control: two plain processes (concurrent.futures, spawn), each solving half of the points;
     # what two processes can gain on this machine at this moment, without Dask
@@ -210,27 +278,35 @@ def bench(case: str, points: int, threaded_loop: bool = False) -> dict:
     pool_wall = time.perf_counter() - t0
     assert solved == points
     load_after = _load()
-    pd.testing.assert_frame_equal(serial.summary, par.summary, check_exact=True)
+    fs, fd = fresh["serial"], fresh["dask"]
     return {
         "benchmark": "sweep_dask_vs_serial",
         "case": case,
         "points": points,
         "workers": 2,
-        "serial_wall_s": round(s_wall, 3),
-        "serial_process_s": round(s_cpu, 3),
-        "dask_wall_s": round(d_wall, 3),
-        "dask_client_process_s": round(d_cpu, 3),
-        "dask_workers_process_s": round(sum(worker_cpu.values()), 3),
-        "ratio": round(s_wall / d_wall, 3),
-        "ratio_running_cluster": round(s_solve / d_solve, 3),
+        "serial_wall_s": round(fs["wall"], 3),
+        "serial_process_s": round(fs["cpu"], 3),
+        "dask_wall_s": round(fd["wall"], 3),
+        "dask_client_process_s": round(fd["cpu"], 3),
+        "dask_workers_process_s": None if fd["workers"] is None else round(fd["workers"], 3),
+        "ratio": round(fs["wall"] / fd["wall"], 3),
+        "repeats": repeat,
+        "serial_wall_s_each": [round(x["wall"], 3) for x in runs["serial"]],
+        "dask_wall_s_each": [round(x["wall"], 3) for x in runs["dask"]],
+        "ratio_running_cluster": round(fs["solve"] / fd["solve"], 3),
+        "same_process_serial_wall_s": round(s_wall, 3),
+        "same_process_dask_wall_s": round(d_wall, 3),
+        "ratio_same_process": round(s_wall / d_wall, 3),
         "threaded_loop_wall_s": None if loop_wall is None else round(loop_wall, 3),
         "threaded_loop_process_s": None if loop_cpu is None else round(loop_cpu, 3),
-        "ratio_vs_threaded_loop": None if loop_wall is None else round(loop_wall / d_wall, 3),
+        "ratio_vs_threaded_loop": None if loop_wall is None else round(loop_wall / fd["wall"], 3),
         "two_process_pool_wall_s": round(pool_wall, 3),
-        "ratio_two_process_pool": round(s_wall / pool_wall, 3),
-        "serial_seconds_per_point": round(s_solve / points, 4),
+        "ratio_two_process_pool": round(fs["wall"] / pool_wall, 3),
+        "serial_seconds_per_point": round(fs["solve"] / points, 4),
         "identical_results": True,
-        "failed_points": serial.n_failed + par.n_failed,
+        "failed_points": sum(x["failed"] for rs in runs.values() for x in rs)
+        + serial.n_failed
+        + par.n_failed,
         "cores": os.cpu_count(),
         "load_average_before": load_before,
         "load_average_after": load_after,
@@ -246,10 +322,18 @@ def main() -> None:
         action="store_true",
         help="also time a plain loop of run_scenario with numpy's default BLAS threads",
     )
+    ap.add_argument(
+        "--repeat", type=int, default=3, help="fresh-process runs of each engine (median reported)"
+    )
+    ap.add_argument("--child", choices=["serial", "dask"], help=argparse.SUPPRESS)
+    ap.add_argument("--out", help=argparse.SUPPRESS)
     args = ap.parse_args()
     warnings.simplefilter("ignore")
+    if args.child:
+        child(args.child, args.case, args.points, args.out)
+        return
     for case in CASES if args.case == "all" else [args.case]:
-        print(json.dumps(bench(case, args.points, args.threaded_loop)), flush=True)
+        print(json.dumps(bench(case, args.points, args.threaded_loop, args.repeat)), flush=True)
 
 
 if __name__ == "__main__":

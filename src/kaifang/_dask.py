@@ -10,9 +10,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Callable, Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from kaifang._warm import WORKER_MODULES, blas_env, forwarded_env, start_forkserver, start_method
 from kaifang.errors import UserInputError
 
 try:
@@ -24,11 +26,13 @@ except ImportError as exc:  # pragma: no cover - dask is a dependency; a broken 
         f"`pip install 'dask[distributed]>=2024.1'`, or run the sweep without Dask: `kaifang sweep FILE --serial`."
     ) from None
 
-__all__ = ["SchedulerError", "blas_env", "cluster_client", "forwarded_env"]
+__all__ = [
+    "SchedulerError",
+    "blas_env",
+    "cluster_client",
+    "forwarded_env",
+]  # the first two from kaifang._warm
 
-#: Environment variables set in every local worker: one BLAS/OpenMP/numba thread each (the
-#: workers are the parallelism; threads inside them would compete for the same cores).
-BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 #: glibc's heap trim threshold, which Dask sets in its workers by default (left unset in kaifang's).
 MALLOC_VAR = "MALLOC_TRIM_THRESHOLD_"
 #: Timers of the local cluster's workers and scheduler, slowed down from Dask's defaults (a tick
@@ -55,22 +59,15 @@ class KaifangWorkerEnv(WorkerPlugin):
 
     name = "kaifang-env"
 
-    def __init__(self, env: Mapping[str, str]) -> None:
+    def __init__(self, env: Mapping[str, str], *, exact: bool = False) -> None:
         self.env = dict(env)
+        self.exact = exact
 
     def setup(self, worker: Any) -> None:
+        if self.exact:  # a forked worker starts with its fork server's environment: drop stale settings
+            for key in [k for k in os.environ if k.startswith("KAIFANG_") and k not in self.env]:
+                del os.environ[key]
         os.environ.update(self.env)
-
-
-def forwarded_env(extra: Mapping[str, str] | None = None, *, forward: bool = True) -> dict[str, str]:
-    """The environment the workers get: this process's ``KAIFANG_*`` variables (the data
-    mirror and cache: workers must read the same data) except the results store (written here
-    only), then ``extra``."""
-    env = {}
-    if forward:
-        env = {k: v for k, v in os.environ.items() if k.startswith("KAIFANG_") and k != "KAIFANG_STORE"}
-    env.update(extra or {})
-    return env
 
 
 def available_cores() -> int:
@@ -79,11 +76,6 @@ def available_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # macOS, Windows
         return os.cpu_count() or 1
-
-
-def blas_env() -> dict[str, str]:
-    """One thread for each of the BLAS, OpenMP and numba pools."""
-    return dict.fromkeys(BLAS_THREADS, "1")
 
 
 def _probe() -> dict[str, Any]:
@@ -133,13 +125,26 @@ def cluster_client(
     dashboard: bool = False,
     timeout: float = 10.0,
     status: Callable[[str], None] = lambda m: None,
+    preload: Sequence[str] = (),
+    while_starting: Callable[[], None] | None = None,
 ) -> Iterator[tuple[distributed.Client, str]]:
     """A Dask client to run a sweep on, and a description of the engine for messages.
 
     Exactly one of: ``client`` (an existing :class:`distributed.Client`, left open), a
     ``scheduler`` address (connected here, the cluster left running), or neither (a
     :class:`distributed.LocalCluster` started here on the loopback interface, one process per
-    worker with one thread each and the BLAS pools pinned to one thread, closed at the end).
+    worker with one thread each and the BLAS pools pinned to one thread, closed at the end; the
+    workers are forked from a fork server where the platform has one, see :func:`start_method`).
+
+    Parameters
+    ----------
+    preload
+        Modules the local cluster's workers need (on top of :data:`WORKER_MODULES`), imported
+        once in the fork server.
+    while_starting
+        Work for this process to do while a local cluster starts (e.g. validating the sweep),
+        called in this thread; it is not called for an existing client or a scheduler address.
+        If it raises, the cluster is closed as soon as it is up and the error passes on.
 
     Raises
     ------
@@ -156,6 +161,8 @@ def cluster_client(
             dashboard=dashboard,
             timeout=timeout,
             status=status,
+            preload=tuple(preload),
+            while_starting=while_starting,
         )
 
 
@@ -168,6 +175,8 @@ def _cluster_client(
     dashboard: bool,
     timeout: float,
     status: Callable[[str], None],
+    preload: tuple[str, ...],
+    while_starting: Callable[[], None] | None,
 ) -> Iterator[tuple[distributed.Client, str]]:
     if client is not None:
         where = f"the Dask cluster at {client.scheduler.address}"
@@ -224,22 +233,30 @@ def _cluster_client(
         # profile page) takes the GIL from the solves; without a dashboard nobody reads it
         config["distributed.worker.profile.enabled"] = False
         config.update(QUIET_TIMERS)  # with a dashboard, its live plots keep Dask's timers
+    worker_env = {**blas_env(), **env}
+    method = start_method()
+    config["distributed.worker.multiprocessing-method"] = method
+    kwargs: dict[str, Any] = {
+        "n_workers": n,
+        "threads_per_worker": 1,
+        "processes": True,
+        "host": "127.0.0.1",
+        "dashboard_address": "127.0.0.1:8787" if dashboard else None,
+        # without the dashboard, the scheduler's small HTTP server (health, metrics) takes any
+        # free loopback port instead of trying 8787
+        "scheduler_kwargs": None if dashboard else {"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+        "env": worker_env,
+        "silence_logs": logging.ERROR,
+    }
     with dask.config.set(config):
-        cluster = distributed.LocalCluster(
-            n_workers=n,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address="127.0.0.1:8787" if dashboard else None,
-            # without the dashboard, the scheduler's small HTTP server (health, metrics) takes any
-            # free loopback port instead of trying 8787
-            scheduler_kwargs=None if dashboard else {"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-            env={**blas_env(), **env},
-            silence_logs=logging.ERROR,
-        )
+        if method == "forkserver":  # if the caller has not started it yet
+            start_forkserver((*WORKER_MODULES, *preload), worker_env)
+        cluster = _start_local_cluster(kwargs, while_starting)
     try:
         c = distributed.Client(cluster, set_as_default=False)
         try:
+            if method == "forkserver":  # the fork server's environment, made exactly this process's
+                c.register_plugin(KaifangWorkerEnv(env, exact=True))
             if dashboard:
                 status(f"Dask dashboard: {c.dashboard_link}")
             yield c, f"local Dask cluster ({n} worker{'s' if n != 1 else ''})"
@@ -247,3 +264,34 @@ def _cluster_client(
             c.close()
     finally:
         cluster.close()
+
+
+def _start_local_cluster(
+    kwargs: Mapping[str, Any], while_starting: Callable[[], None] | None
+) -> distributed.LocalCluster:
+    """A LocalCluster with ``kwargs``; with ``while_starting``, started on a thread of its own
+    while this thread runs ``while_starting`` (Dask's configuration, set by the caller, is the
+    same in every thread)."""
+    if while_starting is None:
+        return distributed.LocalCluster(**kwargs)
+    box: dict[str, Any] = {}
+
+    def start() -> None:
+        try:
+            box["cluster"] = distributed.LocalCluster(**kwargs)
+        except BaseException as exc:  # handed to the calling thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=start, name="kaifang-start-cluster", daemon=True)
+    thread.start()
+    try:
+        while_starting()
+    except BaseException:
+        thread.join()
+        if "cluster" in box:
+            box["cluster"].close()
+        raise
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["cluster"]

@@ -252,10 +252,18 @@ def solve_point(point: SweepPoint, info: Mapping[str, Any], full: bool = True) -
 
 
 def solve_points(
-    points: Sequence[SweepPoint], info: Mapping[str, Any], full: bool = True
+    points: Sequence[SweepPoint],
+    info: Mapping[str, Any],
+    full: bool = True,
+    warm: Mapping[str, Any] | None = None,
 ) -> list[PointOutcome]:
     """:func:`solve_point` for each of ``points`` (one cluster task for several short points:
-    Dask's own cost per task is then paid once for all of them)."""
+    Dask's own cost per task is then paid once for all of them). ``warm``: cache entries from
+    the process that started the cluster (:func:`kaifang._warm.adopt`), taken over first."""
+    if warm:
+        from kaifang._warm import adopt
+
+        adopt(warm)
     return [solve_point(p, info, full) for p in points]
 
 
@@ -460,9 +468,12 @@ class _DaskEngine:
     """Points solved as Dask tasks (several short points to a task), at most twice as many tasks
     in flight as the cluster has threads (results are gathered and released as they finish)."""
 
-    def __init__(self, client: distributed.Client, description: str) -> None:
+    def __init__(
+        self, client: distributed.Client, description: str, warm: Mapping[str, Any] | None = None
+    ) -> None:
         self.client = client
         self.description = description
+        self._warm: Any = warm  # cache entries for the workers; sent to each once, at the first submit
         self._futures: dict[Any, list[SweepPoint]] = {}
         self._tag = uuid.uuid4().hex[:8]
         from distributed import as_completed
@@ -486,7 +497,9 @@ class _DaskEngine:
 
     def submit(self, points: Sequence[SweepPoint], info: Mapping[str, Any], full: bool) -> None:
         key = f"kaifang-point-{self._tag}-{points[0].index}"
-        fut = self.client.submit(solve_points, list(points), info, full, key=key, pure=False)
+        if isinstance(self._warm, Mapping):
+            self._warm = self.client.scatter([self._warm], broadcast=True, hash=False)[0]
+        fut = self.client.submit(solve_points, list(points), info, full, self._warm, key=key, pure=False)
         self._futures[fut] = list(points)
         self._done.add(fut)
 
@@ -774,9 +787,25 @@ def run_sweep(
     }
     if engine == "serial":
         return _run(sweep, _SerialEngine(), t0, opts, on_point, say)
-    from kaifang._dask import cluster_client, forwarded_env
+    from kaifang import _warm
 
-    env = forwarded_env(worker_env, forward=forward_env)
+    env = _warm.forwarded_env(worker_env, forward=forward_env)
+    preload = _worker_modules(sweep)
+    local = client is None and scheduler is None
+    if local and _warm.start_method() == "forkserver":
+        # started before this process imports Dask, so that both import at the same time
+        _warm.start_forkserver((*_warm.WORKER_MODULES, *preload), {**_warm.blas_env(), **env})
+    from kaifang._dask import cluster_client
+
+    handed: list[dict[str, Any]] = []
+
+    def validate_here() -> None:
+        # a local cluster's workers read the same files as this process: validate here while
+        # the cluster starts (instead of on the workers once it has), then hand the workers what
+        # the validation read and built (kaifang._warm)
+        _validate(sweep, map, 1, say)
+        handed.append(_warm.snapshot())
+
     with cluster_client(
         client=client,
         scheduler=scheduler,
@@ -785,8 +814,36 @@ def run_sweep(
         dashboard=dashboard,
         timeout=connect_timeout,
         status=say,
+        preload=preload,
+        while_starting=validate_here if validate else None,
     ) as (c, description):
-        return _run(sweep, _DaskEngine(c, description), t0, opts, on_point, say)
+        eng = _DaskEngine(c, description, warm=handed[0] if handed else None)
+        return _run(sweep, eng, t0, {**opts, "validate": validate and not handed}, on_point, say)
+
+
+def _worker_modules(sweep: Sweep) -> tuple[str, ...]:
+    """The runner modules of the models the points of ``sweep`` use, and the modules those
+    import on the way (:data:`kaifang.models.WORKER_MODULES`), for a cluster's workers to import
+    up front."""
+    from kaifang.models import RUNNERS, WORKER_MODULES
+
+    models = [
+        m for m in dict.fromkeys(getattr(p.scenario, "model", None) for p in sweep.points) if m in RUNNERS
+    ]
+    return tuple(
+        dict.fromkeys(
+            [*(RUNNERS[m].partition(":")[0] for m in models), *(x for m in models for x in WORKER_MODULES[m])]
+        )
+    )
+
+
+def _validate(
+    sweep: Sweep, map_fn: Callable[[Callable, Iterable], Iterable], capacity: int, say: Callable[[str], None]
+) -> None:
+    n = len(sweep)
+    say(f"validating {n:,} point{'s' if n != 1 else ''}")
+    # small chunks (four points, at most 1,000 tasks): no worker waits long for the last chunk
+    validate_sweep(sweep, map_fn, chunks=min(1000, max(4 * capacity, math.ceil(n / 4))))
 
 
 def _summary(sweep: Sweep, frames: Mapping[int, pd.DataFrame]) -> pd.DataFrame:
@@ -809,9 +866,7 @@ def _run(
 ) -> SweepResult:
     n = len(sweep)
     if opts["validate"]:
-        say(f"validating {n:,} point{'s' if n != 1 else ''}")
-        # small chunks (four points, at most 1,000 tasks): no worker waits long for the last chunk
-        validate_sweep(sweep, eng.map, chunks=min(1000, max(4 * eng.capacity(), math.ceil(n / 4))))
+        _validate(sweep, eng.map, eng.capacity(), say)
     info = {
         k: v
         for k, v in sweep_provenance(sweep, sweep.points[0]).items()
@@ -828,12 +883,25 @@ def _run(
     todo = list(sweep.points)
     by_index = {p.index: p for p in sweep.points}
     checked = finished = False
-    chunk = 1  # points per task: one until the first result says how long a point takes
+    chunk = 1  # points per task: one until the first results say how long a point takes
+    seen: list[float] = []  # seconds of the first points solved (each worker's first includes its warm-up)
+    sizes: tuple[int, int] | None = None  # bytes one point keeps here and sends, from the first result
     recorder = None
     summary = None
+
+    def memory(chunk: int) -> str:
+        assert sizes is not None
+        return check_memory(
+            sweep,
+            per_point_kept=sizes[0],
+            per_point_full=sizes[1],
+            in_flight=2 * eng.capacity() * chunk,
+            limit=opts["memory_limit"],
+        )
+
     try:
         while True:
-            # until the first result is measured, no more points than the cluster runs at once
+            # until the first results are measured, no more points than the cluster runs at once
             limit = 2 * eng.capacity() if checked else eng.capacity()
             while todo and eng.pending() < limit:
                 eng.submit(todo[:chunk], info, full)
@@ -845,23 +913,26 @@ def _run(
                 if out.result is not None:
                     frame = _point_frame(sweep, out, out.result.regions)
                     if not checked:
-                        chunk = eng.chunk_size(out.seconds, len(todo))
-                        kept = out.nbytes if keep_results else int(frame.memory_usage(deep=True).sum())
-                        say(
-                            check_memory(
-                                sweep,
-                                per_point_kept=kept,
-                                # what one result weighs in transit: its extra tables only when they are sent
-                                per_point_full=out.nbytes
-                                if full
-                                else int(frame.memory_usage(deep=True).sum()),
-                                in_flight=2 * eng.capacity() * chunk,
-                                limit=opts["memory_limit"],
-                            )
-                        )
-                        if chunk > 1:
-                            say(f"{chunk} points to a task (about {out.seconds:.2g} s a point)")
-                        checked = True
+                        seen.append(out.seconds)
+                        if sizes is None:
+                            table = int(frame.memory_usage(deep=True).sum())
+                            # what one result weighs in transit: its extra tables only when they are sent
+                            sizes = (out.nbytes if keep_results else table, out.nbytes if full else table)
+                            # before anything is stored: refuse a sweep that will not fit
+                            chunk = eng.chunk_size(out.seconds, len(todo))
+                            say(memory(chunk))
+                        # the chunk size is settled once one more point is in than the cluster
+                        # has threads: by then a worker has solved a point after its first (which
+                        # also loads the data)
+                        if len(seen) > eng.capacity() or not todo:
+                            fastest = min(seen)
+                            settled = eng.chunk_size(fastest, len(todo))
+                            if settled > chunk:
+                                memory(settled)  # more results in transit: check again
+                            chunk = settled
+                            if chunk > 1:
+                                say(f"{chunk} points to a task (about {fastest:.2g} s a point)")
+                            checked = True
                 if store is not None:
                     if recorder is None:
                         from kaifang.store._sweeps import SweepRecorder

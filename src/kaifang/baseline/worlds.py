@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from kaifang import _warm
 from kaifang.baseline.aggregate import aggregate, concordance
 from kaifang.baseline.elasticities import SOURCE as THETA_SOURCE
 from kaifang.baseline.elasticities import default_theta
@@ -366,7 +367,7 @@ def multisector_world(
 #: of a sweep, and the validation and the solve of one run, build their world once.
 WORLD_CACHE_SIZE = 2
 _WORLDS: OrderedDict[tuple[object, ...], tuple[MultiSectorBaseline, dict[str, Any], tuple[Any, ...]]] = (
-    OrderedDict()
+    _warm.register("worlds", OrderedDict(), WORLD_CACHE_SIZE, __name__)
 )
 
 

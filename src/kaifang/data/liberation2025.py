@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from kaifang import _warm
 from kaifang.errors import DataError, DataUnavailableError, suggest
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -311,7 +312,9 @@ def load(folder: str | Path | None = None, *, tariff_file: str | Path | None = N
 #: The labels, trade and GDP :func:`load` read last, by their files' paths, sizes and
 #: modification times: the points of a sweep (and the validation and the solve of one run) parse
 #: the 194 x 194 trade file once per process. A file that changes is read again.
-_BASE: dict[tuple[object, ...], tuple[tuple[str, ...], tuple[str, ...], np.ndarray, np.ndarray]] = {}
+_BASE: dict[tuple[object, ...], tuple[tuple[str, ...], tuple[str, ...], np.ndarray, np.ndarray]] = (
+    _warm.register("liberation2025", {}, 1, __name__)
+)
 
 
 def _read_base(

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kaifang import _warm
 from kaifang.errors import DataError
 
 __all__ = ["TABLE_DATASETS", "RawMRIO", "available_memory", "check_memory", "read_table", "table_bytes"]
@@ -84,7 +85,9 @@ class RawMRIO:
 #: How many tables one process keeps read (:func:`cached_table`): a sweep over one table, or
 #: the validation and the solve of one scenario, read its file once.
 TABLE_CACHE_SIZE = 2
-_TABLE_CACHE: OrderedDict[tuple[object, ...], RawMRIO] = OrderedDict()
+_TABLE_CACHE: OrderedDict[tuple[object, ...], RawMRIO] = _warm.register(
+    "tables", OrderedDict(), TABLE_CACHE_SIZE, __name__
+)
 
 
 def cached_table(dataset: str, year: int | None, path: Path, read: Callable[[], RawMRIO]) -> RawMRIO:

@@ -66,6 +66,16 @@ RUNNERS: dict[str, str] = {
 }
 
 
+#: Modules each model's points import on the way (lazily, not with the runner), which a sweep's
+#: workers load up front (:func:`kaifang._dask.cluster_client`'s ``preload``): the ims2025 model's
+#: optimal tariffs and its fallback solver use scipy.optimize (0.2 s to import).
+WORKER_MODULES: dict[str, tuple[str, ...]] = {
+    "caliendo_parro": (),
+    "gravity": (),
+    "ims2025": ("scipy.optimize",),
+}
+
+
 def _unknown_model(model: str, source: str) -> ScenarioError:
     return ScenarioError(
         f"{source}: field 'model' has unknown value {model!r}.{suggest(model, RUNNERS)} "
