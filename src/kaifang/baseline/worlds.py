@@ -344,6 +344,8 @@ def multisector_world(
     """
     build = _raw_world if spec.dataset in ("cp2015", "demo") else _table_world
     key = _world_key(spec)
+    if key is None and build is _table_world and (spec.regions or spec.sectors):
+        key = _aggregated_key(spec, resolve)
     if key is None:
         return build(spec, resolve)
     hit = _WORLDS.get(key)
@@ -372,10 +374,10 @@ _WORLDS: OrderedDict[tuple[object, ...], tuple[MultiSectorBaseline, dict[str, An
 
 
 def _world_key(spec: TableSpec) -> tuple[object, ...] | None:
-    """Everything a world is built from, or ``None`` when it is not kept: a world that merges
-    regions or sectors (its groups come from the scenario) or names a file that is not there (its
-    reader says so). Files are known by path, size and modification time, the data sets' own
-    files by the folders they are found in."""
+    """Everything a world is built from, or ``None`` when it is not kept this way: a world that
+    merges regions or sectors (its groups come from the scenario: :func:`_aggregated_key`) or
+    names a file that is not there (its reader says so). Files are known by path, size and
+    modification time, the data sets' own files by the folders they are found in."""
     if spec.regions or spec.sectors:
         return None
     files: list[object] = []
@@ -391,6 +393,41 @@ def _world_key(spec: TableSpec) -> tuple[object, ...] | None:
     where = tuple(os.environ.get(v) for v in ("KAIFANG_DATA_MIRROR", "KAIFANG_DATA_DIR"))
     fd = None if spec.final_demand is None else tuple(spec.final_demand)
     return (spec.dataset, spec.year, *files, fd, theta, spec.theta_default, where)
+
+
+def _aggregated_key(spec: TableSpec, resolve: Resolver | None) -> tuple[object, ...] | None:
+    """The cache key of a world that merges regions or sectors: the key of its table's world
+    and the groups as resolved on the table's labels (the scenario's own groups resolved
+    through ``resolve``, so two scenarios that name the same members share a world). ``None``
+    for a table that is not read through the per-process table cache (a long-format file with
+    final-demand categories given), whose labels are not at hand without reading it."""
+    base = _world_key(replace(spec, regions=None, sectors=None))
+    if base is None or (spec.dataset == "mrio" and spec.file is not None and spec.final_demand is not None):
+        return None
+    from kaifang.data.mrio import read_table
+
+    raw = read_table(spec.dataset, year=spec.year, path=spec.file, source=spec.source)
+    renames = _ISO_RENAMES.get(spec.dataset, {})
+    regions = tuple(renames.get(r, r) for r in raw.regions)
+    res = resolve or _plain
+
+    def resolved(
+        groups: Mapping[str, Any] | None, labels: Sequence[str], what: str
+    ) -> tuple[object, ...] | None:
+        if not groups:
+            return None
+        return tuple(
+            (str(k), tuple(res(v, labels, what, f"baseline.{what}s.{k}"))) for k, v in groups.items()
+        )
+
+    return (
+        *base,
+        "merged",
+        resolved(spec.regions, regions, "region"),
+        spec.rest_region,
+        resolved(spec.sectors, raw.sectors, "sector"),
+        spec.rest_sector,
+    )
 
 
 def _table_world(

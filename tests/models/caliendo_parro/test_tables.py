@@ -424,18 +424,45 @@ def test_a_world_is_built_once_and_each_caller_gets_its_own_copy(tmp_path, monke
     assert len(builds) == 3 and not np.array_equal(c.flows, b.flows)
 
 
-def test_an_aggregated_world_is_built_for_each_run(tmp_path, monkeypatch):
-    """Merged regions take their groups from the scenario: such worlds are not kept."""
+def test_an_aggregated_world_is_built_once_per_grouping(tmp_path, monkeypatch):
+    """A world that merges regions is kept under its groups as resolved on the table's labels:
+    the same members (however they are named) share one build, other members get their own,
+    and the kept world is the one a fresh build gives."""
     from kaifang.baseline import worlds
 
     own = _own_table(tmp_path / "own.parquet", 13, ("CHN", "USA", "JPN", "ROW"))
-    builds, _ = _count_builds(monkeypatch, "_table_world")
+    builds, real = _count_builds(monkeypatch, "_table_world")
     spec = TableSpec(
         "mrio", file=str(own), theta_default=5.0, regions={"ASIA": ["CHN", "JPN"], "USA": ["USA"]}
     )
-    worlds.multisector_world(spec)
-    worlds.multisector_world(spec)
-    assert len(builds) == 2
+    a, _ = worlds.multisector_world(spec)
+    b, _ = worlds.multisector_world(spec)
+    assert len(builds) == 1 and a is not b
+    fresh, _ = real(spec, None)
+    np.testing.assert_array_equal(b.flows, fresh.flows)
+    assert b.regions == fresh.regions == ("ASIA", "USA", "ROW") and b.provenance == fresh.provenance
+
+    # a scenario's own group naming the same members: the same world
+    def resolve(selector, labels, what, fld):
+        return ["CHN", "JPN"] if selector == "my-asia" else list(selector)
+
+    named = TableSpec("mrio", file=str(own), theta_default=5.0, regions={"ASIA": "my-asia", "USA": ["USA"]})
+    worlds.multisector_world(named, resolve=resolve)
+    assert len(builds) == 1
+    # other members, another rest label, merged sectors: each its own build
+    other = TableSpec("mrio", file=str(own), theta_default=5.0, regions={"ASIA": ["CHN"], "USA": ["USA"]})
+    c, _ = worlds.multisector_world(other)
+    assert len(builds) == 2 and c.regions == ("ASIA", "USA", "ROW") and not np.array_equal(c.flows, b.flows)
+    worlds.multisector_world(replace_spec(spec, rest_region="OTHER"))
+    assert len(builds) == 3
+    worlds.multisector_world(replace_spec(spec, sectors={"all": ["goods", "services"]}))
+    assert len(builds) == 4
+
+
+def replace_spec(spec, **changes):
+    from dataclasses import replace
+
+    return replace(spec, **changes)
 
 
 def test_the_demo_world_is_built_once_per_theta(monkeypatch):
