@@ -274,7 +274,7 @@ def sweep_cmd(
         if not serial and scheduler is None and work < SHORT_SWEEP_SECONDS:
             console.print(
                 f"hint: the points took {work:.1f} s of solving in all; a sweep this short runs about as "
-                f"fast with --serial (no cluster to start, no worker reading the data again).",
+                f"fast with --serial (no cluster to start).",
                 style="dim",
                 highlight=False,
             )
