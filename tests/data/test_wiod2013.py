@@ -122,7 +122,14 @@ def test_an_r_list_missing_the_intermediate_block_says_so(tmp_path):
     path = tmp_path / "wiot_2011.RData"
     rdata.write_rda(
         path,
-        {"wiot_2011": {"countries": ["AUS"], "industries": ["c1"], "final": np.ones((1, 5)), "output": np.ones(1)}},
+        {
+            "wiot_2011": {
+                "countries": ["AUS"],
+                "industries": ["c1"],
+                "final": np.ones((1, 5)),
+                "output": np.ones(1),
+            }
+        },
     )
     with pytest.raises(DataError, match=r"has no inter"):
         read_wiod2013(2011, path=path)
