@@ -28,11 +28,25 @@ def grid():
     return parse_sweep(DEMO_BASE.format(sweep=GRID), source="grid.toml")
 
 
-def _forked_workers() -> list[psutil.Process]:
+def _forked_workers(wait: float = 10.0) -> list[psutil.Process]:
+    """The fork server's children still running (not exited, nor exited and waiting for the
+    server to reap them), waiting up to ``wait`` seconds for them to go."""
+    import time
     from multiprocessing import forkserver
 
     pid = forkserver._forkserver._forkserver_pid
-    return [] if pid is None else psutil.Process(pid).children()
+    deadline = time.monotonic() + wait
+    while True:
+        alive = []
+        for child in [] if pid is None else psutil.Process(pid).children():
+            try:
+                if child.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(child)
+            except psutil.NoSuchProcess:
+                pass
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.05)
 
 
 def test_a_local_cluster_sweep_is_validated_here_while_the_cluster_starts(grid, monkeypatch):
