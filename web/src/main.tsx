@@ -93,12 +93,18 @@ function App() {
     return () => clearTimeout(t);
   }, [text]);
 
+  // an edit clears the verdict in the same render as the new text (the effect above, which runs
+  // after the render, then asks the server): no "✓" or "✗" of the old text is ever shown beside the new one
+  const edit = (t: string) => {
+    setValid(null);
+    setText(t);
+  };
   const editForm = (f: ScenarioForm) => {
     setForm(f);
-    setText(toToml(f, meta ? shockSpecs(meta) : {}));
+    edit(toToml(f, meta ? shockSpecs(meta) : {}));
   };
   const loadText = (t: string) => {
-    setText(t);
+    edit(t);
     setMode("toml");
     setView("build");
     api.validate(t, "editor").then((v) => {
@@ -231,7 +237,7 @@ function App() {
             <Builder meta={meta} form={form} onChange={editForm} errors={errors} warnings={valid ? warnings : []} />
           ) : (
             <div class="toml">
-              <textarea id="toml" spellcheck={false} value={text} onInput={(e) => setText(e.currentTarget.value)} rows={24} />
+              <textarea id="toml" spellcheck={false} value={text} onInput={(e) => edit(e.currentTarget.value)} rows={24} />
             </div>
           )}
           {valid && listed.length > 0 && (
