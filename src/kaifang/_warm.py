@@ -22,6 +22,8 @@ import threading
 from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any
 
+from kaifang._environ import environ
+
 __all__ = [
     "BLAS_THREADS",
     "START_METHOD_VAR",
@@ -149,15 +151,6 @@ def start_forkserver(modules: Sequence[str], env: Mapping[str, str]) -> None:
 
     ctx = multiprocessing.get_context("forkserver")
     preload = ["distributed", "numpy", "pandas", *modules]
-    with _ENV_LOCK:
+    with _ENV_LOCK, environ(env):
         ctx.set_forkserver_preload(list(dict.fromkeys(preload)))
-        before = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
-            forkserver.ensure_running()
-        finally:
-            for k, v in before.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+        forkserver.ensure_running()

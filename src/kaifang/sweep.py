@@ -41,7 +41,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
 import sys
 import time
 import traceback
@@ -54,6 +53,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
+from kaifang._environ import environ
 from kaifang.errors import ConvergenceError, KaifangWarning, UserInputError
 from kaifang.results import RunResult, package_version
 from kaifang.scenario.sweep import Sweep, SweepError, SweepPoint, invalid_points_message, load_sweep
@@ -166,18 +166,8 @@ def single_threaded(estimation: bool = True) -> Iterator[None]:
     import scipy.linalg  # noqa: F401
 
     var = "KAIFANG_HDFE_THREADS"  # kaifang.estimate.hdfe._threads.ENV_VAR (not imported: numba)
-    before = os.environ.get(var)
-    if estimation:
-        os.environ[var] = "1"
-    try:
-        with _controller().limit(limits=1):
-            yield
-    finally:
-        if estimation:
-            if before is None:
-                os.environ.pop(var, None)
-            else:
-                os.environ[var] = before
+    with environ({var: "1"} if estimation else {}), _controller().limit(limits=1):
+        yield
 
 
 _CONTROLLER: list[Any] = []  # [number of modules loaded when it was made, the controller]

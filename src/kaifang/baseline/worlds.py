@@ -373,6 +373,11 @@ _WORLDS: OrderedDict[tuple[object, ...], tuple[MultiSectorBaseline, dict[str, An
 )
 
 
+#: The regions (ISO codes) and sectors of the tables :func:`_aggregated_key` has read, by the key
+#: of their unmerged world (which names the files with their sizes and modification times).
+_LABELS: dict[tuple[object, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+
 def _world_key(spec: TableSpec) -> tuple[object, ...] | None:
     """Everything a world is built from, or ``None`` when it is not kept this way: a world that
     merges regions or sectors (its groups come from the scenario: :func:`_aggregated_key`) or
@@ -404,11 +409,17 @@ def _aggregated_key(spec: TableSpec, resolve: Resolver | None) -> tuple[object, 
     base = _world_key(replace(spec, regions=None, sectors=None))
     if base is None or (spec.dataset == "mrio" and spec.file is not None and spec.final_demand is not None):
         return None
-    from kaifang.data.mrio import read_table
+    labels = _LABELS.get(base)
+    if labels is None:  # read the table once for its labels (not again for every run's key)
+        from kaifang.data.mrio import read_table
 
-    raw = read_table(spec.dataset, year=spec.year, path=spec.file, source=spec.source)
-    renames = _ISO_RENAMES.get(spec.dataset, {})
-    regions = tuple(renames.get(r, r) for r in raw.regions)
+        raw = read_table(spec.dataset, year=spec.year, path=spec.file, source=spec.source)
+        renames = _ISO_RENAMES.get(spec.dataset, {})
+        labels = (tuple(renames.get(r, r) for r in raw.regions), tuple(raw.sectors))
+        _LABELS[base] = labels
+        while len(_LABELS) > 2 * WORLD_CACHE_SIZE:
+            del _LABELS[next(iter(_LABELS))]
+    regions, sectors = labels
     res = resolve or _plain
 
     def resolved(
@@ -425,7 +436,7 @@ def _aggregated_key(spec: TableSpec, resolve: Resolver | None) -> tuple[object, 
         "merged",
         resolved(spec.regions, regions, "region"),
         spec.rest_region,
-        resolved(spec.sectors, raw.sectors, "sector"),
+        resolved(spec.sectors, sectors, "sector"),
         spec.rest_sector,
     )
 

@@ -14,6 +14,7 @@ import traceback
 
 import typer
 
+from kaifang._environ import restore
 from kaifang.cli._app import _BLAS_VARS, app, configure_consoles, err_console
 from kaifang.errors import KaifangError, UserInputError
 
@@ -89,9 +90,5 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     finally:
-        for var, value in saved_env.items():
-            if value is None:
-                os.environ.pop(var, None)
-            else:
-                os.environ[var] = value
+        restore(saved_env)
     return int(rv or 0)
