@@ -59,12 +59,11 @@ def test_cube_sweep_matches_numpy(perm, drop, repeat, m):
     a = rng.normal(size=(fe.n_groups, m))
     T, NI, NJ = cube.shape
     Wc = np.empty(T * NI * NJ)
-    WcT = np.empty_like(Wc)
-    cube_weights(cube.cell, w, NI, NJ, Wc, WcT)
+    cube_weights(cube.cell, w, Wc)
     order = np.array([cube.roles.index(d) for d in range(3)])
     out = np.empty_like(a)
     change = np.empty(m)
-    cube_sweep(Wc, WcT, cube.gE, cube.gI, cube.gP, order, S, inv_w, a, out, change)
+    cube_sweep(Wc, cube.gE, cube.gI, cube.gP, order, S, inv_w, a, out, change)
     ref = sweep_reference(fe, w, S, inv_w, a)
     np.testing.assert_allclose(out, ref, rtol=1e-11, atol=1e-11)
     np.testing.assert_allclose(change, (np.abs(a - ref) / (0.1 + np.abs(ref))).max(axis=0), rtol=1e-9)
@@ -86,24 +85,24 @@ def test_cube_sweeps_in_kept_planes_match_numpy(perm):
     S, inv_w = K.group_sums_and_inverse_weights(fe.cg, w, V, fe.n_groups)
     a = rng.normal(size=(fe.n_groups, m))
     T, NI, NJ = cube.shape
-    Wc, WcT = cube.weight_buffers()
-    cube_weights(cube.cell, w, NI, NJ, Wc, WcT)
+    Wc = cube.weight_buffer()
+    cube_weights(cube.cell, w, Wc)
     order = np.array([cube.roles.index(d) for d in range(3)])
     planes = cube_planes(T, NI, NJ, m)
     g1, g2, ch = np.empty_like(a), np.empty_like(a), np.empty(m)
-    cube_sweep_ws(Wc, WcT, cube.gE, cube.gI, cube.gP, order, S, inv_w, a, g1, ch, *planes, False)
-    cube_sweep_ws(Wc, WcT, cube.gE, cube.gI, cube.gP, order, S, inv_w, g1, g2, ch, *planes, True)
+    cube_sweep_ws(Wc, cube.gE, cube.gI, cube.gP, order, S, inv_w, a, g1, ch, *planes, False)
+    cube_sweep_ws(Wc, cube.gE, cube.gI, cube.gP, order, S, inv_w, g1, g2, ch, *planes, True)
     r1 = sweep_reference(fe, w, S, inv_w, a)
     r2 = sweep_reference(fe, w, S, inv_w, r1)
     np.testing.assert_allclose(g2, r2, rtol=1e-10, atol=1e-10)
     f1, f2, chf = np.empty_like(a), np.empty_like(a), np.empty(m)
-    cube_sweep(Wc, WcT, cube.gE, cube.gI, cube.gP, order, S, inv_w, a, f1, chf)
-    cube_sweep(Wc, WcT, cube.gE, cube.gI, cube.gP, order, S, inv_w, f1, f2, chf)
+    cube_sweep(Wc, cube.gE, cube.gI, cube.gP, order, S, inv_w, a, f1, chf)
+    cube_sweep(Wc, cube.gE, cube.gI, cube.gP, order, S, inv_w, f1, f2, chf)
     np.testing.assert_array_equal(g2, f2)
     np.testing.assert_array_equal(ch, chf)
     # planes that do not hold the input must be gathered: a third sweep from another start
     b = rng.normal(size=a.shape)
-    cube_sweep_ws(Wc, WcT, cube.gE, cube.gI, cube.gP, order, S, inv_w, b, g1, ch, *planes, False)
+    cube_sweep_ws(Wc, cube.gE, cube.gI, cube.gP, order, S, inv_w, b, g1, ch, *planes, False)
     np.testing.assert_allclose(g1, sweep_reference(fe, w, S, inv_w, b), rtol=1e-10, atol=1e-10)
 
 
@@ -122,15 +121,14 @@ def test_cube_sweep_split_over_columns_matches_numpy(nt, m):
     V = np.ascontiguousarray(rng.normal(size=(n, m)))
     S, inv_w = K.group_sums_and_inverse_weights(fe.cg, w, V, fe.n_groups)
     a = rng.normal(size=(fe.n_groups, m))
-    _, NI, NJ = cube.shape
-    Wc, WcT = cube.weight_buffers()
-    assert cube.weight_buffers()[0] is Wc  # one pair of buffers per cube
-    cube_weights(cube.cell, w, NI, NJ, Wc, WcT)
+    Wc = cube.weight_buffer()
+    assert cube.weight_buffer() is Wc  # one buffer per cube
+    cube_weights(cube.cell, w, Wc)
     order = np.array([cube.roles.index(d) for d in range(3)])
     one, par = np.empty_like(a), np.empty_like(a)
     ch1, chp = np.empty(m), np.empty(m)
-    cube_sweep(Wc, WcT, cube.gE, cube.gI, cube.gP, order, S, inv_w, a, one, ch1)
-    cube_sweep_par(Wc, WcT, cube.gE, cube.gI, cube.gP, order, S, inv_w, a, par, chp, nt)
+    cube_sweep(Wc, cube.gE, cube.gI, cube.gP, order, S, inv_w, a, one, ch1)
+    cube_sweep_par(Wc, cube.gE, cube.gI, cube.gP, order, S, inv_w, a, par, chp, nt)
     ref = sweep_reference(fe, w, S, inv_w, a)
     np.testing.assert_allclose(par, ref, rtol=1e-11, atol=1e-11)
     np.testing.assert_array_equal(par, one)
@@ -151,11 +149,10 @@ def test_cube_ipf_sweep_matches_numpy(perm):
     A = rng.uniform(0.5, 1.5, fe.n_groups)
     T, NI, NJ = cube.shape
     Bc = np.empty(T * NI * NJ)
-    BcT = np.empty_like(Bc)
-    cube_weights(cube.cell, base, NI, NJ, Bc, BcT)
+    cube_weights(cube.cell, base, Bc)
     out = np.empty_like(A)
     cube_ipf_sweep(
-        Bc, BcT, cube.gE, cube.gI, cube.gP, np.array([cube.roles.index(d) for d in range(3)]), sy, A, out
+        Bc, cube.gE, cube.gI, cube.gP, np.array([cube.roles.index(d) for d in range(3)]), sy, A, out
     )
     ref = A.copy()
     cg = fe.cg.astype(np.int64)

@@ -4,12 +4,15 @@ When the three fixed-effect dimensions are exporter-time, importer-time and pair
 each row is a cell ``(t, i, j)`` of a period × exporter × importer cube, and every group is a
 line of that cube: exporter-time ``(t, i)``, importer-time
 ``(t, j)``, pair ``(i, j)``. The block Gauss-Seidel sweep of ``_kernels.gauss_seidel_sweep``
-then needs no codes at all: with the weights laid out as dense arrays ``W[t, i, j]`` (and their
-transpose ``W[t, j, i]``, zero for absent cells), each dimension's update is a sum of
-contiguous multiply-adds over the last axis, which the compiler vectorises, instead of a
-gather of two coefficients and a scatter per row. Same sweep, same order of the dimensions,
+then needs no codes at all: with the weights laid out as a dense array ``W[t, i, j]`` (zero for
+absent cells), each dimension's update runs over contiguous lines of it, which the compiler
+vectorises, instead of a gather of two coefficients and a scatter per row: the importer-time
+and pair updates add whole rows ``W[t, i, :]`` (multiply-adds over the last axis), the
+exporter-time update takes one dot product per row. Same sweep, same order of the dimensions,
 so the same iterates up to rounding (one sweep at 200,000 rows: one column 0.64 to 0.2 ms,
-four columns 1.4 to 0.75 ms).
+four columns 1.4 to 0.75 ms). One array of weights serves all three updates: a transposed
+copy for the exporter-time update would cost a pass as long as the sweep's own at 1,000,000
+cells, in every solve.
 
 The structure is recognised from the codes alone (``detect_cube``): the exporter-time and
 importer-time groups linked by rows form the periods, the exporter-time groups and pairs linked
@@ -61,14 +64,13 @@ class Cube:
     def shape(self) -> tuple[int, int, int]:
         return (self.gE.shape[0], self.gE.shape[1], self.gI.shape[1])
 
-    def weight_buffers(self) -> tuple[np.ndarray, np.ndarray]:
-        """Two flat arrays of the cube's size for the weights and their transpose, allocated
-        on the first call and the same ones afterwards (one fit solves several times: fresh
-        pages for every solve cost more than the pass that fills them)."""
+    def weight_buffer(self) -> np.ndarray:
+        """A flat array of the cube's size for the weights, allocated on the first call and the
+        same one afterwards (one fit solves several times: fresh pages for every solve cost
+        more than the pass that fills them)."""
         if not self._buffers:
-            size = int(np.prod(self.shape))
-            self._buffers.extend((np.empty(size), np.empty(size)))
-        return self._buffers[0], self._buffers[1]
+            self._buffers.append(np.empty(int(np.prod(self.shape))))
+        return self._buffers[0]
 
 
 @njit(cache=True, nogil=True)
@@ -179,26 +181,17 @@ def _cells(
 
 
 @njit(cache=True, nogil=True)
-def cube_weights(cell: np.ndarray, w: np.ndarray, NI: int, NJ: int, Wc: np.ndarray, WcT: np.ndarray) -> None:
-    """Row weights summed into the flat cube ``Wc`` (``(T, NI, NJ)``) and its transposed copy
-    ``WcT`` (``(T, NJ, NI)``, one period's block at a time: cache-friendly)."""
+def cube_weights(cell: np.ndarray, w: np.ndarray, Wc: np.ndarray) -> None:
+    """Row weights summed into the flat cube ``Wc`` (``(T, NI, NJ)``, zero for absent cells)."""
     for c in range(Wc.shape[0]):
         Wc[c] = 0.0
     for r in range(w.shape[0]):
         Wc[cell[r]] += w[r]
-    T = Wc.shape[0] // (NI * NJ)
-    for t in range(T):
-        base = t * NI * NJ
-        for i in range(NI):
-            row = base + i * NJ
-            for j in range(NJ):
-                WcT[base + j * NI + i] = Wc[row + j]
 
 
 @njit(cache=True, nogil=True)
 def cube_sweep(
     Wc: np.ndarray,
-    WcT: np.ndarray,
     gE: np.ndarray,
     gI: np.ndarray,
     gP: np.ndarray,
@@ -211,17 +204,15 @@ def cube_sweep(
 ) -> None:
     """One block Gauss-Seidel sweep (``_kernels.gauss_seidel_sweep``) on the dense cube.
 
-    ``Wc`` is the flat ``(T, NI, NJ)`` weight cube and ``WcT`` its ``(T, NJ, NI)`` transpose;
-    ``order`` lists the roles (0 exporter-time, 1 importer-time, 2 pair) in the order of their
-    fixed-effect dimensions. ``change[c]`` receives the largest relative change of column ``c``.
+    ``Wc`` is the flat ``(T, NI, NJ)`` weight cube; ``order`` lists the roles (0 exporter-time,
+    1 importer-time, 2 pair) in the order of their fixed-effect dimensions. ``change[c]``
+    receives the largest relative change of column ``c``.
     """
     T, NI = gE.shape
     NJ = gI.shape[1]
     m = a_in.shape[1]
-    aE, aI, aP, aPT, acc, accP = cube_planes(T, NI, NJ, m)
-    cube_sweep_ws(
-        Wc, WcT, gE, gI, gP, order, S, inv_w, a_in, a_out, change, aE, aI, aP, aPT, acc, accP, False
-    )
+    aE, aI, aP, acc, accP = cube_planes(T, NI, NJ, m)
+    cube_sweep_ws(Wc, gE, gI, gP, order, S, inv_w, a_in, a_out, change, aE, aI, aP, acc, accP, False)
 
 
 @njit(cache=True, nogil=True)
@@ -231,8 +222,7 @@ def cube_planes(T: int, NI: int, NJ: int, m: int):
         np.zeros((m, T, NI)),
         np.zeros((m, T, NJ)),
         np.zeros((m, NI, NJ)),
-        np.zeros((m, NJ, NI)),
-        np.zeros(max(NI, NJ)),
+        np.zeros(NJ),
         np.zeros((m, NI, NJ)),
     )
 
@@ -240,7 +230,6 @@ def cube_planes(T: int, NI: int, NJ: int, m: int):
 @njit(cache=True, nogil=True)
 def cube_sweep_ws(
     Wc: np.ndarray,
-    WcT: np.ndarray,
     gE: np.ndarray,
     gI: np.ndarray,
     gP: np.ndarray,
@@ -253,17 +242,16 @@ def cube_sweep_ws(
     aE: np.ndarray,
     aI: np.ndarray,
     aP: np.ndarray,
-    aPT: np.ndarray,
     acc: np.ndarray,
     accP: np.ndarray,
     gathered: bool,
 ) -> None:
     """:func:`cube_sweep` in the caller's planes of line coefficients ``aE`` ``(m, T, NI)``,
-    ``aI`` ``(m, T, NJ)``, ``aP`` ``(m, NI, NJ)``, ``aPT`` ``(m, NJ, NI)`` (zero where a line
-    has no group, as from ``np.zeros``) and scratch ``acc`` ``(max(NI, NJ),)`` and ``accP``
-    ``(m, NI, NJ)``. After the sweep the planes hold ``a_out``; with ``gathered`` the caller
-    says they hold ``a_in`` already (``a_in`` is the previous sweep's ``a_out``), and the
-    gather of ``a_in`` into them is skipped (the same values: the same sweep).
+    ``aI`` ``(m, T, NJ)`` and ``aP`` ``(m, NI, NJ)`` (zero where a line has no group, as from
+    ``np.zeros``) and scratch ``acc`` ``(NJ,)`` and ``accP`` ``(m, NI, NJ)``. After the sweep
+    the planes hold ``a_out``; with ``gathered`` the caller says they hold ``a_in`` already
+    (``a_in`` is the previous sweep's ``a_out``), and the gather of ``a_in`` into them is
+    skipped (the same values: the same sweep).
     """
     G, m = a_in.shape
     for g in range(G):
@@ -272,12 +260,12 @@ def cube_sweep_ws(
     for c in range(m):
         change[c] = 0.0
     if not gathered:  # else the planes hold a_in already (the previous sweep's output)
-        _gather_planes(gE, gI, gP, a_out, aE, aI, aP, aPT)
-    _sweep_planes(Wc, WcT, gE, gI, gP, order, S, inv_w, a_out, change, aE, aI, aP, aPT, acc, accP)
+        _gather_planes(gE, gI, gP, a_out, aE, aI, aP)
+    _sweep_planes(Wc, gE, gI, gP, order, S, inv_w, a_out, change, aE, aI, aP, acc, accP)
 
 
 @njit(cache=True, nogil=True)
-def _gather_planes(gE, gI, gP, a_out, aE, aI, aP, aPT):
+def _gather_planes(gE, gI, gP, a_out, aE, aI, aP):
     """The coefficients on the cube's lines, one plane per column (lines without a group keep
     their value: 0 in fresh planes)."""
     T, NI = gE.shape
@@ -300,33 +288,61 @@ def _gather_planes(gE, gI, gP, a_out, aE, aI, aP, aPT):
             if g < G:
                 for c in range(m):
                     aP[c, i, j] = a_out[g, c]
-                    aPT[c, j, i] = a_out[g, c]
 
 
-@njit(cache=True, nogil=True, inline="always")  # the loops as if written out in the caller
-def _time_update(W3, a_other, a_pair, a_self, g_self, S, inv_w, a_out, change, acc):
-    """One time role of a plane sweep: for each period ``t`` and line ``k`` of the updated role,
-    ``a_self[c, t, k] = (S - sum_l W3[t, l, k] (a_other[c, t, l] + a_pair[c, l, k])) / w``.
-    Exporter-time runs it on the transposed weights (lines: exporters, summed over importers),
-    importer-time on the weights as they are."""
-    T, n_other, n_self = W3.shape
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def _exporter_update(W3, aI, aP, aE, gE, S, inv_w, a_out, change):
+    """The exporter-time role of a plane sweep: for each period ``t`` and exporter ``i`` with a
+    group, ``aE[c, t, i] = (S - sum_j W3[t, i, j] (aI[c, t, j] + aP[c, i, j])) / w``: one dot
+    product along a contiguous row of the weights (summed in vector lanes: ``reassoc``)."""
+    T, NI, NJ = W3.shape
     G, m = a_out.shape
     for t in range(T):  # one period's weights at a time, for every column (the block stays in cache)
         Wt = W3[t]
         for c in range(m):
-            xo = a_other[c, t]
-            pc = a_pair[c]
-            for k in range(n_self):
+            ai = aI[c, t]
+            pc = aP[c]
+            out = aE[c, t]
+            gt = gE[t]
+            for i in range(NI):
+                g = gt[i]
+                if g < G:
+                    row = Wt[i]
+                    pr = pc[i]
+                    s = 0.0
+                    for j in range(NJ):
+                        s += row[j] * (ai[j] + pr[j])
+                    v = (S[g, c] - s) * inv_w[g]
+                    ch = abs(a_out[g, c] - v) / (0.1 + abs(v))
+                    if ch > change[c]:
+                        change[c] = ch
+                    a_out[g, c] = v
+                    out[i] = v
+
+
+@njit(cache=True, nogil=True)
+def _importer_update(W3, aE, aP, aI, gI, S, inv_w, a_out, change, acc):
+    """The importer-time role of a plane sweep: for each period ``t`` and importer ``j``,
+    ``aI[c, t, j] = (S - sum_i W3[t, i, j] (aE[c, t, i] + aP[c, i, j])) / w``, the sum taken
+    as multiply-adds of whole rows ``W3[t, i, :]`` into ``acc``."""
+    T, NI, NJ = W3.shape
+    G, m = a_out.shape
+    for t in range(T):  # one period's weights at a time, for every column (the block stays in cache)
+        Wt = W3[t]
+        for c in range(m):
+            xo = aE[c, t]
+            pc = aP[c]
+            for k in range(NJ):
                 acc[k] = 0.0
-            for ell in range(n_other):
-                x = xo[ell]
-                row = Wt[ell]
-                pr = pc[ell]
-                for k in range(n_self):
+            for i in range(NI):
+                x = xo[i]
+                row = Wt[i]
+                pr = pc[i]
+                for k in range(NJ):
                     acc[k] += row[k] * (x + pr[k])
-            out = a_self[c, t]
-            for k in range(n_self):
-                g = g_self[t, k]
+            out = aI[c, t]
+            for k in range(NJ):
+                g = gI[t, k]
                 if g < G:
                     v = (S[g, c] - acc[k]) * inv_w[g]
                     ch = abs(a_out[g, c] - v) / (0.1 + abs(v))
@@ -337,55 +353,58 @@ def _time_update(W3, a_other, a_pair, a_self, g_self, S, inv_w, a_out, change, a
 
 
 @njit(cache=True, nogil=True)
-def _sweep_planes(Wc, WcT, gE, gI, gP, order, S, inv_w, a_out, change, aE, aI, aP, aPT, acc, accP):
+def _pair_update(W3, aE, aI, aP, gP, S, inv_w, a_out, change, accP):
+    """The pair role of a plane sweep: ``aP[c, i, j] = (S - sum_t W3[t, i, j] (aE[c, t, i] +
+    aI[c, t, j])) / w``, summed over the periods into ``accP``, one exporter's row at a time
+    (its rows of sums, one per column, stay in the first-level cache while the periods' rows
+    of weights are added)."""
+    T, NI, NJ = W3.shape
+    G, m = a_out.shape
+    for i in range(NI):
+        for c in range(m):
+            ap = accP[c, i]
+            for j in range(NJ):
+                ap[j] = 0.0
+        for t in range(T):
+            row = W3[t, i]
+            for c in range(m):
+                x = aE[c, t, i]
+                ai = aI[c, t]
+                ap = accP[c, i]
+                for j in range(NJ):
+                    ap[j] += row[j] * (x + ai[j])
+        gi = gP[i]
+        for c in range(m):  # the exporter's pairs, while their sums are in cache
+            ap = accP[c, i]
+            out = aP[c, i]
+            for j in range(NJ):
+                g = gi[j]
+                if g < G:
+                    v = (S[g, c] - ap[j]) * inv_w[g]
+                    ch = abs(a_out[g, c] - v) / (0.1 + abs(v))
+                    if ch > change[c]:
+                        change[c] = ch
+                    a_out[g, c] = v
+                    out[j] = v
+
+
+@njit(cache=True, nogil=True)
+def _sweep_planes(Wc, gE, gI, gP, order, S, inv_w, a_out, change, aE, aI, aP, acc, accP):
     T, NI = gE.shape
     NJ = gI.shape[1]
-    G, m = a_out.shape
     W3 = Wc.reshape((T, NI, NJ))
-    W3T = WcT.reshape((T, NJ, NI))
     for role in order:
         if role == 0:  # exporter-time: sum over importers of W (a_I + a_P)
-            _time_update(W3T, aI, aPT, aE, gE, S, inv_w, a_out, change, acc)
+            _exporter_update(W3, aI, aP, aE, gE, S, inv_w, a_out, change)
         elif role == 1:  # importer-time: sum over exporters of W (a_E + a_P)
-            _time_update(W3, aE, aP, aI, gI, S, inv_w, a_out, change, acc)
+            _importer_update(W3, aE, aP, aI, gI, S, inv_w, a_out, change, acc)
         else:  # pairs: sum over periods of W (a_E + a_I)
-            for c in range(m):
-                for i in range(NI):
-                    for j in range(NJ):
-                        accP[c, i, j] = 0.0
-            for t in range(T):
-                Wt = W3[t]
-                for c in range(m):
-                    aEc = aE[c, t]
-                    aIc = aI[c, t]
-                    ac = accP[c]
-                    for i in range(NI):
-                        x = aEc[i]
-                        row = Wt[i]
-                        ap = ac[i]
-                        for j in range(NJ):
-                            ap[j] += row[j] * (x + aIc[j])
-            for c in range(m):
-                ac = accP[c]
-                aPc = aP[c]
-                aPTc = aPT[c]
-                for i in range(NI):
-                    for j in range(NJ):
-                        g = gP[i, j]
-                        if g < G:
-                            v = (S[g, c] - ac[i, j]) * inv_w[g]
-                            ch = abs(a_out[g, c] - v) / (0.1 + abs(v))
-                            if ch > change[c]:
-                                change[c] = ch
-                            a_out[g, c] = v
-                            aPc[i, j] = v
-                            aPTc[j, i] = v
+            _pair_update(W3, aE, aI, aP, gP, S, inv_w, a_out, change, accP)
 
 
 @njit(cache=True, nogil=True, parallel=True)
 def cube_sweep_par(
     Wc: np.ndarray,
-    WcT: np.ndarray,
     gE: np.ndarray,
     gI: np.ndarray,
     gP: np.ndarray,
@@ -409,37 +428,34 @@ def cube_sweep_par(
         c1 = (t + 1) * m // nt
         if c1 > c0:
             cube_sweep(
-                Wc, WcT, gE, gI, gP, order, S[:, c0:c1], inv_w, a_in[:, c0:c1], a_out[:, c0:c1], change[c0:c1]
+                Wc, gE, gI, gP, order, S[:, c0:c1], inv_w, a_in[:, c0:c1], a_out[:, c0:c1], change[c0:c1]
             )
 
 
-@njit(cache=True, nogil=True, inline="always")  # the loops as if written out in the caller
-def _ipf_time_update(B3, a_other, a_pair, a_self, g_self, sy, A_out, acc):
-    """One time role of :func:`cube_ipf_sweep`: ``A[g] = sy[g] / sum_l B3[t, l, k] a_other[t, l]
-    a_pair[l, k]`` for each period ``t`` and line ``k`` of the updated role (0 where the sum is 0)."""
-    T, n_other, n_self = B3.shape
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def _ipf_exporter_update(B3, aI, aP, aE, gE, sy, A_out):
+    """The exporter-time role of :func:`cube_ipf_sweep`: ``A[g] = sy[g] / sum_j B3[t, i, j]
+    aI[t, j] aP[i, j]`` for each period ``t`` and exporter ``i`` (0 where the sum is 0)."""
+    T, NI, NJ = B3.shape
     G = A_out.shape[0]
     for t in range(T):
-        for k in range(n_self):
-            acc[k] = 0.0
-        for ell in range(n_other):
-            x = a_other[t, ell]
-            row = B3[t, ell]
-            pr = a_pair[ell]
-            for k in range(n_self):
-                acc[k] += row[k] * (x * pr[k])
-        for k in range(n_self):
-            g = g_self[t, k]
+        ai = aI[t]
+        for i in range(NI):
+            g = gE[t, i]
             if g < G:
-                v = sy[g] / acc[k] if acc[k] > 0.0 else 0.0
+                row = B3[t, i]
+                pr = aP[i]
+                s = 0.0
+                for j in range(NJ):
+                    s += row[j] * (ai[j] * pr[j])
+                v = sy[g] / s if s > 0.0 else 0.0
                 A_out[g] = v
-                a_self[t, k] = v
+                aE[t, i] = v
 
 
 @njit(cache=True, nogil=True)
 def cube_ipf_sweep(
     Bc: np.ndarray,
-    BcT: np.ndarray,
     gE: np.ndarray,
     gI: np.ndarray,
     gP: np.ndarray,
@@ -450,22 +466,20 @@ def cube_ipf_sweep(
 ) -> None:
     """One sweep of iterative proportional fitting (``_kernels.ipf_sweep``) on the dense cube.
 
-    ``Bc`` (``(T, NI, NJ)``, flat) and ``BcT`` hold the rows' base rates ``base_i`` (weights
-    times the exponentiated offset); each dimension in turn gets ``A[g] = sy[g] / sum_{i in g}
-    base_i prod_{e != d} A_e[g_e(i)]`` (0 where that sum is 0).
+    ``Bc`` (``(T, NI, NJ)``, flat) holds the rows' base rates ``base_i`` (weights times the
+    exponentiated offset); each dimension in turn gets ``A[g] = sy[g] / sum_{i in g} base_i
+    prod_{e != d} A_e[g_e(i)]`` (0 where that sum is 0).
     """
     T, NI = gE.shape
     NJ = gI.shape[1]
     G = A_in.shape[0]
     B3 = Bc.reshape((T, NI, NJ))
-    B3T = BcT.reshape((T, NJ, NI))
     for g in range(G):
         A_out[g] = A_in[g]
     aE = np.zeros((T, NI))
     aI = np.zeros((T, NJ))
     aP = np.zeros((NI, NJ))
-    aPT = np.zeros((NJ, NI))
-    acc = np.zeros(max(NI, NJ))
+    acc = np.zeros(NJ)
     accP = np.zeros((NI, NJ))
     for t in range(T):
         for i in range(NI):
@@ -481,12 +495,25 @@ def cube_ipf_sweep(
             g = gP[i, j]
             if g < G:
                 aP[i, j] = A_out[g]
-                aPT[j, i] = A_out[g]
     for role in order:
-        if role == 0:  # exporter-time, on the transposed base rates
-            _ipf_time_update(B3T, aI, aPT, aE, gE, sy, A_out, acc)
-        elif role == 1:  # importer-time
-            _ipf_time_update(B3, aE, aP, aI, gI, sy, A_out, acc)
+        if role == 0:  # exporter-time: one dot product per row of the base rates
+            _ipf_exporter_update(B3, aI, aP, aE, gE, sy, A_out)
+        elif role == 1:  # importer-time: rows of the base rates added up
+            for t in range(T):
+                for k in range(NJ):
+                    acc[k] = 0.0
+                for i in range(NI):
+                    x = aE[t, i]
+                    row = B3[t, i]
+                    pr = aP[i]
+                    for k in range(NJ):
+                        acc[k] += row[k] * (x * pr[k])
+                for k in range(NJ):
+                    g = gI[t, k]
+                    if g < G:
+                        v = sy[g] / acc[k] if acc[k] > 0.0 else 0.0
+                        A_out[g] = v
+                        aI[t, k] = v
         else:
             for i in range(NI):
                 for j in range(NJ):
@@ -506,4 +533,3 @@ def cube_ipf_sweep(
                         v = sy[g] / accP[i, j] if accP[i, j] > 0.0 else 0.0
                         A_out[g] = v
                         aP[i, j] = v
-                        aPT[j, i] = v

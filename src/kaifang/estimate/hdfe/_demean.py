@@ -114,7 +114,7 @@ def solve_fe(
     cube
         The dense-cube layout of ``fe`` (``_cube.detect_cube``): the sweeps then run on the
         weights laid out as a period × exporter × importer cube (the same sweep, no codes),
-        in the same buffers for every solve of the fit (``Cube.weight_buffers``).
+        in the same buffers for every solve of the fit (``Cube.weight_buffer``).
 
     Returns
     -------
@@ -131,12 +131,10 @@ def solve_fe(
     sweep = K.gauss_seidel_sweep
     cg, bounds = fe.cg, fe.bounds
     if cube is not None and fe.n_dims == 3:
-        Wc, WcT = cube.weight_buffers()
-        _, NI, NJ = cube.shape
-        C.cube_weights(cube.cell, np.ascontiguousarray(w), NI, NJ, Wc, WcT)
+        Wc = cube.weight_buffer()
+        T, NI, NJ = cube.shape
+        C.cube_weights(cube.cell, np.ascontiguousarray(w), Wc)
         order = np.array([cube.roles.index(d) for d in range(3)], dtype=np.int64)
-
-        T, _, _ = cube.shape
         # one-thread sweeps keep their planes of line coefficients between sweeps: the second
         # sweep of an accelerated pair starts from the first one's output, already in them
         ws: dict = {}
@@ -147,25 +145,13 @@ def solve_fe(
             nt = min(threads, mc)
             if nt > 1:  # columns split over threads (every column as on one thread)
                 use_threads(nt)
-                C.cube_sweep_par(Wc, WcT, cube.gE, cube.gI, cube.gP, order, S, inv_w, a_in, a_out, change, nt)
+                C.cube_sweep_par(Wc, cube.gE, cube.gI, cube.gP, order, S, inv_w, a_in, a_out, change, nt)
                 return change
             if ws.get("m") != mc:
                 ws.update(m=mc, planes=C.cube_planes(T, NI, NJ, mc), out=None)
             gathered = ws["out"] is a_in
             C.cube_sweep_ws(
-                Wc,
-                WcT,
-                cube.gE,
-                cube.gI,
-                cube.gP,
-                order,
-                S,
-                inv_w,
-                a_in,
-                a_out,
-                change,
-                *ws["planes"],
-                gathered,
+                Wc, cube.gE, cube.gI, cube.gP, order, S, inv_w, a_in, a_out, change, *ws["planes"], gathered
             )
             ws["out"] = a_out
             return change
@@ -284,13 +270,12 @@ def poisson_fe_start(
     acc = np.empty(G)
     A = np.ones(G)
     if cube is not None and fe.n_dims == 3:
-        _, NI, NJ = cube.shape
-        Bc, BcT = cube.weight_buffers()  # free again once the start is found
-        C.cube_weights(cube.cell, np.ascontiguousarray(base), NI, NJ, Bc, BcT)
+        Bc = cube.weight_buffer()  # free again once the start is found
+        C.cube_weights(cube.cell, np.ascontiguousarray(base), Bc)
         order = np.array([cube.roles.index(d) for d in range(3)], dtype=np.int64)
 
         def sweep(A_in: np.ndarray, A_out: np.ndarray) -> None:
-            C.cube_ipf_sweep(Bc, BcT, cube.gE, cube.gI, cube.gP, order, sy, A_in, A_out)
+            C.cube_ipf_sweep(Bc, cube.gE, cube.gI, cube.gP, order, sy, A_in, A_out)
 
     elif threads > 1:
         use_threads(threads)

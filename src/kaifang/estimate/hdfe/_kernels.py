@@ -251,29 +251,22 @@ def gauss_seidel_sweep(
 _BLOCK = 256
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def _block_gram(buf: np.ndarray, wb: np.ndarray, nb: int, loc: np.ndarray) -> None:
-    """``loc[a, b] += sum_{i < nb} wb[i] buf[a, i] buf[b, i]`` for ``a <= b`` (four partial sums)."""
+    """``loc[a, b] += sum_{i < nb} wb[i] buf[a, i] buf[b, i]`` for ``a <= b``.
+
+    Each sum runs in vector lanes (``reassoc``: the order of the additions within a block is
+    the compiler's, the same on every run).
+    """
     m = buf.shape[0]
     for a in range(m):
         ba = buf[a]
         for b in range(a, m):
             bb = buf[b]
-            s0 = 0.0
-            s1 = 0.0
-            s2 = 0.0
-            s3 = 0.0
-            i = 0
-            while i + 4 <= nb:
-                s0 += wb[i] * ba[i] * bb[i]
-                s1 += wb[i + 1] * ba[i + 1] * bb[i + 1]
-                s2 += wb[i + 2] * ba[i + 2] * bb[i + 2]
-                s3 += wb[i + 3] * ba[i + 3] * bb[i + 3]
-                i += 4
-            while i < nb:
-                s0 += wb[i] * ba[i] * bb[i]
-                i += 1
-            loc[a, b] += (s0 + s1) + (s2 + s3)
+            s = 0.0
+            for i in range(nb):
+                s += wb[i] * ba[i] * bb[i]
+            loc[a, b] += s
 
 
 @njit(cache=True, nogil=True)
@@ -1158,27 +1151,28 @@ def ipf_sweep_par(
             A_out[lo + g] = sy[lo + g] / s if s > 0.0 else 0.0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def irons_tuck(X: np.ndarray, GX: np.ndarray, GGX: np.ndarray, out: np.ndarray) -> None:
     """Irons-Tuck extrapolation of every column (Bergé 2018, eq. 9), written to ``out``.
 
     ``out = GGX - (d1'd2 / d2'd2) d1`` with ``d1 = GGX - GX`` and ``d2 = d1 - (GX - X)``
-    (``out = GGX`` for a column whose ``d2`` is zero). ``out`` may be ``X``.
+    (``out = GGX`` for a column whose ``d2`` is zero). ``out`` may be ``X``. The two sums run
+    in vector lanes (``reassoc``).
     """
     G, m = X.shape
-    num = np.zeros(m)
-    den = np.zeros(m)
-    for g in range(G):
-        for c in range(m):
+    step = np.zeros(m)
+    for c in range(m):  # one column at a time: the two sums stay in registers
+        num = 0.0
+        den = 0.0
+        for g in range(G):
             d1 = GGX[g, c] - GX[g, c]
             d2 = d1 - (GX[g, c] - X[g, c])
-            num[c] += d1 * d2
-            den[c] += d2 * d2
-    for c in range(m):
-        num[c] = num[c] / den[c] if den[c] > 0.0 else 0.0
+            num += d1 * d2
+            den += d2 * d2
+        step[c] = num / den if den > 0.0 else 0.0
     for g in range(G):
         for c in range(m):
-            out[g, c] = GGX[g, c] - num[c] * (GGX[g, c] - GX[g, c])
+            out[g, c] = GGX[g, c] - step[c] * (GGX[g, c] - GX[g, c])
 
 
 @njit(cache=True, nogil=True)
