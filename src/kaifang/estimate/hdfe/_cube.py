@@ -304,6 +304,7 @@ def _exporter_update(W3, aI, aP, aE, gE, S, inv_w, a_out, change):
             pc = aP[c]
             out = aE[c, t]
             gt = gE[t]
+            most = change[c]  # in a register for the line
             for i in range(NI):
                 g = gt[i]
                 if g < G:
@@ -313,11 +314,10 @@ def _exporter_update(W3, aI, aP, aE, gE, S, inv_w, a_out, change):
                     for j in range(NJ):
                         s += row[j] * (ai[j] + pr[j])
                     v = (S[g, c] - s) * inv_w[g]
-                    ch = abs(a_out[g, c] - v) / (0.1 + abs(v))
-                    if ch > change[c]:
-                        change[c] = ch
+                    most = max(most, abs(a_out[g, c] - v) / (0.1 + abs(v)))
                     a_out[g, c] = v
                     out[i] = v
+            change[c] = most
 
 
 @njit(cache=True, nogil=True)
@@ -341,15 +341,16 @@ def _importer_update(W3, aE, aP, aI, gI, S, inv_w, a_out, change, acc):
                 for k in range(NJ):
                     acc[k] += row[k] * (x + pr[k])
             out = aI[c, t]
+            gt = gI[t]
+            most = change[c]  # in a register for the line
             for k in range(NJ):
-                g = gI[t, k]
+                g = gt[k]
                 if g < G:
                     v = (S[g, c] - acc[k]) * inv_w[g]
-                    ch = abs(a_out[g, c] - v) / (0.1 + abs(v))
-                    if ch > change[c]:
-                        change[c] = ch
+                    most = max(most, abs(a_out[g, c] - v) / (0.1 + abs(v)))
                     a_out[g, c] = v
                     out[k] = v
+            change[c] = most
 
 
 @njit(cache=True, nogil=True)
@@ -377,15 +378,15 @@ def _pair_update(W3, aE, aI, aP, gP, S, inv_w, a_out, change, accP):
         for c in range(m):  # the exporter's pairs, while their sums are in cache
             ap = accP[c, i]
             out = aP[c, i]
+            most = change[c]  # in a register for the row
             for j in range(NJ):
                 g = gi[j]
                 if g < G:
                     v = (S[g, c] - ap[j]) * inv_w[g]
-                    ch = abs(a_out[g, c] - v) / (0.1 + abs(v))
-                    if ch > change[c]:
-                        change[c] = ch
+                    most = max(most, abs(a_out[g, c] - v) / (0.1 + abs(v)))
                     a_out[g, c] = v
                     out[j] = v
+            change[c] = most
 
 
 @njit(cache=True, nogil=True)
