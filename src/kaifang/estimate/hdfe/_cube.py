@@ -9,8 +9,8 @@ absent cells), each dimension's update runs over contiguous lines of it, which t
 vectorises, instead of a gather of two coefficients and a scatter per row: the importer-time
 and pair updates add whole rows ``W[t, i, :]`` (multiply-adds over the last axis), the
 exporter-time update takes one dot product per row. Same sweep, same order of the dimensions,
-so the same iterates up to rounding (one sweep at 200,000 rows: one column 0.64 to 0.2 ms,
-four columns 1.4 to 0.75 ms). One array of weights serves all three updates: a transposed
+so the same iterates up to rounding (one sweep at 200,000 rows: one column 0.64 to 0.22 ms,
+four columns 1.4 to 0.85 ms). One array of weights serves all three updates: a transposed
 copy for the exporter-time update would cost a pass as long as the sweep's own at 1,000,000
 cells, in every solve.
 
