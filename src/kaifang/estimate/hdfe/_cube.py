@@ -223,7 +223,7 @@ def cube_planes(T: int, NI: int, NJ: int, m: int):
         np.zeros((m, T, NJ)),
         np.zeros((m, NI, NJ)),
         np.zeros(NJ),
-        np.zeros((m, NI, NJ)),
+        np.zeros((m, NJ)),
     )
 
 
@@ -248,7 +248,7 @@ def cube_sweep_ws(
 ) -> None:
     """:func:`cube_sweep` in the caller's planes of line coefficients ``aE`` ``(m, T, NI)``,
     ``aI`` ``(m, T, NJ)`` and ``aP`` ``(m, NI, NJ)`` (zero where a line has no group, as from
-    ``np.zeros``) and scratch ``acc`` ``(NJ,)`` and ``accP`` ``(m, NI, NJ)``. After the sweep
+    ``np.zeros``) and scratch ``acc`` ``(NJ,)`` and ``accP`` ``(m, NJ)``. After the sweep
     the planes hold ``a_out``; with ``gathered`` the caller says they hold ``a_in`` already
     (``a_in`` is the previous sweep's ``a_out``), and the gather of ``a_in`` into them is
     skipped (the same values: the same sweep).
@@ -320,13 +320,29 @@ def _exporter_update(W3, aI, aP, aE, gE, S, inv_w, a_out, change):
             change[c] = most
 
 
+@njit(cache=True, nogil=True, inline="always")  # the loop as if written out in the caller
+def _store_line(sums, groups, c, S, inv_w, a_out, out, most):
+    """The new coefficients of one line: ``v = (S[g, c] - sums[k]) / w[g]`` for each cell ``k``
+    with a group ``g``, written to ``a_out`` and the plane's line ``out``; returns ``most``
+    raised to the line's largest relative change."""
+    G = a_out.shape[0]
+    for k in range(sums.shape[0]):
+        g = groups[k]
+        if g < G:
+            v = (S[g, c] - sums[k]) * inv_w[g]
+            most = max(most, abs(a_out[g, c] - v) / (0.1 + abs(v)))
+            a_out[g, c] = v
+            out[k] = v
+    return most
+
+
 @njit(cache=True, nogil=True)
 def _importer_update(W3, aE, aP, aI, gI, S, inv_w, a_out, change, acc):
     """The importer-time role of a plane sweep: for each period ``t`` and importer ``j``,
     ``aI[c, t, j] = (S - sum_i W3[t, i, j] (aE[c, t, i] + aP[c, i, j])) / w``, the sum taken
     as multiply-adds of whole rows ``W3[t, i, :]`` into ``acc``."""
     T, NI, NJ = W3.shape
-    G, m = a_out.shape
+    m = a_out.shape[1]
     for t in range(T):  # one period's weights at a time, for every column (the block stays in cache)
         Wt = W3[t]
         for c in range(m):
@@ -340,30 +356,20 @@ def _importer_update(W3, aE, aP, aI, gI, S, inv_w, a_out, change, acc):
                 pr = pc[i]
                 for k in range(NJ):
                     acc[k] += row[k] * (x + pr[k])
-            out = aI[c, t]
-            gt = gI[t]
-            most = change[c]  # in a register for the line
-            for k in range(NJ):
-                g = gt[k]
-                if g < G:
-                    v = (S[g, c] - acc[k]) * inv_w[g]
-                    most = max(most, abs(a_out[g, c] - v) / (0.1 + abs(v)))
-                    a_out[g, c] = v
-                    out[k] = v
-            change[c] = most
+            change[c] = _store_line(acc, gI[t], c, S, inv_w, a_out, aI[c, t], change[c])
 
 
 @njit(cache=True, nogil=True)
 def _pair_update(W3, aE, aI, aP, gP, S, inv_w, a_out, change, accP):
     """The pair role of a plane sweep: ``aP[c, i, j] = (S - sum_t W3[t, i, j] (aE[c, t, i] +
-    aI[c, t, j])) / w``, summed over the periods into ``accP``, one exporter's row at a time
-    (its rows of sums, one per column, stay in the first-level cache while the periods' rows
-    of weights are added)."""
+    aI[c, t, j])) / w``, summed over the periods into ``accP`` ``(m, NJ)``, one exporter's row
+    at a time (its rows of sums, one per column, stay in the first-level cache while the
+    periods' rows of weights are added)."""
     T, NI, NJ = W3.shape
-    G, m = a_out.shape
+    m = a_out.shape[1]
     for i in range(NI):
         for c in range(m):
-            ap = accP[c, i]
+            ap = accP[c]
             for j in range(NJ):
                 ap[j] = 0.0
         for t in range(T):
@@ -371,22 +377,11 @@ def _pair_update(W3, aE, aI, aP, gP, S, inv_w, a_out, change, accP):
             for c in range(m):
                 x = aE[c, t, i]
                 ai = aI[c, t]
-                ap = accP[c, i]
+                ap = accP[c]
                 for j in range(NJ):
                     ap[j] += row[j] * (x + ai[j])
-        gi = gP[i]
         for c in range(m):  # the exporter's pairs, while their sums are in cache
-            ap = accP[c, i]
-            out = aP[c, i]
-            most = change[c]  # in a register for the row
-            for j in range(NJ):
-                g = gi[j]
-                if g < G:
-                    v = (S[g, c] - ap[j]) * inv_w[g]
-                    most = max(most, abs(a_out[g, c] - v) / (0.1 + abs(v)))
-                    a_out[g, c] = v
-                    out[j] = v
-            change[c] = most
+            change[c] = _store_line(accP[c], gP[i], c, S, inv_w, a_out, aP[c, i], change[c])
 
 
 @njit(cache=True, nogil=True)
