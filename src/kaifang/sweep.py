@@ -55,7 +55,8 @@ import pandas as pd
 
 from kaifang._environ import environ
 from kaifang.errors import ConvergenceError, KaifangWarning, UserInputError
-from kaifang.results import RunResult, package_version
+from kaifang.results import Columns, RunResult, package_version
+from kaifang.results._columns import as_frame
 from kaifang.scenario.sweep import Sweep, SweepError, SweepPoint, invalid_points_message, load_sweep
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -538,16 +539,28 @@ def _value_column(values: list[Any]) -> list[Any]:
     return out
 
 
-def _point_frame(sweep: Sweep, outcome: PointOutcome, regions: pd.DataFrame) -> pd.DataFrame:
-    df = regions.reset_index(drop=True)
+def _point_frame(sweep: Sweep, outcome: PointOutcome, result: RunResult) -> Columns | pd.DataFrame:
+    """The summary's rows of one point: ``point``, the point's values, then its per-region table.
+    Numpy columns where the model built the table that way (the rows of all points become one
+    DataFrame at the end, :func:`_summary`: a DataFrame a point would cost the client about as
+    much as a short solve), else a DataFrame."""
+    regions = result.raw_tables()["regions"]
     cols: dict[str, Any] = {"point": outcome.index}
     for label in sweep.labels:
         v = outcome.values[label]
-        cols[label if label not in df.columns else f"sweep:{label}"] = (
+        cols[label if label not in regions.columns else f"sweep:{label}"] = (
             json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v
         )
+    if isinstance(regions, Columns):
+        return Columns({**cols, **{k: regions[k] for k in regions.columns}})
+    df = regions.reset_index(drop=True)
     front = pd.DataFrame(cols, index=df.index)
     return pd.concat([front, df], axis=1)
+
+
+def _frame_bytes(frame: Columns | pd.DataFrame) -> int:
+    """Bytes one point's summary rows take (:attr:`Columns.nbytes` bounds the DataFrame's)."""
+    return frame.nbytes if isinstance(frame, Columns) else int(frame.memory_usage(deep=True).sum())
 
 
 def _diagnostics(result: RunResult | None) -> dict[str, Any]:
@@ -836,10 +849,21 @@ def _validate(
     validate_sweep(sweep, map_fn, chunks=min(1000, max(4 * capacity, math.ceil(n / 4))))
 
 
-def _summary(sweep: Sweep, frames: Mapping[int, pd.DataFrame]) -> pd.DataFrame:
+def _summary(sweep: Sweep, frames: Mapping[int, Columns | pd.DataFrame]) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=["point", *sweep.labels])
-    summary = pd.concat([frames[i] for i in sorted(frames)], ignore_index=True)
+    parts = [frames[i] for i in sorted(frames)]
+    first = parts[0]
+    if isinstance(first, Columns) and all(
+        isinstance(p, Columns)
+        and p.columns == first.columns
+        and all(p[k].dtype.kind == first[k].dtype.kind for k in first.columns)
+        for p in parts
+    ):
+        # one DataFrame from the stacked columns (points of one model, columns of one kind)
+        summary = Columns.concat(parts).to_pandas()
+    else:
+        summary = pd.concat([as_frame(p) for p in parts], ignore_index=True)
     for label in sweep.labels:
         col = label if label in summary.columns else f"sweep:{label}"
         summary[col] = _value_column(list(summary[col]))
@@ -868,7 +892,7 @@ def _run(
         full = keep_results or store is not None
     say(f"solving {n:,} point{'s' if n != 1 else ''} on {eng.description}")
     outcomes: dict[int, PointOutcome] = {}
-    frames: dict[int, pd.DataFrame] = {}
+    frames: dict[int, Columns | pd.DataFrame] = {}
     diags: dict[str, dict[str, Any]] = {}
     todo = list(sweep.points)
     by_index = {p.index: p for p in sweep.points}
@@ -901,11 +925,11 @@ def _run(
             for out in eng.next_done():
                 frame = None
                 if out.result is not None:
-                    frame = _point_frame(sweep, out, out.result.regions)
+                    frame = _point_frame(sweep, out, out.result)
                     if not checked:
                         seen.append(out.seconds)
                         if sizes is None:
-                            table = int(frame.memory_usage(deep=True).sum())
+                            table = _frame_bytes(frame)
                             # what one result weighs in transit: its extra tables only when they are sent
                             sizes = (out.nbytes if keep_results else table, out.nbytes if full else table)
                             # before anything is stored: refuse a sweep that will not fit

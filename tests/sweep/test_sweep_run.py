@@ -67,6 +67,23 @@ def test_each_point_equals_an_independent_run_of_its_scenario(grid, serial):
     assert set(serial.summary["coalition"]) == {'["XBB"]', "all"}
 
 
+def test_a_dimension_mixing_whole_and_decimal_values_keeps_every_point_exact():
+    """Points whose values differ in kind (TOML integer 0, decimal 12.5) stack into one
+    summary: the value column holds both numbers, and each point's rows are its own run's."""
+    text = GRID.replace("values = [0, 10, 30]", "values = [0, 12.5]").replace(
+        'values = [["XBB"], "all"]', 'values = ["all"]'
+    )
+    res = run_sweep(parse_sweep(DEMO_BASE.format(sweep=text), source="mixed.toml"), engine="serial")
+    assert res.n_failed == 0
+    assert sorted(set(res.summary["tariff"])) == [0, 12.5]
+    for tariff in (0, 12.5):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", KaifangWarning)
+            expected = run_scenario(parse_scenario(_hand_written(tariff, "all"))).regions
+        got = res.summary[res.summary["tariff"] == tariff].drop(columns=["point", "tariff", "coalition"])
+        pd.testing.assert_frame_equal(got.reset_index(drop=True), expected, check_exact=True)
+
+
 def test_zero_tariffs_change_nothing(serial):
     """Closed-form special case: no tariff change, so every outcome is 0 % whoever 'retaliates'."""
     zero = serial.summary[serial.summary["tariff"] == 0]
